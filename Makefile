@@ -1,0 +1,51 @@
+# Two commands do everything: `make run` (the whole app on the embedded default, with
+# demo data) and `make test` (every test, on PostgreSQL and memcached).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+MEMCACHED ?= 127.0.0.1:11211
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: run test deps test-deps lint format bench clean
+
+$(BIN)/python:
+	scripts/install-system-packages python3 gcc:build-essential:gcc
+	$(PYTHON) -m venv $(VENV) || { scripts/install-system-packages virtualenv:python3-venv:python3-virtualenv && $(PYTHON) -m venv $(VENV); }
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.deps: requirements.txt setup.py | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt -e .
+	touch $@
+
+$(VENV)/.test-deps: test-requirements.txt $(VENV)/.deps
+	$(BIN)/pip install -q -r test-requirements.txt
+	touch $@
+
+deps: $(VENV)/.deps
+test-deps: $(VENV)/.test-deps
+
+run: deps
+	$(BIN)/python populate.py
+	@echo "==> Fedora Hubs on http://localhost:5000/ (Ctrl-C stops it)"
+	$(BIN)/honcho start -f Procfile
+
+test: test-deps
+	scripts/install-system-packages memcached
+	scripts/start-memcached $(MEMCACHED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	HUBS_TEST_MEMCACHED=$(MEMCACHED) $(BIN)/python -m pytest
+
+lint: test-deps
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: test-deps
+	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+bench: test-deps
+	scripts/install-system-packages memcached
+	scripts/start-memcached $(MEMCACHED)
+	$(BIN)/python bench/page.py --memcached $(MEMCACHED)
+
+clean:
+	rm -rf var/hubs.db var/widget-cache.dbm*

@@ -1,0 +1,188 @@
+"""The widget cache: one dogpile.cache region, configured from the app config.
+
+Each widget's data is stored under a key made of the widget id, its plugin and a
+digest of its config, so a config change is a new key. What is stored is an
+envelope: ``{"ok": True, "data": {...}}``, or ``{"ok": False, "error": ..., "at": ...}``
+for a widget whose ``data()`` failed (kept for CACHE_ERROR_EXPIRATION seconds, so a
+broken widget or a dead service is not called on every page view).
+
+When the backend fails (memcached down, unwritable dbm file) a warning is logged
+and widget data is computed directly: pages render, only slower.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from dogpile.cache import make_region, register_backend
+from dogpile.cache.api import NO_VALUE
+from dogpile.cache.backends.memcached import MemcachedBackend
+from dogpile.cache.proxy import ProxyBackend
+
+log = logging.getLogger(__name__)
+
+Envelope = dict[str, Any]
+
+region = make_region(name="hubs-widgets")
+
+
+class CacheUnavailable(RuntimeError):
+    """The cache backend could not store or read a value."""
+
+
+class ReportingMemcachedBackend(MemcachedBackend):
+    """python-memcached answers a dead server with a silent 0 on set: raise instead,
+    so the failure is reported rather than every page quietly running uncached."""
+
+    def set(self, key, value):
+        if not self.client.set(key, value, **self.set_arguments):
+            raise CacheUnavailable(f"memcached at {self.url} refused to store {key}")
+
+    def delete(self, key):
+        # 0 means "not found" or "no server": only the latter leaves no server for the key.
+        if not self.client.delete(key) and self.client._get_server(key)[0] is None:
+            raise CacheUnavailable(f"memcached at {self.url} is unreachable")
+
+    def close(self) -> None:
+        """Close this thread's connections (the client is made per thread, on first use)."""
+        clients = self.__dict__.get("_clients")
+        if clients is not None and hasattr(clients, "memcached"):
+            clients.memcached.disconnect_all()
+
+
+register_backend("hubs.memcached", __name__, "ReportingMemcachedBackend")
+
+# Configs name the standard backend; Hubs uses its reporting variant of it.
+_BACKEND_ALIASES = {"dogpile.cache.memcached": "hubs.memcached"}
+
+
+class FailSafeProxy(ProxyBackend):
+    """Turn any backend error into a cache miss (or a no-op) and a rate-limited warning."""
+
+    def __init__(self, warning_interval: float) -> None:
+        super().__init__()
+        self.warning_interval = warning_interval
+        self._last_warning = 0.0
+        self._lock = threading.Lock()
+
+    def _warn(self, operation: str, error: Exception) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last_warning < self.warning_interval:
+                return
+            self._last_warning = now
+        log.warning(
+            "Widget cache unavailable (%s failed: %s); computing widget data directly",
+            operation,
+            error,
+        )
+
+    def get(self, key):
+        try:
+            return self.proxied.get(key)
+        except Exception as error:
+            self._warn("get", error)
+            return NO_VALUE
+
+    def get_multi(self, keys):
+        try:
+            return self.proxied.get_multi(keys)
+        except Exception as error:
+            self._warn("get_multi", error)
+            return [NO_VALUE] * len(keys)
+
+    def set(self, key, value):
+        try:
+            self.proxied.set(key, value)
+        except Exception as error:
+            self._warn("set", error)
+
+    def delete(self, key):
+        try:
+            self.proxied.delete(key)
+        except Exception as error:
+            self._warn("delete", error)
+
+
+def close_cache() -> None:
+    """Release the backend's connections, if it holds any."""
+    # Not region.actual_backend: dogpile keeps that from the first configuration.
+    backend = region.__dict__.get("backend")
+    while hasattr(backend, "proxied"):
+        backend = backend.proxied
+    if hasattr(backend, "close"):
+        backend.close()
+
+
+def configure_cache(config: dict[str, Any]) -> None:
+    """(Re)configure the region from CACHE_* settings."""
+    close_cache()
+    backend = config["CACHE_BACKEND"]
+    region.configure(
+        _BACKEND_ALIASES.get(backend, backend),
+        expiration_time=config["CACHE_EXPIRATION"],
+        arguments=dict(config["CACHE_ARGUMENTS"]),
+        wrap=[FailSafeProxy(config["CACHE_WARNING_INTERVAL"])],
+        replace_existing_backend=True,
+    )
+    region.error_expiration = config["CACHE_ERROR_EXPIRATION"]
+
+
+def cache_key(widget_id: int, plugin: str, config: dict[str, Any]) -> str:
+    """The key of one widget's data; a different config gives a different key."""
+    digest = hashlib.sha1(
+        json.dumps(config, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+    return f"hubs:widget:{widget_id}:{plugin}:{digest}"
+
+
+def _is_fresh(envelope: Any) -> bool:
+    if envelope is NO_VALUE:
+        return False
+    if envelope.get("ok"):
+        return True
+    return time.time() - envelope.get("at", 0) < region.error_expiration
+
+
+def compute_envelope(creator: Callable[[], dict], describe: str) -> Envelope:
+    """Run ``creator`` and wrap its result, or its failure, in an envelope."""
+    try:
+        data = creator()
+        json.dumps(data)  # a widget must return JSON: fail here, not in a browser
+    except Exception as error:
+        log.exception("Widget %s failed to compute its data", describe)
+        return {"ok": False, "error": f"{type(error).__name__}: {error}", "at": time.time()}
+    return {"ok": True, "data": data}
+
+
+def get_cached(keys: Sequence[str]) -> list[Envelope | None]:
+    """Fresh envelopes for ``keys`` in one round trip; None where there is none."""
+    if not keys:
+        return []
+    return [value if _is_fresh(value) else None for value in region.get_multi(list(keys))]
+
+
+def get_or_build(key: str, build: Callable[[], Envelope]) -> Envelope:
+    """The cached envelope of ``key``, built and stored when missing or stale."""
+    value = region.get(key)
+    if _is_fresh(value):
+        return value
+    return rebuild(key, build)
+
+
+def rebuild(key: str, build: Callable[[], Envelope]) -> Envelope:
+    """Build the envelope of ``key`` now and store it, whatever was cached."""
+    envelope = build()
+    region.set(key, envelope)
+    return envelope
+
+
+def invalidate(key: str) -> None:
+    """Drop one key; the next reader rebuilds it."""
+    region.delete(key)

@@ -1,0 +1,118 @@
+"""The database engine and session, shared by the web app, the backend and scripts."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+MIGRATIONS_PACKAGE = "hubs:migrations"
+UPGRADE_COMMAND = "alembic upgrade head"
+
+
+class SchemaNotMigrated(RuntimeError):
+    """The database is not at the latest migration."""
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    # pysqlite opens transactions lazily and breaks SAVEPOINTs; let SQLAlchemy
+    # emit BEGIN itself and turn on foreign keys (cascades).
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN")
+
+
+def create_engine(url: str, **options: Any) -> Engine:
+    """An engine for ``url``; SQLite files get their folder created."""
+    url_obj = sa.make_url(url)
+    if url_obj.drivername == "postgresql":
+        # SQLAlchemy 2.1 picks psycopg 3 for a bare "postgresql://"; Hubs ships psycopg2.
+        url_obj = url_obj.set(drivername="postgresql+psycopg2")
+    if url_obj.get_backend_name() == "sqlite":
+        if url_obj.database and url_obj.database != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(url_obj.database)), exist_ok=True)
+        engine = sa.create_engine(url_obj, **options)
+        _configure_sqlite(engine)
+        return engine
+    options.setdefault("pool_pre_ping", True)
+    return sa.create_engine(url_obj, **options)
+
+
+def alembic_config(url: str):
+    """Alembic's configuration for the migrations shipped in the package."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS_PACKAGE)
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str) -> None:
+    """Bring the schema of ``url`` to the latest migration."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), "head")
+
+
+def check_migrated(engine: Engine) -> None:
+    """Raise SchemaNotMigrated, naming the command to run, unless at head."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current != head:
+        where = engine.url.render_as_string(hide_password=True)
+        state = "has no schema" if current is None else f"is at revision {current}"
+        raise SchemaNotMigrated(
+            f"The database {where} {state}, but Hubs needs revision {head}. "
+            f"Run `{UPGRADE_COMMAND}` (or `python populate.py`, which also adds demo data) "
+            "with the same configuration, then start Hubs again."
+        )
+
+
+class Database:
+    """One engine and one scoped session per process, wired to Flask by init_app."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.session = scoped_session(sessionmaker(expire_on_commit=False))
+
+    def configure(self, url: str, **engine_options: Any) -> Engine:
+        if self.engine is not None and str(self.engine.url) == str(sa.make_url(url)):
+            return self.engine
+        self.session.remove()
+        if self.engine is not None:
+            self.engine.dispose()
+        self.engine = create_engine(url, **engine_options)
+        self.session.configure(bind=self.engine)
+        return self.engine
+
+    def init_app(self, app) -> None:
+        engine = self.configure(app.config["DATABASE_URL"], **app.config["DATABASE_ENGINE_OPTIONS"])
+        if app.config["DATABASE_CHECK_MIGRATED"]:
+            check_migrated(engine)
+        app.teardown_appcontext(self._remove_session)
+
+    def _remove_session(self, _exc: BaseException | None) -> None:
+        self.session.remove()
+
+    def new_session(self) -> Session:
+        """A session of its own, for work outside a request (daemons, scripts)."""
+        return Session(bind=self.engine, expire_on_commit=False)
+
+
+db = Database()

@@ -1,0 +1,54 @@
+"""Default settings of Fedora Hubs.
+
+Every setting can be overridden by the Python file named by the ``HUBS_CONFIG``
+environment variable, then by the dict given to ``create_app(config)``.
+"""
+
+import os
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+# Runtime files (SQLite database, dbm cache) of the embedded default live here.
+VAR_DIR = os.environ.get("HUBS_VAR_DIR", os.path.join(os.path.dirname(_HERE), "var"))
+
+# Flask's secret, signs the session cookie. Production configs must set their own.
+SECRET_KEY = "change-me-in-production"
+
+# SQLAlchemy database URL: SQLite under var/ by default,
+# "postgresql://user@host/dbname" in production.
+DATABASE_URL = "sqlite:///" + os.path.join(VAR_DIR, "hubs.db")
+
+# Extra keyword arguments for sqlalchemy.create_engine (pool sizes, echo...).
+DATABASE_ENGINE_OPTIONS: dict = {}
+
+# Refuse to start when the database schema is not at the latest migration.
+DATABASE_CHECK_MIGRATED = True
+
+# dogpile.cache backend holding widget data: "dogpile.cache.dbm" (a file shared by
+# every process on this machine) or "dogpile.cache.memcached" (python-memcached).
+CACHE_BACKEND = "dogpile.cache.dbm"
+
+# Arguments of that backend. For memcached: {"url": ["127.0.0.1:11211"]}.
+CACHE_ARGUMENTS = {"filename": os.path.join(VAR_DIR, "widget-cache.dbm")}
+
+# Seconds a widget's data stays cached. The backend daemon refreshes widgets as bus
+# messages arrive, so this only bounds how stale a widget can get if it misses one.
+CACHE_EXPIRATION = 24 * 3600
+
+# Seconds a widget whose data() failed shows its error panel before it is tried again.
+CACHE_ERROR_EXPIRATION = 60
+
+# Seconds between two "cache unavailable" warnings, so a dead memcached does not
+# flood the logs.
+CACHE_WARNING_INTERVAL = 60
+
+# Serve Bootstrap from this application rather than a CDN: Hubs must work offline.
+BOOTSTRAP_SERVE_LOCAL = True
+
+# Site name shown in the header and page titles.
+SITE_NAME = "Fedora Hubs"
+
+# Domain of Fedora account email addresses, used for libravatar avatars.
+FEDORA_EMAIL_DOMAIN = "fedoraproject.org"
+
+# Base URL of the libravatar service used for avatars.
+LIBRAVATAR_URL = "https://seccdn.libravatar.org/avatar/"

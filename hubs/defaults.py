@@ -1,0 +1,41 @@
+"""The widgets a new hub starts with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hubs.models import Column, Hub, HubType, Widget
+
+# (plugin, column, config) in display order.
+TEAM_WIDGETS: list[tuple[str, Column, dict[str, Any]]] = [
+    ("about", Column.left, {}),
+    (
+        "sticky",
+        Column.left,
+        {"text": "Welcome! New here? Say hello on the mailing list and pick an easy task."},
+    ),
+    ("rules", Column.left, {}),
+    ("stats", Column.right, {}),
+    ("avatar", Column.right, {"size": 160}),
+]
+
+USER_WIDGETS: list[tuple[str, Column, dict[str, Any]]] = [
+    ("about", Column.left, {}),
+    ("sticky", Column.left, {"text": ""}),
+    ("avatar", Column.right, {"size": 160}),
+    ("stats", Column.right, {}),
+    ("memberships", Column.right, {}),
+]
+
+
+def default_widgets(hub: Hub) -> list[Widget]:
+    """New Widget rows for ``hub``'s type, positioned within each column."""
+    layout = TEAM_WIDGETS if hub.type is HubType.team else USER_WIDGETS
+    positions = {Column.left: 0, Column.right: 0}
+    widgets = []
+    for plugin, column, config in layout:
+        widgets.append(
+            Widget(hub=hub, plugin=plugin, column=column, position=positions[column], config=config)
+        )
+        positions[column] += 1
+    return widgets

@@ -1,0 +1,29 @@
+"""The data model: users, hubs, their memberships and widgets."""
+
+from hubs.models.base import Base, utcnow
+from hubs.models.hub import (
+    DEFAULT_LEFT_WIDTH,
+    MAX_LEFT_WIDTH,
+    MIN_LEFT_WIDTH,
+    Hub,
+    HubType,
+    Membership,
+    Role,
+)
+from hubs.models.user import User
+from hubs.models.widget import Column, Widget
+
+__all__ = [
+    "DEFAULT_LEFT_WIDTH",
+    "MAX_LEFT_WIDTH",
+    "MIN_LEFT_WIDTH",
+    "Base",
+    "Column",
+    "Hub",
+    "HubType",
+    "Membership",
+    "Role",
+    "User",
+    "Widget",
+    "utcnow",
+]

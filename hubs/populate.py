@@ -1,0 +1,224 @@
+"""Demo data: users, team hubs with members and widgets, and a hub for every user.
+
+Running it twice leaves the same rows; ``--reset`` empties the tables first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from hubs.config import load_config
+from hubs.database import upgrade
+from hubs.defaults import default_widgets
+from hubs.models import Base, Hub, HubType, Membership, Role, User, utcnow
+
+DEMO_USERS = [
+    ("ralph", "Ralph Bean"),
+    ("pingou", "Pierre-Yves Chibon"),
+    ("lmacken", "Luke Macken"),
+    ("toshio", "Toshio Kuratomi"),
+    ("mizmo", "Máirín Duffy"),
+    ("ryanlerch", "Ryan Lerch"),
+    ("nirik", "Kevin Fenzi"),
+    ("puiterwijk", "Patrick Uiterwijk"),
+    ("jflory7", "Justin W. Flory"),
+    ("bex", "Brian Exelbierd"),
+    ("abompard", "Aurélien Bompard"),
+    ("cverna", "Clément Verna"),
+]
+
+
+@dataclass
+class DemoTeam:
+    name: str
+    summary: str
+    description: str
+    owners: list[str]
+    members: list[str] = field(default_factory=list)
+    subscribers: list[str] = field(default_factory=list)
+    stargazers: list[str] = field(default_factory=list)
+    rules: str = ""
+    links: list[dict[str, str]] = field(default_factory=list)
+
+
+DEMO_TEAMS = [
+    DemoTeam(
+        "infrastructure",
+        "Fedora Infrastructure",
+        "We run the servers, services and applications that build and ship Fedora.\n\n"
+        "Meetings every Thursday in `#fedora-meeting-1`.",
+        owners=["nirik", "puiterwijk"],
+        members=["ralph", "pingou", "lmacken", "abompard", "cverna"],
+        subscribers=["toshio", "ryanlerch"],
+        stargazers=["mizmo", "bex"],
+        rules="1. Ask before you change production.\n2. Every outage gets a ticket.",
+        links=[
+            {"title": "Infrastructure docs", "url": "https://docs.fedoraproject.org/en-US/infra/"},
+            {"title": "Tickets", "url": "https://pagure.io/fedora-infrastructure/issues"},
+        ],
+    ),
+    DemoTeam(
+        "design",
+        "Fedora Design Team",
+        "Artwork, user experience and branding for Fedora.",
+        owners=["mizmo"],
+        members=["ryanlerch"],
+        subscribers=["ralph", "jflory7"],
+        rules="Share early, share often: post your drafts to the design ticket.",
+        links=[{"title": "Design tickets", "url": "https://pagure.io/design/issues"}],
+    ),
+    DemoTeam(
+        "marketing",
+        "Fedora Marketing",
+        "Telling the world about Fedora: release announcements, talking points, social media.",
+        owners=["jflory7"],
+        members=["bex"],
+        subscribers=["mizmo"],
+        stargazers=["ralph"],
+    ),
+    DemoTeam(
+        "i18n",
+        "Fedora Internationalization",
+        "Making Fedora work in every language and script.",
+        owners=["toshio"],
+        members=["pingou"],
+    ),
+    DemoTeam(
+        "websites",
+        "Fedora Websites",
+        "The getfedora.org, spins and labs websites.",
+        owners=["ryanlerch"],
+        members=["abompard", "cverna"],
+        subscribers=["bex"],
+    ),
+]
+
+
+def _get_or_create(session: Session, model, defaults: dict, **keys):
+    row = session.scalars(sa.select(model).filter_by(**keys)).one_or_none()
+    if row is not None:
+        return row, False
+    row = model(**keys, **defaults)
+    session.add(row)
+    return row, True
+
+
+def _ensure_role(session: Session, hub: Hub, user: User, role: Role) -> bool:
+    _row, created = _get_or_create(session, Membership, {}, hub=hub, user=user, role=role)
+    return created
+
+
+def _ensure_hub(session: Session, name: str, hub_type: HubType, **fields) -> tuple[Hub, bool]:
+    hub, created = _get_or_create(session, Hub, fields, name=name, type=hub_type)
+    if created:
+        hub.last_activity = utcnow()
+        session.add_all(default_widgets(hub))
+    return hub, created
+
+
+def populate(session: Session, say: Callable[[str], None] = print) -> dict[str, int]:
+    """Add whatever demo rows are missing; return how many of each were added."""
+    added = {"users": 0, "hubs": 0, "memberships": 0}
+    users = {}
+    for username, fullname in DEMO_USERS:
+        user, created = _get_or_create(
+            session,
+            User,
+            {"fullname": fullname, "email": f"{username}@fedoraproject.org"},
+            username=username,
+        )
+        users[username] = user
+        added["users"] += created
+        hub, created = _ensure_hub(
+            session, username, HubType.user, summary=fullname, description=""
+        )
+        added["hubs"] += created
+        added["memberships"] += _ensure_role(session, hub, user, Role.owner)
+    say(f"users: {len(DEMO_USERS)} demo users, {added['users']} new")
+
+    for team in DEMO_TEAMS:
+        hub, created = _ensure_hub(
+            session, team.name, HubType.team, summary=team.summary, description=team.description
+        )
+        if created:
+            for widget in hub.widgets:
+                if widget.plugin == "rules":
+                    widget.config = {"text": team.rules, "links": team.links}
+        added["hubs"] += created
+        for role, names in (
+            (Role.owner, team.owners),
+            (Role.member, team.members),
+            (Role.subscriber, team.subscribers),
+            (Role.stargazer, team.stargazers),
+        ):
+            for username in names:
+                added["memberships"] += _ensure_role(session, hub, users[username], role)
+        say(f"team hub {team.name}: {'created' if created else 'already there'}")
+    session.commit()
+    return added
+
+
+def reset(session: Session) -> None:
+    for table in reversed(Base.metadata.sorted_tables):
+        session.execute(table.delete())
+    session.commit()
+
+
+def warm_cache(session: Session, say: Callable[[str], None] = print) -> int:
+    """Build the cached data of every widget, so first page views draw inline."""
+    from hubs.models import Widget
+    from hubs.widgets import get_widget_type
+
+    widgets = session.scalars(sa.select(Widget)).all()
+    built = 0
+    for widget in widgets:
+        widget_type = get_widget_type(widget.plugin)
+        if widget_type is not None and widget_type.rebuild(session, widget)["ok"]:
+            built += 1
+    say(f"cache: built the data of {built} of {len(widgets)} widgets")
+    return built
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--reset", action="store_true", help="delete every row first")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="do not build the widgets' cached data"
+    )
+    args = parser.parse_args(argv)
+
+    from hubs.app import create_app
+
+    config = load_config()
+    url = config["DATABASE_URL"]
+    print(f"database: {sa.make_url(url).render_as_string(hide_password=True)}")
+    upgrade(url)
+    print("schema: at the latest migration")
+    app = create_app()
+    with app.app_context():
+        from hubs.database import db
+
+        session = db.session
+        if args.reset:
+            reset(session)
+            print("reset: every table emptied")
+        added = populate(session)
+        counts = {
+            name: session.scalar(sa.select(sa.func.count()).select_from(table))
+            for name, table in Base.metadata.tables.items()
+        }
+        print("added: " + ", ".join(f"{n} {k}" for k, n in added.items()))
+        print("rows: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+        if not args.no_cache:
+            warm_cache(session)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

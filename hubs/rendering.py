@@ -1,0 +1,75 @@
+"""Drawing widgets: their panel with its body, error or loading state, and the JSON
+document the page, the API and the live stream share.
+
+A widget's panel is rendered once, when its data is built, and cached with the data
+(``envelope["html"]``): a page view only joins cached panels.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import render_template
+from markupsafe import Markup
+
+from hubs.cache import Envelope
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_PLUGIN = "This kind of widget is no longer available."
+UNKNOWN_PLUGIN_ENVELOPE: Envelope = {"ok": False, "error": UNKNOWN_PLUGIN}
+
+
+def _body(widget, widget_type, envelope: Envelope) -> tuple[Markup | None, str | None]:
+    """The widget's rendered body, or None and an error message."""
+    if widget_type is None:
+        return None, UNKNOWN_PLUGIN
+    if not envelope["ok"]:
+        return None, envelope["error"]
+    try:
+        html = render_template(
+            f"widgets/{widget_type.template}", data=envelope["data"], widget=widget
+        )
+    except Exception as error:
+        log.exception("Widget %r failed to render", widget)
+        return None, f"{type(error).__name__}: {error}"
+    return Markup(html), None
+
+
+def render_panel(widget, widget_type, envelope: Envelope | None) -> str:
+    """The widget in its panel; a loading placeholder when ``envelope`` is None."""
+    body, error = (None, None) if envelope is None else _body(widget, widget_type, envelope)
+    chrome = widget_type.chrome if widget_type else None
+    hidden = bool(body is not None and chrome.hide_when_empty and chrome.is_empty(envelope["data"]))
+    return render_template(
+        "_widget.html",
+        widget=widget,
+        title=(chrome.title if chrome else None) or (widget_type.title if widget_type else None),
+        body=body,
+        error=error,
+        loading=envelope is None,
+        hidden=hidden,
+    )
+
+
+def panel(widget, widget_type, envelope: Envelope | None) -> Markup:
+    """The panel cached with ``envelope``, or one rendered now."""
+    if envelope is not None and "html" in envelope:
+        return Markup(envelope["html"])
+    return Markup(render_panel(widget, widget_type, envelope))
+
+
+def widget_document(widget, widget_type, envelope: Envelope) -> dict[str, Any]:
+    """The JSON document of one widget: what /w/<id>/json answers and the stream pushes."""
+    hub = widget.hub
+    document = {
+        "id": widget.id,
+        "plugin": widget.plugin,
+        "hub": {"name": hub.name, "type": hub.type.value, "url": hub.url_path},
+        "config": widget_type.config_of(widget) if widget_type else dict(widget.config or {}),
+        "data": envelope["data"] if envelope["ok"] else None,
+    }
+    if not envelope["ok"]:
+        document["error"] = envelope["error"]
+    return document

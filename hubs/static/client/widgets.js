@@ -1,0 +1,49 @@
+// Fill the widgets the server could not draw from its cache: each loading
+// placeholder fetches its own HTML, so a slow widget only delays itself.
+
+export async function fillWidget(section, fetchImpl = fetch) {
+  const response = await fetchImpl(section.dataset.src, {
+    headers: { Accept: "text/html" },
+    credentials: "same-origin",
+  });
+  if (!response.ok) {
+    throw new Error(`${section.dataset.src} answered ${response.status}`);
+  }
+  return response.text();
+}
+
+export function replaceWith(section, html) {
+  const template = section.ownerDocument.createElement("template");
+  template.innerHTML = html.trim();
+  const fresh = template.content.firstElementChild;
+  if (fresh) {
+    section.replaceWith(fresh);
+  }
+  return fresh;
+}
+
+export function showError(section) {
+  section.dataset.state = "error";
+  const body = section.querySelector(".card-body");
+  if (body) {
+    body.innerHTML =
+      '<div class="alert alert-warning mb-0" role="alert" data-role="widget-error">' +
+      "<strong>Couldn't load this widget.</strong> " +
+      '<span class="d-block small">Check your connection and reload the page.</span></div>';
+  }
+}
+
+export function fillPlaceholders(root = document, fetchImpl = fetch) {
+  const sections = root.querySelectorAll('[data-role="widget"][data-state="loading"]');
+  return Promise.all(
+    Array.from(sections, (section) =>
+      fillWidget(section, fetchImpl)
+        .then((html) => replaceWith(section, html))
+        .catch(() => showError(section)),
+    ),
+  );
+}
+
+if (typeof document !== "undefined") {
+  fillPlaceholders();
+}

@@ -1,0 +1,179 @@
+"""Hub pages, their widgets, and their JSON documents."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, jsonify, render_template
+from markupsafe import Markup
+from sqlalchemy.orm import contains_eager
+
+from hubs.avatars import hub_avatar
+from hubs.cache import get_cached
+from hubs.database import db
+from hubs.models import Column, Hub, HubType, Membership, Role, User, Widget
+from hubs.rendering import UNKNOWN_PLUGIN_ENVELOPE, panel, widget_document
+from hubs.widgets import get_widget_type
+
+bp = Blueprint("hubs", __name__)
+
+_KINDS = {"u": HubType.user, "t": HubType.team}
+HUB_URL = "/<any(u, t):kind>/<name>/"
+
+
+def _role_count(*roles: Role):
+    return (
+        sa.select(sa.func.count())
+        .where(Membership.hub_id == Hub.id, Membership.role.in_(roles))
+        .scalar_subquery()
+    )
+
+
+# One query gives a hub page its hub and counts; owners are members too.
+_HUB_WITH_COUNTS = sa.select(
+    Hub,
+    _role_count(Role.owner, Role.member).label("members"),
+    _role_count(Role.subscriber).label("subscribers"),
+    _role_count(Role.stargazer).label("stargazers"),
+)
+
+
+def _not_found(kind: str, name: str):
+    abort(404, f"There is no {_KINDS[kind].value} hub named {name!r}.")
+
+
+def hub_with_counts_or_404(kind: str, name: str) -> tuple[Hub, dict[str, int]]:
+    row = db.session.execute(
+        _HUB_WITH_COUNTS.where(Hub.type == _KINDS[kind], Hub.name == name)
+    ).one_or_none()
+    if row is None:
+        _not_found(kind, name)
+    hub, members, subscribers, stargazers = row
+    return hub, {"members": members, "subscribers": subscribers, "stargazers": stargazers}
+
+
+def hub_or_404(kind: str, name: str) -> Hub:
+    hub = db.session.scalars(
+        sa.select(Hub).where(Hub.type == _KINDS[kind], Hub.name == name)
+    ).one_or_none()
+    if hub is None:
+        _not_found(kind, name)
+    return hub
+
+
+def widgets_of(hub: Hub) -> list[Widget]:
+    return db.session.scalars(
+        sa.select(Widget)
+        .where(Widget.hub_id == hub.id)
+        .order_by(Widget.column, Widget.position, Widget.id)
+    ).all()
+
+
+def widget_or_404(kind: str, name: str, widget_id: int) -> Widget:
+    widget = db.session.scalars(
+        sa.select(Widget)
+        .join(Widget.hub)
+        .options(contains_eager(Widget.hub))
+        .where(Widget.id == widget_id, Hub.type == _KINDS[kind], Hub.name == name)
+    ).one_or_none()
+    if widget is None:
+        hub_or_404(kind, name)
+        abort(404, f"The hub {name!r} has no widget {widget_id}.")
+    return widget
+
+
+def owner_names(hub: Hub) -> list[str]:
+    return list(
+        db.session.scalars(
+            sa.select(User.username)
+            .join(Membership.user)
+            .where(Membership.hub_id == hub.id, Membership.role == Role.owner)
+            .order_by(User.username)
+        )
+    )
+
+
+def _panels(widgets: list[Widget]) -> dict[Column, list[Markup]]:
+    """Each widget's cached panel, or its loading placeholder, by column."""
+    types = [get_widget_type(widget.plugin) for widget in widgets]
+    keys = [t.cache_key(w) for w, t in zip(widgets, types, strict=True) if t]
+    cached = iter(get_cached(keys))
+    panels = {Column.left: [], Column.right: []}
+    for widget, widget_type in zip(widgets, types, strict=True):
+        envelope = next(cached) if widget_type else UNKNOWN_PLUGIN_ENVELOPE
+        panels[widget.column].append(panel(widget, widget_type, envelope))
+    return panels
+
+
+@bp.route(HUB_URL)
+def hub_page(kind: str, name: str):
+    # The hub, its counts and its widgets in one query: one row per widget.
+    rows = db.session.execute(
+        _HUB_WITH_COUNTS.add_columns(Widget)
+        .outerjoin(Widget, Widget.hub_id == Hub.id)
+        .where(Hub.type == _KINDS[kind], Hub.name == name)
+        .order_by(Widget.column, Widget.position, Widget.id)
+    ).all()
+    if not rows:
+        _not_found(kind, name)
+    hub, members, subscribers, stargazers, _widget = rows[0]
+    counts = {"members": members, "subscribers": subscribers, "stargazers": stargazers}
+    panels = _panels([row.Widget for row in rows if row.Widget is not None])
+    return render_template(
+        "hub.html",
+        hub=hub,
+        avatar=hub_avatar(hub, 96),
+        counts=counts,
+        left=panels[Column.left],
+        right=panels[Column.right],
+    )
+
+
+@bp.route(HUB_URL + "json")
+def hub_json(kind: str, name: str):
+    hub, counts = hub_with_counts_or_404(kind, name)
+    return jsonify(
+        name=hub.name,
+        type=hub.type.value,
+        url=hub.url_path,
+        summary=hub.summary,
+        description=hub.description,
+        avatar=hub_avatar(hub, 96),
+        left_width=hub.left_width,
+        archived=hub.archived,
+        created=hub.created.isoformat(),
+        last_activity=hub.last_activity.isoformat() if hub.last_activity else None,
+        counts=counts,
+        owners=owner_names(hub),
+        widgets=[
+            {
+                "id": widget.id,
+                "plugin": widget.plugin,
+                "column": widget.column.value,
+                "position": widget.position,
+                "config": widget.config,
+                "url": widget.url_path,
+            }
+            for widget in widgets_of(hub)
+        ],
+    )
+
+
+def _envelope(widget: Widget):
+    widget_type = get_widget_type(widget.plugin)
+    if widget_type is None:
+        return None, UNKNOWN_PLUGIN_ENVELOPE
+    return widget_type, widget_type.data(db.session, widget)
+
+
+@bp.route(HUB_URL + "w/<int:widget_id>/")
+def widget_html(kind: str, name: str, widget_id: int):
+    widget = widget_or_404(kind, name, widget_id)
+    widget_type, envelope = _envelope(widget)
+    return panel(widget, widget_type, envelope)
+
+
+@bp.route(HUB_URL + "w/<int:widget_id>/json")
+def widget_json(kind: str, name: str, widget_id: int):
+    widget = widget_or_404(kind, name, widget_id)
+    widget_type, envelope = _envelope(widget)
+    return jsonify(widget_document(widget, widget_type, envelope))

@@ -1,0 +1,22 @@
+"""About: the hub's description, written by its owners in markdown."""
+
+from hubs.markup import render_markdown
+from hubs.messages import concerns_hub
+from hubs.widgets.base import Chrome, hints
+
+TITLE = "About"
+DESCRIPTION = "The hub's description, from its settings."
+ARGUMENTS: list = []
+
+template = "about.html"
+chrome = Chrome(title="About")
+
+
+def data(session, widget) -> dict:
+    hub = widget.hub
+    return {"summary": hub.summary, "html": render_markdown(hub.description)}
+
+
+@hints(topics=["hubs.hub.updated"])
+def should_invalidate(message, session, widget) -> bool:
+    return concerns_hub(message, widget.hub_id, "hubs.hub.updated")

@@ -1,0 +1,237 @@
+"""The widget contract: what a widget module declares, checked when it is registered.
+
+A widget module has:
+
+- ``ARGUMENTS``: a list of :class:`Argument` (may be empty), which validate every
+  config and generate the config form;
+- ``data(session, widget, **config) -> dict``: JSON-serialisable data;
+- ``template``: the name of its Jinja template under ``hubs/widgets/templates/``;
+- ``chrome`` (optional): a :class:`Chrome`, the panel around it;
+- ``should_invalidate(message, session, widget) -> bool``, decorated with
+  :func:`hints` naming the topics/categories and the users/packages it reacts to;
+- ``TITLE`` and ``DESCRIPTION`` shown to people choosing widgets.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from hubs.cache import Envelope, cache_key, compute_envelope, get_or_build, invalidate, rebuild
+from hubs.rendering import render_panel
+
+TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
+
+
+class WidgetContractError(TypeError):
+    """A widget module does not follow the contract."""
+
+    def __init__(self, name: str, problems: list[str]) -> None:
+        self.name = name
+        self.problems = problems
+        super().__init__(f"widget {name!r} is not valid: " + "; ".join(problems))
+
+
+class InvalidConfig(ValueError):
+    """A widget config failed validation; ``errors`` maps argument name to message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
+
+
+@dataclass(frozen=True)
+class Argument:
+    name: str
+    default: Any
+    validator: Callable[[Any], Any]
+    help: str
+    label: str = ""
+
+    @property
+    def display_label(self) -> str:
+        return self.label or self.name.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class Chrome:
+    """The panel a widget is drawn in."""
+
+    title: str | None = None
+    # With hide_when_empty, the panel is not drawn while is_empty(data) is true.
+    hide_when_empty: bool = False
+    is_empty: Callable[[dict], bool] = field(default=lambda data: not any(data.values()))
+
+
+DEFAULT_CHROME = Chrome()
+
+UsersOrPackages = Callable[[Any, Any], Iterable[str]]
+
+
+@dataclass(frozen=True)
+class Hints:
+    """What messages a widget can react to, so the backend asks only the right ones."""
+
+    topics: frozenset[str] = frozenset()
+    categories: frozenset[str] = frozenset()
+    usernames: UsersOrPackages | None = None
+    packages: UsersOrPackages | None = None
+
+
+def hints(
+    *,
+    topics: Iterable[str] = (),
+    categories: Iterable[str] = (),
+    usernames: UsersOrPackages | None = None,
+    packages: UsersOrPackages | None = None,
+) -> Callable[[Callable], Callable]:
+    """Declare the hints of a ``should_invalidate`` function.
+
+    Topics are named without their environment prefix ("hubs.widget.updated",
+    "fedbadges.badge.award"); ``usernames``/``packages`` give, for one widget, the
+    accounts or packages whose messages concern it.
+    """
+    declared = Hints(frozenset(topics), frozenset(categories), usernames, packages)
+    if not (declared.topics or declared.categories):
+        raise ValueError("hints need at least one topic or category")
+
+    def decorate(function: Callable) -> Callable:
+        function.hints = declared
+        return function
+
+    return decorate
+
+
+class WidgetType:
+    """A validated widget module, with its data wrapped by the cache."""
+
+    def __init__(self, module: ModuleType) -> None:
+        self.name: str = module.__name__.rsplit(".", 1)[-1]
+        problems = _contract_problems(module)
+        if problems:
+            raise WidgetContractError(self.name, problems)
+        self.module = module
+        self.title: str = module.TITLE
+        self.description: str = module.DESCRIPTION
+        self.arguments: tuple[Argument, ...] = tuple(module.ARGUMENTS)
+        self.template: str = module.template
+        self.chrome: Chrome = getattr(module, "chrome", None) or DEFAULT_CHROME
+        self.should_invalidate: Callable = module.should_invalidate
+        self.hints: Hints = module.should_invalidate.hints
+        self._data: Callable[..., dict] = module.data
+
+    def __repr__(self) -> str:
+        return f"<WidgetType {self.name}>"
+
+    def defaults(self) -> dict[str, Any]:
+        return {argument.name: argument.default for argument in self.arguments}
+
+    def validate_config(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """A clean config from ``raw``, or InvalidConfig naming each bad argument.
+
+        Missing arguments take their default; unknown ones are refused.
+        """
+        if not isinstance(raw, Mapping):
+            raise InvalidConfig({"config": "must be an object of argument values"})
+        known = {argument.name for argument in self.arguments}
+        errors = {name: "is not an argument of this widget" for name in raw if name not in known}
+        clean = {}
+        for argument in self.arguments:
+            value = raw.get(argument.name, argument.default)
+            try:
+                clean[argument.name] = argument.validator(value)
+            except ValueError as error:
+                errors[argument.name] = str(error)
+        if errors:
+            raise InvalidConfig(errors)
+        return clean
+
+    def config_of(self, widget) -> dict[str, Any]:
+        """The widget's stored config with defaults filled in."""
+        return {**self.defaults(), **(widget.config or {})}
+
+    def cache_key(self, widget) -> str:
+        return cache_key(widget.id, self.name, self.config_of(widget))
+
+    def compute(self, session, widget) -> dict:
+        """Call the widget's data() directly, bypassing the cache."""
+        return self._data(session, widget, **self.config_of(widget))
+
+    def build(self, session, widget) -> Envelope:
+        """Compute the widget's data and render its panel (needs an app context)."""
+        envelope = compute_envelope(lambda: self.compute(session, widget), repr(widget))
+        envelope["html"] = render_panel(widget, self, envelope)
+        return envelope
+
+    def data(self, session, widget) -> Envelope:
+        """The cached envelope of this widget, built when missing."""
+        return get_or_build(self.cache_key(widget), lambda: self.build(session, widget))
+
+    def rebuild(self, session, widget) -> Envelope:
+        """Recompute and store this widget's envelope now."""
+        return rebuild(self.cache_key(widget), lambda: self.build(session, widget))
+
+    def invalidate(self, widget, config: Mapping[str, Any] | None = None) -> None:
+        """Drop the cached data of ``widget``, or of one of its former configs."""
+        key_config = {**self.defaults(), **config} if config is not None else self.config_of(widget)
+        invalidate(cache_key(widget.id, self.name, key_config))
+
+
+def _contract_problems(module: ModuleType) -> list[str]:
+    problems = []
+    for attribute in ("TITLE", "DESCRIPTION"):
+        if not isinstance(getattr(module, attribute, None), str):
+            problems.append(f"no {attribute} text")
+
+    data = getattr(module, "data", None)
+    if not callable(data):
+        problems.append("no data(session, widget, **config) function")
+
+    template = getattr(module, "template", None)
+    if not isinstance(template, str):
+        problems.append("no template")
+    elif not os.path.isfile(os.path.join(TEMPLATE_DIR, template)):
+        problems.append(f"template {template!r} is not a file in hubs/widgets/templates/")
+
+    chrome = getattr(module, "chrome", None)
+    if chrome is not None and not isinstance(chrome, Chrome):
+        problems.append("chrome is not a hubs.widgets.base.Chrome")
+
+    should_invalidate = getattr(module, "should_invalidate", None)
+    if not callable(should_invalidate):
+        problems.append("no should_invalidate(message, session, widget) function")
+    elif not isinstance(getattr(should_invalidate, "hints", None), Hints):
+        problems.append("should_invalidate has no hints (decorate it with @hints(...))")
+
+    arguments = getattr(module, "ARGUMENTS", None)
+    if not isinstance(arguments, (list, tuple)):
+        problems.append("no ARGUMENTS list")
+        return problems
+    for argument in arguments:
+        if not isinstance(argument, Argument):
+            problems.append(f"argument {argument!r} is not a hubs.widgets.base.Argument")
+            continue
+        if not callable(argument.validator):
+            problems.append(f"argument {argument.name!r} has no validator")
+        if not (isinstance(argument.help, str) and argument.help.strip()):
+            problems.append(f"argument {argument.name!r} has no help text")
+        elif callable(argument.validator):
+            try:
+                argument.validator(argument.default)
+            except ValueError as error:
+                problems.append(f"argument {argument.name!r}: its default {error}")
+    if callable(data) and all(isinstance(a, Argument) for a in arguments):
+        problems.extend(_signature_problems(data, [a.name for a in arguments]))
+    return problems
+
+
+def _signature_problems(data: Callable, names: list[str]) -> list[str]:
+    parameters = inspect.signature(data).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return []
+    missing = [name for name in names if name not in parameters]
+    return [f"data() takes no argument {name!r}" for name in missing]

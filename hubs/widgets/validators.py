@@ -1,0 +1,88 @@
+"""Validators of widget arguments: each takes a raw value (from a form or JSON) and
+returns the clean value, or raises ValueError with a message for the user."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+Validator = Callable[[Any], Any]
+
+USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$", re.IGNORECASE)
+
+
+def text(max_length: int = 10_000, required: bool = False) -> Validator:
+    def validate(value: Any) -> str:
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            raise ValueError("must be text")
+        value = value.strip()
+        if required and not value:
+            raise ValueError("is required")
+        if len(value) > max_length:
+            raise ValueError(f"must be at most {max_length} characters long")
+        return value
+
+    return validate
+
+
+def integer(minimum: int, maximum: int) -> Validator:
+    def validate(value: Any) -> int:
+        if isinstance(value, bool):
+            raise ValueError("must be a whole number")
+        if isinstance(value, str):
+            value = value.strip()
+            if not re.fullmatch(r"[+-]?\d{1,9}", value):
+                raise ValueError("must be a whole number")
+            value = int(value)
+        if not isinstance(value, int):
+            raise ValueError("must be a whole number")
+        if not minimum <= value <= maximum:
+            raise ValueError(f"must be between {minimum} and {maximum}")
+        return value
+
+    return validate
+
+
+def url(value: Any) -> str:
+    """An http(s) URL; other schemes (javascript:, data:) are refused."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a web address")
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(value) > 2048:
+        raise ValueError("must be an http:// or https:// address")
+    return value
+
+
+def username(value: Any) -> str:
+    if not isinstance(value, str) or not USERNAME_RE.match(value.strip()):
+        raise ValueError("must be a Fedora account name")
+    return value.strip()
+
+
+def link_list(max_links: int = 50) -> Validator:
+    """A list of {"title", "url"} links, e.g. a team's rules or documents."""
+    check_title = text(max_length=200, required=True)
+
+    def validate(value: Any) -> list[dict[str, str]]:
+        if value is None or value == "":
+            return []
+        if not isinstance(value, list):
+            raise ValueError("must be a list of links")
+        if len(value) > max_links:
+            raise ValueError(f"must hold at most {max_links} links")
+        links = []
+        for position, item in enumerate(value, start=1):
+            if not isinstance(item, dict):
+                raise ValueError(f"link {position} must have a title and an address")
+            try:
+                links.append({"title": check_title(item.get("title")), "url": url(item.get("url"))})
+            except ValueError as error:
+                raise ValueError(f"link {position}: {error}") from None
+        return links
+
+    return validate

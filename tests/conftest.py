@@ -1,0 +1,158 @@
+"""Fixtures: every database test runs on PostgreSQL and on SQLite, each inside a
+transaction rolled back at the end; the widget cache is a real memcached."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pathlib
+
+import memcache
+import pytest
+import sqlalchemy as sa
+
+from hubs.app import create_app
+from hubs.cache import close_cache
+from hubs.database import db, upgrade
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "HUBS_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+)
+POSTGRES_TEST_DB = "hubs_test"
+MEMCACHED = os.environ.get("HUBS_TEST_MEMCACHED", "127.0.0.1:11211")
+CORPUS = pathlib.Path(__file__).resolve().parents[2] / "shared/data/fedmsg-corpus/messages.jsonl"
+CORPUS = pathlib.Path(os.environ.get("HUBS_FEDMSG_CORPUS", CORPUS))
+
+
+def _postgres_version() -> str:
+    engine = sa.create_engine(POSTGRES_ADMIN_URL)
+    with engine.connect() as connection:
+        version = connection.scalar(sa.text("SHOW server_version"))
+    engine.dispose()
+    return version
+
+
+def _memcached_version() -> str:
+    client = memcache.Client([MEMCACHED])
+    stats = client.get_stats()
+    client.disconnect_all()
+    if not stats:
+        raise RuntimeError(f"memcached is not answering at {MEMCACHED}")
+    return stats[0][1]["version"]
+
+
+def pytest_report_header(config) -> list[str]:
+    return [
+        f"database backends: postgresql {_postgres_version()} "
+        f"({POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{POSTGRES_TEST_DB}), sqlite",
+        f"widget cache: memcached {_memcached_version()} at {MEMCACHED}, and dbm files",
+    ]
+
+
+def recreate_postgres_database(name: str) -> str:
+    """Drop and create database ``name`` on the test server; return its URL."""
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return sa.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session", params=["postgresql", "sqlite"])
+def database_url(request, tmp_path_factory) -> str:
+    """A migrated, empty database of each kind, shared by the session."""
+    if request.param == "postgresql":
+        url = recreate_postgres_database(POSTGRES_TEST_DB)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'hubs.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def memcached_config() -> dict:
+    client = memcache.Client([MEMCACHED])
+    client.flush_all()
+    client.disconnect_all()
+    return {
+        "CACHE_BACKEND": "dogpile.cache.memcached",
+        "CACHE_ARGUMENTS": {"url": [MEMCACHED], "dead_retry": 1, "socket_timeout": 1},
+    }
+
+
+@pytest.fixture
+def dbm_config(tmp_path) -> dict:
+    return {
+        "CACHE_BACKEND": "dogpile.cache.dbm",
+        "CACHE_ARGUMENTS": {"filename": str(tmp_path / "widget-cache.dbm")},
+    }
+
+
+@pytest.fixture
+def cache_config(memcached_config) -> dict:
+    """The cache tests run on; override in a module to use another backend."""
+    return memcached_config
+
+
+@pytest.fixture
+def app_config(database_url, cache_config, tmp_path) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "DATABASE_URL": database_url,
+        "VAR_DIR": str(tmp_path),
+        **cache_config,
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    return create_app(app_config)
+
+
+@pytest.fixture
+def session(app):
+    """db.session bound to one connection whose transaction is rolled back at the end;
+    commits made by the code under test become savepoints."""
+    connection = db.engine.connect()
+    transaction = connection.begin()
+    db.session.remove()
+    db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield db.session
+    finally:
+        db.session.remove()
+        transaction.rollback()
+        connection.close()
+        db.session.configure(bind=db.engine, join_transaction_mode="conservative_savepoint")
+
+
+@pytest.fixture
+def client(app, session):
+    return app.test_client()
+
+
+@pytest.fixture
+def app_context(app, session):
+    with app.test_request_context():
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _quiet_logs(caplog):
+    caplog.set_level(logging.INFO, logger="hubs")
+
+
+@pytest.fixture(scope="session")
+def corpus() -> list[dict]:
+    """The real bus messages of the shared corpus."""
+    with open(CORPUS) as handle:
+        return [json.loads(line) for line in handle]
+
+
+@pytest.fixture(autouse=True)
+def _close_cache_connections():
+    yield
+    close_cache()

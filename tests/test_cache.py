@@ -1,0 +1,191 @@
+"""The widget cache on both backends: keys, counted data() calls, invalidate, rebuild,
+and pages that still render when memcached is down."""
+
+import gc
+import logging
+
+import pytest
+
+from hubs import cache
+from hubs.models import Widget
+from hubs.widgets import registry
+from tests import factories
+from tests.html import widget_states
+
+
+@pytest.fixture(params=["memcached", "dbm"])
+def cache_config(request, memcached_config, dbm_config):
+    return memcached_config if request.param == "memcached" else dbm_config
+
+
+@pytest.fixture
+def data_calls(monkeypatch):
+    """Count calls of the sticky widget's data(), with the config each got."""
+    calls = []
+    sticky = registry["sticky"]
+    original = sticky._data
+
+    def counting(session, widget, **config):
+        calls.append(config)
+        return original(session, widget, **config)
+
+    monkeypatch.setattr(sticky, "_data", counting)
+    return calls
+
+
+@pytest.fixture
+def team(session):
+    hub = factories.hub(session, "infrastructure")
+    sticky = factories.widget(session, hub, "sticky", text="Hello **team**")
+    factories.widget(session, hub, "stats")
+    session.commit()
+    return hub, sticky
+
+
+def test_key_depends_on_widget_and_config():
+    one = cache.cache_key(1, "sticky", {"text": "a"})
+    assert one == cache.cache_key(1, "sticky", {"text": "a"})
+    assert one != cache.cache_key(1, "sticky", {"text": "b"})
+    assert one != cache.cache_key(2, "sticky", {"text": "a"})
+    assert cache.cache_key(1, "rules", {"a": 1, "b": 2}) == cache.cache_key(
+        1, "rules", {"b": 2, "a": 1}
+    )
+
+
+def test_second_page_view_does_not_call_data_again(client, team, data_calls):
+    _hub, sticky = team
+    first = client.get("/t/infrastructure/")
+    assert widget_states(first.text) == {"sticky": "loading", "stats": "loading"}
+    assert data_calls == []  # uncached widgets are placeholders, filled by the browser
+
+    assert client.get(sticky.url_path).status_code == 200
+    assert data_calls == [{"text": "Hello **team**"}]
+
+    second = client.get("/t/infrastructure/")
+    assert widget_states(second.text)["sticky"] == "ready"
+    assert "Hello <strong>team</strong>" in second.text
+    client.get("/t/infrastructure/")
+    client.get(sticky.url_path + "json")
+    assert len(data_calls) == 1
+
+
+def test_config_change_calls_data_once_with_new_config(client, session, team, data_calls):
+    _hub, sticky = team
+    client.get(sticky.url_path)
+    # The request ended the session the widget came from: load it again to edit it.
+    session.get(Widget, sticky.id).config = {"text": "Changed"}
+    session.commit()
+
+    page = client.get("/t/infrastructure/")
+    assert widget_states(page.text)["sticky"] == "loading"  # new config, new key
+    client.get(sticky.url_path)
+    client.get("/t/infrastructure/")
+    assert data_calls == [{"text": "Hello **team**"}, {"text": "Changed"}]
+
+
+def test_invalidate_then_rebuild(app_context, session, team, data_calls):
+    _hub, sticky = team
+    sticky_type = registry["sticky"]
+    key = sticky_type.cache_key(sticky)
+
+    assert sticky_type.data(session, sticky)["data"] == {
+        "html": "<p>Hello <strong>team</strong></p>"
+    }
+    assert cache.get_cached([key]) != [None]
+
+    sticky_type.invalidate(sticky)
+    assert cache.get_cached([key]) == [None]
+
+    sticky.config = {"text": "Rebuilt"}
+    envelope = sticky_type.rebuild(session, sticky)
+    assert envelope["ok"] is True
+    assert envelope["data"] == {"html": "<p>Rebuilt</p>"}
+    assert cache.get_cached([sticky_type.cache_key(sticky)]) == [envelope]
+    assert sticky_type.data(session, sticky) == envelope
+    assert len(data_calls) == 2
+
+
+def test_invalidate_an_old_config(app_context, session, team):
+    _hub, sticky = team
+    sticky_type = registry["sticky"]
+    old_key = sticky_type.cache_key(sticky)
+    sticky_type.data(session, sticky)
+    sticky.config = {"text": "New"}
+    sticky_type.invalidate(sticky, config={"text": "Hello **team**"})
+    assert cache.get_cached([old_key]) == [None]
+
+
+def test_failed_data_is_kept_for_the_error_expiration_only(app_context, session, team, monkeypatch):
+    _hub, sticky = team
+    sticky_type = registry["sticky"]
+    calls = []
+
+    def failing(session, widget, **config):
+        calls.append(1)
+        raise ConnectionError("service down")
+
+    monkeypatch.setattr(sticky_type, "_data", failing)
+    now = [1_000_000.0]
+    monkeypatch.setattr(cache.time, "time", lambda: now[0])
+
+    envelope = sticky_type.data(session, sticky)
+    assert envelope["ok"] is False and "service down" in envelope["error"]
+    sticky_type.data(session, sticky)
+    assert len(calls) == 1  # a failing widget is not retried on every view
+
+    now[0] += cache.region.error_expiration + 1
+    sticky_type.data(session, sticky)
+    assert len(calls) == 2
+
+
+def test_non_json_data_is_an_error(app_context, session, team, monkeypatch):
+    _hub, sticky = team
+    monkeypatch.setattr(registry["sticky"], "_data", lambda session, widget, **c: {"x": object()})
+    envelope = registry["sticky"].data(session, sticky)
+    assert envelope["ok"] is False
+    assert "not JSON serializable" in envelope["error"]
+
+
+# python-memcached does not close the socket of a refused connection; that leak is
+# its own, and this test is the one that makes connections fail.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+def test_pages_render_when_memcached_is_down(database_url, tmp_path, caplog, data_calls):
+    from hubs.app import create_app
+    from hubs.database import db
+
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "VAR_DIR": str(tmp_path),
+            "CACHE_BACKEND": "dogpile.cache.memcached",
+            # Nothing listens on port 1.
+            "CACHE_ARGUMENTS": {"url": ["127.0.0.1:1"], "dead_retry": 0, "socket_timeout": 1},
+            "CACHE_WARNING_INTERVAL": 0,
+        }
+    )
+    connection = db.engine.connect()
+    transaction = connection.begin()
+    db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        hub = factories.hub(db.session, "infrastructure")
+        sticky = factories.widget(db.session, hub, "sticky", text="Still here")
+        db.session.commit()
+        client = app.test_client()
+        caplog.set_level(logging.WARNING, logger="hubs.cache")
+
+        assert client.get("/t/infrastructure/").status_code == 200
+        for _ in range(2):
+            response = client.get(sticky.url_path)
+            assert response.status_code == 200
+            assert "Still here" in response.text
+        assert len(data_calls) == 2  # computed directly each time
+        warnings = [r for r in caplog.records if r.name == "hubs.cache"]
+        assert warnings and all(r.levelno == logging.WARNING for r in warnings)
+        assert "Widget cache unavailable" in warnings[0].getMessage()
+    finally:
+        gc.collect()  # let the leaked sockets go while their warnings are ignored
+        db.session.remove()
+        transaction.rollback()
+        connection.close()
+        db.session.configure(bind=db.engine, join_transaction_mode="conservative_savepoint")

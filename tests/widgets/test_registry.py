@@ -1,0 +1,123 @@
+"""The registry refuses any widget that breaks the contract, naming what is missing."""
+
+import types
+
+import pytest
+
+from hubs.widgets import build_registry, registry, validators
+from hubs.widgets.base import Argument, InvalidConfig, WidgetContractError, hints
+
+
+def widget_module(name="demo", **overrides) -> types.ModuleType:
+    """A module that follows the contract, with ``overrides`` applied (None deletes)."""
+    module = types.ModuleType(f"hubs.widgets.{name}")
+
+    def data(session, widget, text):
+        return {"text": text}
+
+    @hints(topics=["hubs.widget.updated"])
+    def should_invalidate(message, session, widget):
+        return False
+
+    attributes = {
+        "TITLE": "Demo",
+        "DESCRIPTION": "A widget for tests.",
+        "ARGUMENTS": [Argument("text", "", validators.text(100), help="Some text.")],
+        "template": "sticky.html",
+        "data": data,
+        "should_invalidate": should_invalidate,
+    }
+    attributes.update(overrides)
+    for key, value in attributes.items():
+        if value is not None:
+            setattr(module, key, value)
+    return module
+
+
+def refusal(**overrides) -> str:
+    with pytest.raises(WidgetContractError) as error:
+        build_registry([widget_module(**overrides)])
+    assert error.value.name == "demo"
+    assert "'demo'" in str(error.value)
+    return str(error.value)
+
+
+def test_a_widget_following_the_contract_is_registered():
+    assert list(build_registry([widget_module()])) == ["demo"]
+
+
+def test_refuses_a_widget_without_data():
+    assert "no data(session, widget, **config) function" in refusal(data=None)
+
+
+def test_refuses_a_widget_without_template():
+    assert "no template" in refusal(template=None)
+
+
+def test_refuses_a_template_that_does_not_exist():
+    assert "'nowhere.html' is not a file" in refusal(template="nowhere.html")
+
+
+def test_refuses_a_widget_without_hints():
+    def should_invalidate(message, session, widget):
+        return True
+
+    assert "should_invalidate has no hints" in refusal(should_invalidate=should_invalidate)
+
+
+def test_refuses_a_widget_without_should_invalidate():
+    assert "no should_invalidate" in refusal(should_invalidate=None)
+
+
+def test_hints_need_a_topic_or_category():
+    with pytest.raises(ValueError, match="at least one topic or category"):
+        hints(usernames=lambda session, widget: [])
+
+
+def test_refuses_an_argument_without_validator():
+    arguments = [Argument("text", "", validator=None, help="Some text.")]
+    assert "argument 'text' has no validator" in refusal(ARGUMENTS=arguments)
+
+
+def test_refuses_an_argument_without_help():
+    arguments = [Argument("text", "", validators.text(100), help=" ")]
+    assert "argument 'text' has no help text" in refusal(ARGUMENTS=arguments)
+
+
+def test_refuses_a_default_its_validator_rejects():
+    arguments = [Argument("text", "x" * 200, validators.text(100), help="Some text.")]
+    assert "argument 'text': its default must be at most 100" in refusal(ARGUMENTS=arguments)
+
+
+def test_refuses_an_argument_data_does_not_take():
+    arguments = [
+        Argument("text", "", validators.text(100), help="Some text."),
+        Argument("size", 1, validators.integer(1, 9), help="A size."),
+    ]
+    assert "data() takes no argument 'size'" in refusal(ARGUMENTS=arguments)
+
+
+def test_refuses_a_widget_without_arguments_list():
+    assert "no ARGUMENTS list" in refusal(ARGUMENTS=None)
+
+
+def test_refuses_a_widget_registered_twice():
+    with pytest.raises(WidgetContractError, match="registered twice"):
+        build_registry([widget_module(), widget_module()])
+
+
+def test_every_shipped_widget_is_registered():
+    assert set(registry) == {"about", "avatar", "memberships", "rules", "stats", "sticky"}
+
+
+def test_validate_config_fills_defaults_and_names_each_bad_argument():
+    sticky = registry["sticky"]
+    assert sticky.validate_config({}) == {"text": ""}
+    with pytest.raises(InvalidConfig) as error:
+        sticky.validate_config({"text": 42, "colour": "red"})
+    assert error.value.errors == {
+        "text": "must be text",
+        "colour": "is not an argument of this widget",
+    }
+    with pytest.raises(InvalidConfig):
+        sticky.validate_config(["not", "a", "mapping"])
