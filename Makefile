@@ -30,10 +30,11 @@ run: deps
 	$(BIN)/honcho start -f Procfile
 
 test: test-deps
-	scripts/install-system-packages memcached
+	scripts/install-system-packages memcached chromium node:nodejs npm
 	scripts/start-memcached $(MEMCACHED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	cd hubs/static/client && npm test
 	HUBS_TEST_MEMCACHED=$(MEMCACHED) $(BIN)/python -m pytest
 
 lint: test-deps

@@ -28,8 +28,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         [app.jinja_loader, PrefixLoader({"widgets": FileSystemLoader(WIDGET_TEMPLATE_DIR)})]
     )
 
-    from hubs.views import errors, home, hubs
+    from hubs.views import avatars, errors, home, hubs
 
+    app.register_blueprint(avatars.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(hubs.bp)
     errors.init_app(app)

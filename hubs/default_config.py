@@ -47,6 +47,10 @@ BOOTSTRAP_SERVE_LOCAL = True
 # Site name shown in the header and page titles.
 SITE_NAME = "Fedora Hubs"
 
+# Where avatars come from: "local" draws initials on a colour (works offline, the
+# embedded default); "libravatar" uses each account's libravatar (production).
+AVATARS = "local"
+
 # Domain of Fedora account email addresses, used for libravatar avatars.
 FEDORA_EMAIL_DOMAIN = "fedoraproject.org"
 

@@ -104,15 +104,18 @@ def _panels(widgets: list[Widget]) -> dict[Column, list[Markup]]:
     return panels
 
 
+# A hub page's one query: the hub, its counts and its widgets, one row per widget.
+_HUB_PAGE = (
+    _HUB_WITH_COUNTS.add_columns(Widget)
+    .outerjoin(Widget, Widget.hub_id == Hub.id)
+    .where(Hub.type == sa.bindparam("hub_type"), Hub.name == sa.bindparam("hub_name"))
+    .order_by(Widget.column, Widget.position, Widget.id)
+)
+
+
 @bp.route(HUB_URL)
 def hub_page(kind: str, name: str):
-    # The hub, its counts and its widgets in one query: one row per widget.
-    rows = db.session.execute(
-        _HUB_WITH_COUNTS.add_columns(Widget)
-        .outerjoin(Widget, Widget.hub_id == Hub.id)
-        .where(Hub.type == _KINDS[kind], Hub.name == name)
-        .order_by(Widget.column, Widget.position, Widget.id)
-    ).all()
+    rows = db.session.execute(_HUB_PAGE, {"hub_type": _KINDS[kind], "hub_name": name}).all()
     if not rows:
         _not_found(kind, name)
     hub, members, subscribers, stargazers, _widget = rows[0]

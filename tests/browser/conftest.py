@@ -1,0 +1,82 @@
+"""A real server and a real headless Chromium (Debian's) for what a browser does."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+
+import pytest
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+from hubs.app import create_app
+from hubs.cache import close_cache
+from hubs.database import db, upgrade
+from hubs.populate import populate
+from tests.conftest import recreate_postgres_database
+
+CHROMIUM = os.environ.get("HUBS_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+# Without these, Chromium keeps reaching for Google's services on a closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_app(memcached_config, tmp_path):
+    """The app on a fresh PostgreSQL database with the demo hubs, no widget cached."""
+    url = recreate_postgres_database("hubs_test_browser")
+    upgrade(url)
+    app = create_app(
+        {"DATABASE_URL": url, "VAR_DIR": str(tmp_path), "SECRET_KEY": "t", **memcached_config}
+    )
+    with app.app_context():
+        populate(db.session, say=lambda line: None)
+        db.session.remove()
+    return app
+
+
+@pytest.fixture
+def live_server(live_app):
+    """The app served over HTTP on a free port by a thread; yields its base URL."""
+    # One thread serves every request, so its cache connection can be closed at the end.
+    server = make_server("127.0.0.1", 0, live_app, threaded=False)
+
+    def serve():
+        server.serve_forever()
+        close_cache()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+    server.server_close()
+    db.engine.dispose()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.errors = errors
+    yield page
+    context.close()
