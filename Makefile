@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 .PHONY: run test deps test-deps lint format bench clean
 
 $(BIN)/python:
-	scripts/install-system-packages python3 gcc:build-essential:gcc
+	scripts/install-system-packages python3 gcc:build-essential:gcc krb5-config:libkrb5-dev:krb5-devel
 	$(PYTHON) -m venv $(VENV) || { scripts/install-system-packages virtualenv:python3-venv:python3-virtualenv && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/pip install -q --upgrade pip
 

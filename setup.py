@@ -34,5 +34,13 @@ setup(
         "console_scripts": [
             "fedora-hubs-populate=hubs.populate:main",
         ],
+        # fedmsg-hub loads the consumer (enabled by hubs.consumer.enabled in fedmsg.d/).
+        "moksha.consumer": [
+            "hubs=hubs.backend.consumer:HubsConsumer",
+        ],
+        # fedmsg.meta reads hubs' own messages with this processor.
+        "fedmsg.meta": [
+            "hubs=hubs.meta:HubsProcessor",
+        ],
     },
 )

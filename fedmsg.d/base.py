@@ -7,7 +7,7 @@ config = {
     "environment": "dev",
     # Web workers are many processes: they publish through the relay, not bind ports.
     "active": True,
-    "relay_inbound": ["tcp://127.0.0.1:2003"],
+    "relay_inbound": "tcp://127.0.0.1:2003",
     "endpoints": {
         # What the relay re-publishes, for the backend to subscribe to.
         "relay_outbound": ["tcp://127.0.0.1:4001"],

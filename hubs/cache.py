@@ -45,8 +45,8 @@ class ReportingMemcachedBackend(MemcachedBackend):
             raise CacheUnavailable(f"memcached at {self.url} refused to store {key}")
 
     def delete(self, key):
-        # 0 means "not found" or "no server": only the latter leaves no server for the key.
-        if not self.client.delete(key) and self.client._get_server(key)[0] is None:
+        # 0 means "not found" or "no server"; only a reachable server answers stats.
+        if not self.client.delete(key) and not self.client.get_stats():
             raise CacheUnavailable(f"memcached at {self.url} is unreachable")
 
     def close(self) -> None:
@@ -157,8 +157,13 @@ def compute_envelope(creator: Callable[[], dict], describe: str) -> Envelope:
         json.dumps(data)  # a widget must return JSON: fail here, not in a browser
     except Exception as error:
         log.exception("Widget %s failed to compute its data", describe)
-        return {"ok": False, "error": f"{type(error).__name__}: {error}", "at": time.time()}
-    return {"ok": True, "data": data}
+        return {
+            "ok": False,
+            "error": f"{type(error).__name__}: {error}",
+            "at": time.time(),
+            "version": time.time_ns(),
+        }
+    return {"ok": True, "data": data, "version": time.time_ns()}
 
 
 def get_cached(keys: Sequence[str]) -> list[Envelope | None]:

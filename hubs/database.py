@@ -20,12 +20,18 @@ class SchemaNotMigrated(RuntimeError):
 
 def _configure_sqlite(engine: Engine) -> None:
     # pysqlite opens transactions lazily and breaks SAVEPOINTs; let SQLAlchemy
-    # emit BEGIN itself and turn on foreign keys (cascades).
+    # emit BEGIN itself. Foreign keys on (cascades); WAL so the web app, the backend
+    # and populate.py can read while one of them writes.
+    file_based = engine.url.database not in (None, "", ":memory:")
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        if file_based:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -56,3 +56,32 @@ FEDORA_EMAIL_DOMAIN = "fedoraproject.org"
 
 # Base URL of the libravatar service used for avatars.
 LIBRAVATAR_URL = "https://seccdn.libravatar.org/avatar/"
+
+# The backend daemon (fedmsg-hub with the hubs consumer).
+# Threads rebuilding stale widgets.
+BACKEND_WORKERS = 4
+
+# Topics (without their environment prefix) the backend ignores entirely: noisy ones
+# no widget shows. A topic starting with one of these is skipped.
+BACKEND_JUNK_TOPICS: list[str] = ["buildsys.repo.init", "buildsys.repo.done", "mailman.receive"]
+
+# Seconds between two summary lines of the backend's counters in its log.
+BACKEND_SUMMARY_INTERVAL = 60
+
+# The message store keeps messages this many days...
+MESSAGE_RETENTION_DAYS = 90
+
+# ...and, for each user and package, at most this many of their newest messages.
+MESSAGE_RETENTION_CAP = 500
+
+# Seconds between two prunings of the message store by the backend.
+MESSAGE_PRUNE_INTERVAL = 3600
+
+# Folder of fedmsg's settings (None: fedmsg's usual places, ./fedmsg.d/ among them).
+FEDMSG_CONFIG_DIR = None
+
+# The site's public address, for links in the messages hubs publishes.
+SITE_URL = "http://localhost:5000"
+
+# Whether the web app publishes its changes on the bus (through fedmsg-relay).
+FEDMSG_PUBLISH = True

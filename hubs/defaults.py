@@ -16,6 +16,7 @@ TEAM_WIDGETS: list[tuple[str, Column, dict[str, Any]]] = [
     ),
     ("rules", Column.left, {}),
     ("stats", Column.right, {}),
+    ("fedmsgstats", Column.right, {}),
     ("avatar", Column.right, {"size": 160}),
 ]
 
@@ -24,6 +25,7 @@ USER_WIDGETS: list[tuple[str, Column, dict[str, Any]]] = [
     ("sticky", Column.left, {"text": ""}),
     ("avatar", Column.right, {"size": 160}),
     ("stats", Column.right, {}),
+    ("fedmsgstats", Column.right, {}),
     ("memberships", Column.right, {}),
 ]
 

@@ -73,3 +73,16 @@ def widget_document(widget, widget_type, envelope: Envelope) -> dict[str, Any]:
     if not envelope["ok"]:
         document["error"] = envelope["error"]
     return document
+
+
+def widget_event(widget, widget_type, envelope: Envelope) -> dict[str, Any]:
+    """What the backend pushes to the browsers after a rebuild: the widget's JSON
+    document and its freshly rendered panel."""
+    hub = widget.hub
+    return {
+        "hub": {"name": hub.name, "type": hub.type.value, "url": hub.url_path},
+        "widget_id": widget.id,
+        "version": envelope["version"],
+        "data": widget_document(widget, widget_type, envelope),
+        "html": envelope["html"],
+    }

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from hubs.app import create_app
+from hubs.bus import set_sender
 from hubs.cache import close_cache
 from hubs.database import db, upgrade
 
@@ -126,7 +127,7 @@ def session(app):
         db.session.remove()
         transaction.rollback()
         connection.close()
-        db.session.configure(bind=db.engine, join_transaction_mode="conservative_savepoint")
+        db.session.configure(bind=db.engine, join_transaction_mode="conditional_savepoint")
 
 
 @pytest.fixture
@@ -150,6 +151,15 @@ def corpus() -> list[dict]:
     """The real bus messages of the shared corpus."""
     with open(CORPUS) as handle:
         return [json.loads(line) for line in handle]
+
+
+@pytest.fixture(autouse=True)
+def published():
+    """What the code under test publishes on the bus, as (topic, fields), in order."""
+    messages = []
+    set_sender(lambda topic, fields: messages.append((topic, fields)))
+    yield messages
+    set_sender(None)
 
 
 @pytest.fixture(autouse=True)

@@ -111,7 +111,7 @@ def test_invalidate_an_old_config(app_context, session, team):
     old_key = sticky_type.cache_key(sticky)
     sticky_type.data(session, sticky)
     sticky.config = {"text": "New"}
-    sticky_type.invalidate(sticky, config={"text": "Hello **team**"})
+    sticky_type.invalidate_key(sticky.id, {"text": "Hello **team**"})
     assert cache.get_cached([old_key]) == [None]
 
 
@@ -188,4 +188,4 @@ def test_pages_render_when_memcached_is_down(database_url, tmp_path, caplog, dat
         db.session.remove()
         transaction.rollback()
         connection.close()
-        db.session.configure(bind=db.engine, join_transaction_mode="conservative_savepoint")
+        db.session.configure(bind=db.engine, join_transaction_mode="conditional_savepoint")

@@ -11,7 +11,10 @@ from hubs.database import SchemaNotMigrated, create_engine
 from hubs.models import Base
 from tests.conftest import recreate_postgres_database
 
-TABLES = {"users", "hubs", "memberships", "widgets", "alembic_version"}
+TABLES = {
+    "users", "hubs", "memberships", "widgets", "alembic_version",
+    "messages", "message_users", "message_packages",
+}  # fmt: skip
 
 
 def test_alembic_upgrade_head_creates_the_schema_on_empty_postgresql(tmp_path):

@@ -10,6 +10,7 @@ from hubs.models.hub import (
     Membership,
     Role,
 )
+from hubs.models.message import Message, MessagePackage, MessageUser
 from hubs.models.user import User
 from hubs.models.widget import Column, Widget
 
@@ -22,6 +23,9 @@ __all__ = [
     "Hub",
     "HubType",
     "Membership",
+    "Message",
+    "MessagePackage",
+    "MessageUser",
     "Role",
     "User",
     "Widget",

@@ -17,6 +17,6 @@ def data(session, widget) -> dict:
     return {"summary": hub.summary, "html": render_markdown(hub.description)}
 
 
-@hints(topics=["hubs.hub.updated"])
+@hints(topics=["hubs.hub.updated"], own_hub=True)
 def should_invalidate(message, session, widget) -> bool:
     return concerns_hub(message, widget.hub_id, "hubs.hub.updated")

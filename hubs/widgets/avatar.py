@@ -25,6 +25,6 @@ def data(session, widget, size: int) -> dict:
     return {"url": hub_avatar(hub, size), "size": size, "name": hub.name}
 
 
-@hints(topics=["hubs.hub.updated"])
+@hints(topics=["hubs.hub.updated"], own_hub=True)
 def should_invalidate(message, session, widget) -> bool:
     return concerns_hub(message, widget.hub_id, "hubs.hub.updated")

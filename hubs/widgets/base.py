@@ -72,14 +72,26 @@ DEFAULT_CHROME = Chrome()
 UsersOrPackages = Callable[[Any, Any], Iterable[str]]
 
 
+ANY = "*"
+
+
 @dataclass(frozen=True)
 class Hints:
-    """What messages a widget can react to, so the backend asks only the right ones."""
+    """What messages a widget can react to, so the backend asks only the right ones.
+
+    A message is offered to a widget when its topic or category is hinted and, if the
+    widget names usernames or packages, the message involves one of them; with
+    ``own_hub``, only hubs' own messages about the widget's hub are offered.
+    """
 
     topics: frozenset[str] = frozenset()
     categories: frozenset[str] = frozenset()
     usernames: UsersOrPackages | None = None
     packages: UsersOrPackages | None = None
+    own_hub: bool = False
+
+    def matches_topic(self, suffix: str, category: str) -> bool:
+        return suffix in self.topics or category in self.categories or ANY in self.categories
 
 
 def hints(
@@ -88,16 +100,25 @@ def hints(
     categories: Iterable[str] = (),
     usernames: UsersOrPackages | None = None,
     packages: UsersOrPackages | None = None,
+    own_hub: bool = False,
 ) -> Callable[[Callable], Callable]:
     """Declare the hints of a ``should_invalidate`` function.
 
     Topics are named without their environment prefix ("hubs.widget.updated",
-    "fedbadges.badge.award"); ``usernames``/``packages`` give, for one widget, the
-    accounts or packages whose messages concern it.
+    "fedbadges.badge.award"); categories are a topic's first part ("bodhi"), or ANY
+    for every category. ``usernames``/``packages`` give, for one widget, the accounts
+    or packages whose messages concern it; ``own_hub`` limits hubs' own messages to
+    those about the widget's hub.
     """
-    declared = Hints(frozenset(topics), frozenset(categories), usernames, packages)
+    declared = Hints(frozenset(topics), frozenset(categories), usernames, packages, own_hub)
     if not (declared.topics or declared.categories):
         raise ValueError("hints need at least one topic or category")
+    if ANY in declared.categories and not (usernames or packages):
+        raise ValueError("hints for every category need usernames or packages")
+    if own_hub and (usernames or packages):
+        raise ValueError("own_hub hints cannot also name usernames or packages")
+    if own_hub and not all(topic.startswith("hubs.") for topic in declared.topics):
+        raise ValueError("own_hub hints are for hubs' own topics only")
 
     def decorate(function: Callable) -> Callable:
         function.hints = declared
@@ -175,10 +196,13 @@ class WidgetType:
         """Recompute and store this widget's envelope now."""
         return rebuild(self.cache_key(widget), lambda: self.build(session, widget))
 
-    def invalidate(self, widget, config: Mapping[str, Any] | None = None) -> None:
-        """Drop the cached data of ``widget``, or of one of its former configs."""
-        key_config = {**self.defaults(), **config} if config is not None else self.config_of(widget)
-        invalidate(cache_key(widget.id, self.name, key_config))
+    def invalidate(self, widget) -> None:
+        """Drop the cached data of ``widget`` as configured now."""
+        invalidate(self.cache_key(widget))
+
+    def invalidate_key(self, widget_id: int, config: Mapping[str, Any]) -> None:
+        """Drop the cached data a widget had under a former ``config``."""
+        invalidate(cache_key(widget_id, self.name, {**self.defaults(), **config}))
 
 
 def _contract_problems(module: ModuleType) -> list[str]:

@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from hubs.messages import ROLE_TOPICS, body, concerns_hub, is_hubs_message
+from hubs.messages import ROLE_TOPICS, body, is_hubs_message
 from hubs.models import Hub, HubType, Membership, Role, User
 from hubs.widgets.base import Chrome, hints
 
@@ -39,22 +39,10 @@ def _usernames(session, widget):
     return [_hub_user(widget)]
 
 
-@hints(topics=[*ROLE_TOPICS, "hubs.hub.updated"], usernames=_usernames)
+@hints(topics=ROLE_TOPICS, usernames=_usernames)
 def should_invalidate(message, session, widget) -> bool:
-    if is_hubs_message(message, *ROLE_TOPICS):
-        return body(message).get("username") == _hub_user(widget)
-    if concerns_hub(message, widget.hub_id, "hubs.hub.updated"):
-        return False  # its own hub is not listed
-    if is_hubs_message(message, "hubs.hub.updated"):
-        # Another hub's name or summary changed: redraw if this user is in it.
-        return (
-            session.scalar(
-                sa.select(sa.func.count())
-                .select_from(Membership)
-                .join(Membership.user)
-                .where(Membership.hub_id == body(message).get("hub_id"))
-                .where(User.username == _hub_user(widget))
-            )
-            > 0
-        )
-    return False
+    return (
+        is_hubs_message(message, *ROLE_TOPICS)
+        and body(message).get("username") == _hub_user(widget)
+        and body(message).get("hub_id") != widget.hub_id
+    )

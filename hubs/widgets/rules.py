@@ -40,6 +40,6 @@ def data(session, widget, text: str, links: list) -> dict:
     }
 
 
-@hints(topics=[*ROLE_TOPICS, "hubs.widget.updated"])
+@hints(topics=[*ROLE_TOPICS, "hubs.widget.updated"], own_hub=True)
 def should_invalidate(message, session, widget) -> bool:
     return concerns_widget(message, widget.id) or concerns_hub(message, widget.hub_id, *ROLE_TOPICS)

@@ -24,6 +24,6 @@ def data(session, widget) -> dict:
     }
 
 
-@hints(topics=ROLE_TOPICS)
+@hints(topics=ROLE_TOPICS, own_hub=True)
 def should_invalidate(message, session, widget) -> bool:
     return concerns_hub(message, widget.hub_id, *ROLE_TOPICS)

@@ -24,6 +24,6 @@ def data(session, widget, text: str) -> dict:
     return {"html": render_markdown(text)}
 
 
-@hints(topics=["hubs.widget.updated"])
+@hints(topics=["hubs.widget.updated"], own_hub=True)
 def should_invalidate(message, session, widget) -> bool:
     return concerns_widget(message, widget.id)

@@ -107,7 +107,9 @@ def test_refuses_a_widget_registered_twice():
 
 
 def test_every_shipped_widget_is_registered():
-    assert set(registry) == {"about", "avatar", "memberships", "rules", "stats", "sticky"}
+    assert set(registry) == {
+        "about", "avatar", "fedmsgstats", "memberships", "rules", "stats", "sticky",
+    }  # fmt: skip
 
 
 def test_validate_config_fills_defaults_and_names_each_bad_argument():

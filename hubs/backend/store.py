@@ -1,0 +1,103 @@
+"""The message store: bus messages kept for feeds, stats and activity widgets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from hubs.messages import topic_suffix
+from hubs.models import Message, MessagePackage, MessageUser, utcnow
+
+MAX_NAME = 64  # usernames longer than a Fedora account name cannot be one
+MAX_PACKAGE = 256
+
+
+class InvalidMessage(ValueError):
+    """A bus message missing what the store needs (a topic, a body)."""
+
+
+def message_time(message: dict[str, Any]) -> dt.datetime:
+    """The message's timestamp as an aware datetime; now when it has none usable."""
+    stamp = message.get("timestamp")
+    if isinstance(stamp, (int, float)) and not isinstance(stamp, bool):
+        try:
+            return dt.datetime.fromtimestamp(stamp, dt.UTC)
+        except (OverflowError, OSError, ValueError):
+            pass
+    return utcnow()
+
+
+def message_id(message: dict[str, Any]) -> str:
+    """The message's msg_id, or one derived from its content for old messages."""
+    msg_id = message.get("msg_id")
+    if isinstance(msg_id, str) and 0 < len(msg_id) <= 128:
+        return msg_id
+    import hashlib
+
+    digest = hashlib.sha1(json.dumps(message, sort_keys=True, default=str).encode()).hexdigest()
+    return f"sha1-{digest}"
+
+
+def store_message(
+    session: Session, message: dict[str, Any], usernames: Iterable[str], packages: Iterable[str]
+) -> Message | None:
+    """Keep ``message`` with its users and packages; None if it was stored before."""
+    topic = message.get("topic")
+    if not isinstance(topic, str) or not topic or not isinstance(message.get("msg"), dict):
+        raise InvalidMessage("a bus message needs a topic and a msg object")
+    msg_id = message_id(message)
+    if session.scalar(sa.select(Message.id).where(Message.msg_id == msg_id)) is not None:
+        return None
+    when = message_time(message)
+    users = sorted({u for u in usernames if 0 < len(u) <= MAX_NAME})
+    names = sorted({p for p in packages if 0 < len(p) <= MAX_PACKAGE})
+    row = Message(
+        msg_id=msg_id,
+        topic=topic[:256],
+        category=topic_suffix(topic).split(".", 1)[0][:64],
+        timestamp=when,
+        usernames=users,
+        packages=names,
+        body=message,
+    )
+    row.users = [MessageUser(username=u, timestamp=when) for u in users]
+    row.package_rows = [MessagePackage(package=p, timestamp=when) for p in names]
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _within_cap(table, column, cap: int):
+    ranked = sa.select(
+        table.message_id,
+        sa.func.row_number()
+        .over(partition_by=column, order_by=table.timestamp.desc())
+        .label("rank"),
+    ).subquery()
+    return sa.select(ranked.c.message_id).where(ranked.c.rank <= cap)
+
+
+def prune(session: Session, days: int, cap: int) -> int:
+    """Delete messages older than ``days``, and those that are not among the ``cap``
+    newest of any of their users or packages. Returns how many were deleted."""
+    cutoff = utcnow() - dt.timedelta(days=days)
+    doomed = sa.or_(
+        Message.timestamp < cutoff,
+        sa.and_(
+            Message.id.not_in(_within_cap(MessageUser, MessageUser.username, cap)),
+            Message.id.not_in(_within_cap(MessagePackage, MessagePackage.package, cap)),
+        ),
+    )
+    ids = list(session.scalars(sa.select(Message.id).where(doomed)))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        session.execute(sa.delete(MessageUser).where(MessageUser.message_id.in_(chunk)))
+        session.execute(sa.delete(MessagePackage).where(MessagePackage.message_id.in_(chunk)))
+        session.execute(sa.delete(Message).where(Message.id.in_(chunk)))
+    session.commit()
+    return len(ids)

@@ -1,0 +1,275 @@
+"""Where each bus message is handled: stored, triaged through the hint index, and the
+stale widgets rebuilt and published."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.orm import Session, joinedload
+
+from hubs.backend.hints import HintIndex
+from hubs.backend.publisher import LoggingPublisher, Publisher
+from hubs.backend.rebuild import RebuildPool
+from hubs.backend.store import InvalidMessage, prune, store_message
+from hubs.bus import message_people_and_packages
+from hubs.cache import close_cache
+from hubs.database import db
+from hubs.memo import forget
+from hubs.messages import ROLE_TOPICS, body, is_hubs_message, topic_suffix
+from hubs.models import Widget
+from hubs.rendering import widget_event
+from hubs.widgets import registry as default_registry
+
+log = logging.getLogger(__name__)
+
+WIDGET_TOPICS = ("hubs.widget.created", "hubs.widget.updated", "hubs.widget.deleted")
+
+
+@dataclasses.dataclass
+class Counters:
+    seen: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    junk: int = 0
+    invalid: int = 0
+    errors: int = 0
+    candidates: int = 0
+    checks: int = 0
+    check_errors: int = 0
+    invalidations: int = 0
+    rebuilds: int = 0
+    rebuild_failures: int = 0
+    pruned: int = 0
+
+
+class Backend:
+    """The backend's work, independent of fedmsg-hub so tests can drive it directly."""
+
+    def __init__(
+        self,
+        app: Flask,
+        publisher: Publisher | None = None,
+        registry=None,
+        workers: int | None = None,
+    ) -> None:
+        self.app = app
+        config = app.config
+        self.publisher = publisher or LoggingPublisher()
+        self.registry = registry if registry is not None else default_registry
+        self.junk = tuple(config["BACKEND_JUNK_TOPICS"])
+        self.counters = Counters()
+        self.pool = RebuildPool(
+            self.rebuild_widget, workers or config["BACKEND_WORKERS"], on_thread_exit=close_cache
+        )
+        self.index = HintIndex(self.registry)
+        self._lock = threading.Lock()
+        self._session: Session | None = None
+        self._last_summary = time.monotonic()
+        self._last_prune = 0.0
+        with app.app_context():
+            count = self.index.build(self.session)
+            self.session.commit()  # keep the widgets, end the read transaction
+        log.info("Hint index built: %d widgets", count)
+
+    @property
+    def session(self) -> Session:
+        """The checking session: long-lived, so widgets and hub people stay loaded."""
+        if self._session is None:
+            self._session = db.new_session()
+        return self._session
+
+    def _reset_session(self) -> None:
+        if self._session is not None:
+            self._session.close()
+        self._session = None
+
+    # -- one message -----------------------------------------------------------------
+
+    def handle(self, message: Any) -> set[int]:
+        """Store, triage and schedule rebuilds for one bus message; never raises.
+        Returns the ids of the widgets scheduled for a rebuild."""
+        with self._lock:
+            self.counters.seen += 1
+            try:
+                return self._handle(message)
+            except InvalidMessage as error:
+                self.counters.invalid += 1
+                log.info("Ignored an invalid message: %s", error)
+            except Exception:
+                self.counters.errors += 1
+                log.exception("Failed to handle message %r", _describe(message))
+                self._reset_session()
+            finally:
+                self._periodic()
+        return set()
+
+    def _handle(self, message: Any) -> set[int]:
+        if not isinstance(message, dict) or not isinstance(message.get("topic"), str):
+            raise InvalidMessage("not a message with a topic")
+        if not isinstance(message.get("msg"), dict):
+            raise InvalidMessage(f"{message['topic']}: no msg object")
+        suffix = topic_suffix(message["topic"])
+        if self.junk and suffix.startswith(self.junk):
+            self.counters.junk += 1
+            return set()
+        usernames, packages = message_people_and_packages(message)
+        self._store(message, usernames, packages)
+
+        session = self.session
+        stale = self._check(session, message, self.index.candidates(message, usernames, packages))
+        if is_hubs_message(message):
+            stale |= self._follow_hubs_change(session, message, suffix)
+            # The change may have added widgets or people: ask the index again.
+            later = self.index.candidates(message, usernames, packages) - stale
+            stale |= self._check(session, message, later)
+        # End the read transaction (SQLite writers wait for it), keeping what is loaded.
+        session.commit()
+        for widget_id in stale:
+            self.pool.submit(widget_id)
+        self.counters.invalidations += len(stale)
+        return stale
+
+    def _store(self, message: dict, usernames: Iterable[str], packages: Iterable[str]) -> None:
+        with self.app.app_context():
+            session = db.session
+            try:
+                stored = store_message(session, message, usernames, packages)
+                session.commit()
+            except InvalidMessage:
+                raise
+            except Exception:
+                session.rollback()
+                raise
+        if stored is None:
+            self.counters.duplicates += 1
+        else:
+            self.counters.stored += 1
+
+    def _check(self, session: Session, message: dict, candidates: Iterable[int]) -> set[int]:
+        stale = set()
+        for widget_id in candidates:
+            self.counters.candidates += 1
+            entry = self.index.entries.get(widget_id)
+            widget = session.get(Widget, widget_id, options=[joinedload(Widget.hub)])
+            if entry is None or widget is None:
+                continue
+            self.counters.checks += 1
+            try:
+                if self.registry[entry.plugin].should_invalidate(message, session, widget):
+                    stale.add(widget_id)
+            except Exception:
+                self.counters.check_errors += 1
+                log.exception("should_invalidate of widget %s failed", widget_id)
+                session.rollback()
+        return stale
+
+    def _follow_hubs_change(self, session: Session, message: dict, suffix: str) -> set[int]:
+        """Bring the index and the checking session up to date with a hubs change;
+        returns the widgets that need a rebuild because of it."""
+        session.expire_all()
+        forget(session)
+        fields = body(message)
+        widget_id = fields.get("widget_id")
+        if suffix in WIDGET_TOPICS and isinstance(widget_id, int):
+            old = self.index.remove(widget_id)
+            if old is not None and old.plugin in self.registry:
+                # The old config's key holds data nobody will ask for again.
+                self.registry[old.plugin].invalidate_key(widget_id, old.config)
+            widget = session.get(Widget, widget_id, options=[joinedload(Widget.hub)])
+            if suffix != "hubs.widget.deleted" and widget is not None:
+                self.index.add(session, widget)
+                return {widget_id}
+            return set()
+        hub_id = fields.get("hub_id")
+        if suffix in ROLE_TOPICS and isinstance(hub_id, int):
+            self.index.reindex_hub(session, hub_id)
+        return set()
+
+    # -- rebuilds --------------------------------------------------------------------
+
+    def rebuild_widget(self, widget_id: int) -> None:
+        """Drop and rebuild one widget's cache, then publish it (runs in the pool)."""
+        with self.app.app_context():
+            session = db.session
+            widget = session.get(Widget, widget_id, options=[joinedload(Widget.hub)])
+            if widget is None:
+                return
+            widget_type = self.registry.get(widget.plugin)
+            if widget_type is None:
+                return
+            widget_type.invalidate(widget)
+            envelope = widget_type.rebuild(session, widget)
+            with self._lock:
+                self.counters.rebuilds += 1
+                if not envelope["ok"]:
+                    self.counters.rebuild_failures += 1
+            self.publisher.publish(widget_event(widget, widget_type, envelope))
+
+    # -- housekeeping ----------------------------------------------------------------
+
+    def stats(self) -> dict[str, int]:
+        return {
+            **dataclasses.asdict(self.counters),
+            "rebuild_failures": self.counters.rebuild_failures + self.pool.failures,
+            "queue_depth": self.pool.depth,
+            "indexed_widgets": len(self.index.entries),
+        }
+
+    def _periodic(self) -> None:
+        now = time.monotonic()
+        config = self.app.config
+        if now - self._last_summary >= config["BACKEND_SUMMARY_INTERVAL"]:
+            self._last_summary = now
+            self.write_stats()
+        if now - self._last_prune >= config["MESSAGE_PRUNE_INTERVAL"]:
+            self._last_prune = now
+            self.prune()
+
+    def write_stats(self) -> dict[str, int]:
+        """Log the counters and write them where `fedora-hubs backend-stats` reads them."""
+        stats = self.stats()
+        log.info("backend: %s", ", ".join(f"{key}={value}" for key, value in stats.items()))
+        path = stats_path(self.app.config)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path + ".tmp", "w") as handle:
+            json.dump({"time": time.time(), "pid": os.getpid(), **stats}, handle)
+        os.replace(path + ".tmp", path)
+        return stats
+
+    def prune(self) -> int:
+        with self.app.app_context():
+            try:
+                deleted = prune(
+                    db.session,
+                    days=self.app.config["MESSAGE_RETENTION_DAYS"],
+                    cap=self.app.config["MESSAGE_RETENTION_CAP"],
+                )
+            except Exception:
+                db.session.rollback()
+                log.exception("Pruning the message store failed")
+                return 0
+        self.counters.pruned += deleted
+        return deleted
+
+    def close(self) -> None:
+        self.pool.wait_idle(timeout=30)
+        self.pool.shutdown()
+        self._reset_session()
+
+
+def stats_path(config) -> str:
+    return os.path.join(config["VAR_DIR"], "backend-stats.json")
+
+
+def _describe(message: Any) -> str:
+    if isinstance(message, dict):
+        return f"{message.get('topic')!r} {message.get('msg_id')!r}"
+    return type(message).__name__

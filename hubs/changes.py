@@ -1,0 +1,200 @@
+"""Every change the app makes to hubs, widgets, roles and users, each published on the
+bus (the backend refreshes the widgets it concerns). Views call these; nothing else
+writes those rows. Permission checks happen before, in the views (hubs/authz.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from hubs.bus import publish
+from hubs.models import Column, Hub, HubType, Membership, Role, User, Widget
+from hubs.widgets import get_widget_type
+from hubs.widgets.base import InvalidConfig
+
+# Owner and member exclude each other; subscriber and stargazer stand beside them.
+EXCLUSIVE = (Role.owner, Role.member)
+
+
+class ChangeRefused(ValueError):
+    """A change that would break a rule (the last owner leaving, an unknown widget)."""
+
+
+def _announce(topic: str, **fields: Any) -> None:
+    if current_app.config["FEDMSG_PUBLISH"]:
+        publish(topic, **fields)
+
+
+def hub_fields(hub: Hub) -> dict[str, Any]:
+    return {
+        "hub_id": hub.id,
+        "hub_name": hub.name,
+        "hub_type": hub.type.value,
+        "hub_url": current_app.config["SITE_URL"].rstrip("/") + hub.url_path,
+    }
+
+
+def _widget_fields(widget: Widget) -> dict[str, Any]:
+    widget_type = get_widget_type(widget.plugin)
+    label = widget_type.title if widget_type else widget.plugin
+    return {**hub_fields(widget.hub), "widget_id": widget.id, "widget_label": label}
+
+
+def create_user(session: Session, username: str, fullname: str, email: str | None) -> User:
+    user = User(username=username, fullname=fullname, email=email)
+    session.add(user)
+    session.commit()
+    _announce("user.created", username=username, agent=username)
+    return user
+
+
+def create_hub(session: Session, name: str, hub_type: HubType, agent: str, **fields) -> Hub:
+    hub = Hub(name=name, type=hub_type, **fields)
+    session.add(hub)
+    session.commit()
+    _announce("hub.created", **hub_fields(hub), agent=agent)
+    return hub
+
+
+HUB_SETTINGS = ("summary", "description", "avatar", "left_width", "archived")
+
+
+def update_hub(session: Session, hub: Hub, changes: dict[str, Any], agent: str) -> list[str]:
+    """Apply validated hub settings; returns the names of those that changed."""
+    changed = [key for key in HUB_SETTINGS if key in changes and getattr(hub, key) != changes[key]]
+    if not changed:
+        return []
+    for key in changed:
+        setattr(hub, key, changes[key])
+    session.commit()
+    _announce("hub.updated", **hub_fields(hub), agent=agent, changed_keys=changed)
+    return changed
+
+
+def create_widget(
+    session: Session,
+    hub: Hub,
+    plugin: str,
+    raw_config: dict[str, Any],
+    agent: str,
+    column: Column = Column.left,
+) -> Widget:
+    """Add a widget at the bottom of ``column``; raises InvalidConfig or ChangeRefused."""
+    widget_type = get_widget_type(plugin)
+    if widget_type is None:
+        raise ChangeRefused(f"there is no widget named {plugin!r}")
+    config = widget_type.validate_config(raw_config)
+    position = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.max(Widget.position) + 1, 0)).where(
+            Widget.hub_id == hub.id, Widget.column == column
+        )
+    )
+    widget = Widget(hub=hub, plugin=plugin, column=column, position=position, config=config)
+    session.add(widget)
+    session.commit()
+    _announce("widget.created", **_widget_fields(widget), agent=agent)
+    return widget
+
+
+def update_widget_config(
+    session: Session, widget: Widget, raw_config: dict[str, Any], agent: str
+) -> list[str]:
+    """Validate and store a new config; returns the changed argument names. Raises
+    InvalidConfig, storing nothing, when an argument is refused."""
+    widget_type = get_widget_type(widget.plugin)
+    if widget_type is None:
+        raise ChangeRefused(f"widget {widget.id} is of a kind that no longer exists")
+    config = widget_type.validate_config(raw_config)
+    old = widget_type.config_of(widget)
+    changed = sorted(key for key in config if config[key] != old.get(key))
+    if not changed:
+        return []
+    widget.config = config
+    session.commit()
+    _announce("widget.updated", **_widget_fields(widget), agent=agent, changed_keys=changed)
+    return changed
+
+
+def delete_widget(session: Session, widget: Widget, agent: str) -> None:
+    fields = _widget_fields(widget)
+    session.delete(widget)
+    session.commit()
+    _announce("widget.deleted", **fields, agent=agent)
+
+
+def _roles(session: Session, hub: Hub, user: User) -> dict[Role, Membership]:
+    return {
+        m.role: m
+        for m in session.scalars(
+            sa.select(Membership).where(Membership.hub_id == hub.id, Membership.user_id == user.id)
+        )
+    }
+
+
+def _owner_count(session: Session, hub: Hub) -> int:
+    return session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Membership)
+        .where(Membership.hub_id == hub.id, Membership.role == Role.owner)
+    )
+
+
+def set_role(session: Session, hub: Hub, user: User, role: Role, agent: str) -> bool:
+    """Give ``user`` ``role`` in ``hub`` (owner and member replace each other).
+    Returns False when they had it already."""
+    roles = _roles(session, hub, user)
+    if role in roles:
+        return False
+    old_role = None
+    if role in EXCLUSIVE:
+        for other in EXCLUSIVE:
+            if other in roles:
+                if other is Role.owner and _owner_count(session, hub) == 1:
+                    raise ChangeRefused(f"{user.username} is the last owner of {hub.name}")
+                session.delete(roles[other])
+                old_role = other
+    session.add(Membership(hub_id=hub.id, user_id=user.id, role=role))
+    session.commit()
+    common = {**hub_fields(hub), "username": user.username, "agent": agent, "role": role.value}
+    if old_role is None:
+        _announce("user.role.added", **common)
+    else:
+        _announce("user.role.changed", **common, old_role=old_role.value)
+    return True
+
+
+def remove_role(session: Session, hub: Hub, user: User, role: Role, agent: str) -> bool:
+    """Take ``role`` in ``hub`` from ``user``; a hub always keeps one owner."""
+    membership = _roles(session, hub, user).get(role)
+    if membership is None:
+        return False
+    if role is Role.owner and _owner_count(session, hub) == 1:
+        raise ChangeRefused(f"{user.username} is the last owner of {hub.name}")
+    session.delete(membership)
+    session.commit()
+    _announce(
+        "user.role.removed",
+        **hub_fields(hub),
+        username=user.username,
+        agent=agent,
+        role=role.value,
+        old_role=role.value,
+    )
+    return True
+
+
+__all__ = [
+    "ChangeRefused",
+    "InvalidConfig",
+    "create_hub",
+    "create_user",
+    "create_widget",
+    "delete_widget",
+    "remove_role",
+    "set_role",
+    "update_hub",
+    "update_widget_config",
+]

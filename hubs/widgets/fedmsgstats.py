@@ -1,0 +1,75 @@
+"""Activity stats: how many bus messages involve this user or team, and of what kind."""
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from hubs.bus import message_people_and_packages
+from hubs.memo import memo
+from hubs.messages import ROLE_TOPICS, concerns_hub
+from hubs.models import HubType, Membership, Message, MessageUser, Role, User, utcnow
+from hubs.widgets.base import ANY, Chrome, hints
+
+TITLE = "Activity stats"
+DESCRIPTION = "Counts of bus messages involving the user or the team's members."
+ARGUMENTS: list = []
+
+template = "fedmsgstats.html"
+chrome = Chrome(title="Activity")
+
+WEEK, MONTH = dt.timedelta(days=7), dt.timedelta(days=30)
+
+
+def people(session, widget) -> frozenset[str]:
+    """The user of a user hub; the owners and members of a team hub."""
+    hub = widget.hub
+    if hub.type is HubType.user:
+        return frozenset([hub.name])
+    return memo(
+        session,
+        ("team-people", hub.id),
+        lambda: frozenset(
+            session.scalars(
+                sa.select(User.username)
+                .join(Membership.user)
+                .where(Membership.hub_id == hub.id, Membership.role.in_([Role.owner, Role.member]))
+            )
+        ),
+    )
+
+
+def data(session, widget) -> dict:
+    involved = (
+        sa.select(MessageUser.message_id)
+        .where(MessageUser.username.in_(sorted(people(session, widget))))
+        .distinct()
+    )
+    now = utcnow()
+    rows = session.execute(
+        sa.select(
+            Message.category,
+            sa.func.count(),
+            sa.func.sum(sa.case((Message.timestamp >= now - WEEK, 1), else_=0)),
+            sa.func.sum(sa.case((Message.timestamp >= now - MONTH, 1), else_=0)),
+        )
+        .where(Message.id.in_(involved))
+        .group_by(Message.category)
+    ).all()
+    categories = sorted(
+        ({"name": name, "count": count} for name, count, _week, _month in rows),
+        key=lambda item: (-item["count"], item["name"]),
+    )
+    return {
+        "week": sum(int(week or 0) for _n, _c, week, _m in rows),
+        "month": sum(int(month or 0) for _n, _c, _w, month in rows),
+        "total": sum(item["count"] for item in categories),
+        "categories": categories,
+    }
+
+
+@hints(categories=[ANY], topics=ROLE_TOPICS, usernames=people)
+def should_invalidate(message, session, widget) -> bool:
+    if concerns_hub(message, widget.hub_id, *ROLE_TOPICS):
+        return True  # the team's people changed
+    usernames, _packages = message_people_and_packages(message)
+    return not usernames.isdisjoint(people(session, widget))

@@ -1,0 +1,97 @@
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from hubs.backend.store import InvalidMessage, message_id, message_time, prune, store_message
+from hubs.models import Message, MessagePackage, MessageUser, utcnow
+
+
+def count(session, model) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_stores_corpus_messages_once_with_their_people(session, corpus):
+    for entry in corpus:
+        expected = entry["expected"]
+        store_message(
+            session, entry["msg"], expected.get("usernames", []), expected.get("packages", [])
+        )
+    session.commit()
+    stored = count(session, Message)
+    # The corpus repeats a few messages (same msg_id): each is kept once.
+    distinct = {message_id(entry["msg"]) for entry in corpus}
+    assert stored == len(distinct)
+    for entry in corpus[:50]:
+        assert store_message(session, entry["msg"], [], []) is None
+    assert count(session, Message) == stored
+
+    badge = next(e for e in corpus if e["topic"].endswith("fedbadges.person.rank.advance"))
+    row = session.scalar(sa.select(Message).where(Message.msg_id == message_id(badge["msg"])))
+    assert row.category == "fedbadges"
+    assert row.usernames == badge["expected"]["usernames"]
+    assert {u.username for u in row.users} == set(badge["expected"]["usernames"])
+    assert row.body == badge["msg"]
+
+
+def test_latest_messages_for_users_come_from_the_index(session, corpus):
+    for entry in corpus:
+        store_message(session, entry["msg"], entry["expected"].get("usernames", []), [])
+    session.commit()
+    rows = session.scalars(
+        sa.select(MessageUser.message_id)
+        .where(MessageUser.username == "ralph")
+        .order_by(MessageUser.timestamp.desc())
+    ).all()
+    first = {}  # the store keeps the first of messages sharing a msg_id
+    for entry in corpus:
+        first.setdefault(message_id(entry["msg"]), entry)
+    expected = [i for i, e in first.items() if "ralph" in e["expected"].get("usernames", [])]
+    assert len(rows) == len(expected) > 10
+
+
+@pytest.mark.parametrize(
+    "message", [{}, {"topic": "a.b"}, {"topic": "", "msg": {}}, {"topic": "x", "msg": [1]}]
+)
+def test_invalid_messages_are_refused(session, message):
+    with pytest.raises(InvalidMessage):
+        store_message(session, message, [], [])
+
+
+def test_message_time_and_id_fallbacks():
+    assert message_time({"timestamp": 0}) == dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    assert abs((message_time({"timestamp": "soon"}) - utcnow()).total_seconds()) < 5
+    assert abs((message_time({"timestamp": 1e20}) - utcnow()).total_seconds()) < 5
+    assert message_id({"msg_id": "2026-abc"}) == "2026-abc"
+    assert message_id({"topic": "t", "msg": {}}).startswith("sha1-")
+    assert message_id({"topic": "t", "msg": {}}) == message_id({"msg": {}, "topic": "t"})
+
+
+def _message(n: int, when: dt.datetime, users=(), packages=()) -> dict:
+    return {
+        "topic": "org.fedoraproject.prod.bodhi.update.comment",
+        "msg": {"n": n},
+        "msg_id": f"m-{n}",
+        "timestamp": when.timestamp(),
+        "users": users,
+        "packages": packages,
+    }
+
+
+def test_prune_by_age_and_by_cap(session):
+    now = utcnow()
+    old = _message(1, now - dt.timedelta(days=100), users=["ralph"])
+    fresh = [_message(n, now - dt.timedelta(minutes=n), users=["ralph"]) for n in range(2, 8)]
+    shared = _message(20, now - dt.timedelta(hours=5), users=["ralph", "mizmo"])
+    package = _message(30, now - dt.timedelta(hours=6), packages=["guake"])
+    for message in [old, *fresh, shared, package]:
+        store_message(session, message, message["users"], message["packages"])
+    session.commit()
+
+    deleted = prune(session, days=90, cap=3)
+    kept = set(session.scalars(sa.select(Message.msg_id)))
+    # ralph keeps his 3 newest; mizmo's only message survives through her; guake's too.
+    assert kept == {"m-2", "m-3", "m-4", "m-20", "m-30"}
+    assert deleted == 4
+    assert count(session, MessageUser) == 5  # m-2, m-3, m-4 for ralph; m-20 for ralph+mizmo
+    assert count(session, MessagePackage) == 1

@@ -1,0 +1,243 @@
+"""The backend end to end in one process: real database, real memcached, corpus
+messages; rebuilt widgets are caught by a recording publisher."""
+
+import copy
+import random
+
+import pytest
+import sqlalchemy as sa
+
+from hubs import cache, changes
+from hubs.app import create_app
+from hubs.backend.triage import Backend
+from hubs.bus import message_people_and_packages
+from hubs.database import db, upgrade
+from hubs.models import Hub, HubType, Membership, Role, User, Widget
+from hubs.populate import populate, warm_cache
+from hubs.widgets import registry
+from tests.conftest import recreate_postgres_database
+
+
+class RecordingPublisher:
+    def __init__(self):
+        self.events = []
+
+    def publish(self, event):
+        self.events.append(event)
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def backend_app(request, memcached_config, tmp_path):
+    """The app on a fresh database of each kind, with the demo hubs committed."""
+    if request.param == "postgresql":
+        url = recreate_postgres_database("hubs_test_backend")
+    else:
+        url = f"sqlite:///{tmp_path / 'backend.db'}"
+    upgrade(url)
+    app = create_app({"DATABASE_URL": url, "VAR_DIR": str(tmp_path), **memcached_config})
+    with app.app_context():
+        populate(db.session, say=lambda line: None)
+        warm_cache(db.session, say=lambda line: None)
+        db.session.remove()
+    yield app
+    db.session.remove()
+    db.engine.dispose()
+
+
+@pytest.fixture
+def backend(backend_app):
+    publisher = RecordingPublisher()
+    backend = Backend(backend_app, publisher=publisher, workers=2)
+    backend.publisher_events = publisher.events
+    yield backend
+    backend.close()
+
+
+def versions(app) -> dict[int, int]:
+    """Each widget's cached version, as the cache holds it now."""
+    with app.app_context():
+        widgets = db.session.scalars(sa.select(Widget)).all()
+        keys = [registry[w.plugin].cache_key(w) for w in widgets]
+        return {
+            w.id: (envelope or {}).get("version")
+            for w, envelope in zip(widgets, cache.get_cached(keys), strict=True)
+        }
+
+
+def activity_widgets_of(app, usernames: set[str]) -> set[int]:
+    """Independently of the widgets' checks: the fedmsgstats widgets of the user hubs of
+    ``usernames`` and of the team hubs they own or belong to."""
+    with app.app_context():
+        session = db.session
+        user_hubs = sa.select(Hub.id).where(Hub.type == HubType.user, Hub.name.in_(usernames))
+        team_hubs = (
+            sa.select(Membership.hub_id)
+            .join(User)
+            .where(User.username.in_(usernames), Membership.role.in_([Role.owner, Role.member]))
+        )
+        return set(
+            session.scalars(
+                sa.select(Widget.id).where(
+                    Widget.plugin == "fedmsgstats",
+                    sa.or_(Widget.hub_id.in_(user_hubs), Widget.hub_id.in_(team_hubs)),
+                )
+            )
+        )
+
+
+def ralph_messages(corpus):
+    return [e["msg"] for e in corpus if "ralph" in message_people_and_packages(e["msg"])[0]]
+
+
+def test_a_corpus_message_rebuilds_exactly_the_widgets_it_concerns(backend, corpus):
+    app = backend.app
+    before = versions(app)
+    message = ralph_messages(corpus)[0]
+    usernames, _packages = message_people_and_packages(message)
+
+    stale = backend.handle(message)
+    assert backend.pool.wait_idle(10)
+
+    expected = activity_widgets_of(app, usernames)
+    assert stale == expected and len(expected) >= 2
+    after = versions(app)
+    assert {w for w in after if after[w] != before[w]} == expected
+    assert {e["widget_id"] for e in backend.publisher_events} == expected
+    for event in backend.publisher_events:
+        assert event["data"]["data"]["total"] == 1  # the stored message is counted
+        assert 'data-role="messages-total">1<' in event["html"]
+        assert event["data"]["plugin"] == "fedmsgstats"
+
+    stats = backend.stats()
+    assert stats["stored"] == 1 and stats["rebuilds"] == len(expected)
+    assert stats["checks"] == stats["candidates"] == len(expected)
+
+
+def test_duplicates_are_stored_once_and_junk_ignored(backend, corpus):
+    message = ralph_messages(corpus)[0]
+    backend.handle(message)
+    backend.handle(copy.deepcopy(message))
+    backend.handle({"topic": "org.fedoraproject.prod.buildsys.repo.init", "msg": {"tag": "f40"}})
+    assert backend.pool.wait_idle(10)
+    stats = backend.stats()
+    assert (stats["stored"], stats["duplicates"], stats["junk"]) == (1, 1, 1)
+
+
+def test_config_change_drops_the_old_key_and_builds_the_new_one(backend, published):
+    app = backend.app
+    with app.test_request_context():
+        session = db.session
+        sticky = session.scalars(
+            sa.select(Widget).join(Hub).where(Hub.name == "design", Widget.plugin == "sticky")
+        ).one()
+        old_key = registry["sticky"].cache_key(sticky)
+        assert cache.get_cached([old_key]) != [None]  # warmed by populate
+
+        changes.update_widget_config(session, sticky, {"text": "Design sprint on Friday"}, "mizmo")
+        new_key = registry["sticky"].cache_key(sticky)
+        sticky_id = sticky.id
+        db.session.remove()
+
+    topic, fields = published[-1]
+    assert topic == "widget.updated"
+    message = {"topic": f"org.fedoraproject.dev.hubs.{topic}", "msg": fields, "msg_id": "m-1"}
+    assert sticky_id in backend.handle(message)
+    assert backend.pool.wait_idle(10)
+
+    with app.app_context():
+        old, new = cache.get_cached([old_key, new_key])
+    assert old is None
+    assert new["data"] == {"html": "<p>Design sprint on Friday</p>"}
+    rebuilt = {e["widget_id"]: e["data"]["plugin"] for e in backend.publisher_events}
+    # Besides the sticky note: mizmo's activity counts, since the message is hers.
+    assert rebuilt.pop(sticky_id) == "sticky"
+    assert set(rebuilt) == activity_widgets_of(app, {"mizmo"})
+
+
+def test_a_new_member_is_followed_by_the_index(backend, published):
+    app = backend.app
+    with app.test_request_context():
+        session = db.session
+        design = session.scalars(sa.select(Hub).where(Hub.name == "design")).one()
+        ralph = session.scalars(sa.select(User).where(User.username == "ralph")).one()
+        changes.set_role(session, design, ralph, Role.member, agent="mizmo")
+        activity = session.scalars(
+            sa.select(Widget.id).where(Widget.hub_id == design.id, Widget.plugin == "fedmsgstats")
+        ).one()
+        stats = session.scalars(
+            sa.select(Widget.id).where(Widget.hub_id == design.id, Widget.plugin == "stats")
+        ).one()
+        db.session.remove()
+    topic, fields = published[-1]
+    stale = backend.handle(
+        {"topic": f"org.fedoraproject.dev.hubs.{topic}", "msg": fields, "msg_id": "m-2"}
+    )
+    assert {activity, stats} <= stale
+    # ralph's messages now reach the design team's activity widget.
+    assert backend.index.entries[activity].usernames >= {"ralph", "mizmo"}
+
+
+def mutations(corpus, count: int, seed: int = 4):
+    """``count`` broken variants of corpus messages."""
+    rng = random.Random(seed)
+    junk_values = [None, 3, -1.5, "", "x" * 300, [], {}, ["a"], True]
+    for n in range(count):
+        message = copy.deepcopy(rng.choice(corpus)["msg"])
+        kind = n % 8
+        if kind == 0:
+            message.pop(rng.choice(list(message)), None)
+        elif kind == 1 and message.get("msg"):
+            message["msg"].pop(rng.choice(list(message["msg"])), None)
+        elif kind == 2 and message.get("msg"):
+            key = rng.choice(list(message["msg"]))
+            message["msg"][key] = rng.choice(junk_values)
+        elif kind == 3:
+            message["msg"] = rng.choice(junk_values)
+        elif kind == 4:
+            message["msg"] = {"blob": "x" * 1_000_000, **(message.get("msg") or {})}
+        elif kind == 5:
+            message["topic"] = rng.choice([*junk_values, "org.fedoraproject.prod.nothing.known"])
+        elif kind == 6:
+            message = rng.choice([*junk_values, "not a message"])
+        else:
+            message["timestamp"] = rng.choice(junk_values)
+            message["msg_id"] = rng.choice(junk_values)
+        yield message
+
+
+def test_survives_a_thousand_broken_messages_and_still_invalidates(backend, corpus):
+    for message in mutations(corpus, 1000):
+        backend.handle(message)
+    assert backend.pool.wait_idle(30)
+    stats = backend.stats()
+    assert stats["seen"] == 1000
+    assert stats["invalid"] > 100
+
+    backend.publisher_events.clear()
+    good = {**ralph_messages(corpus)[1], "msg_id": "after-the-storm"}
+    stale = backend.handle(good)
+    assert backend.pool.wait_idle(10)
+    expected = activity_widgets_of(backend.app, message_people_and_packages(good)[0])
+    assert stale == expected
+    assert {e["widget_id"] for e in backend.publisher_events} == expected
+
+
+def test_survives_a_failing_check(backend, corpus, monkeypatch):
+    def broken(message, session, widget):
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(registry["fedmsgstats"], "should_invalidate", broken)
+    assert backend.handle(ralph_messages(corpus)[0]) == set()
+    assert backend.stats()["check_errors"] >= 2
+
+
+def test_stats_are_written_for_the_cli(backend, tmp_path):
+    stats = backend.write_stats()
+    from hubs.backend.triage import stats_path
+
+    assert stats_path(backend.app.config).startswith(str(tmp_path))
+    import json
+
+    with open(stats_path(backend.app.config)) as handle:
+        written = json.load(handle)
+    assert written["indexed_widgets"] == stats["indexed_widgets"] > 50

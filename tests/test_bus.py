@@ -1,0 +1,100 @@
+"""Reading messages with fedmsg.meta (Fedora's processors and hubs' own) and the one
+publish wrapper."""
+
+import logging
+
+import pytest
+
+from hubs import bus
+from tests import factories
+
+
+def agreeing(corpus):
+    """Corpus messages whose expected usernames and packages fedmsg.meta reproduces
+    here (a few differ without FAS, as the corpus README says)."""
+    for entry in corpus:
+        expected = entry["expected"]
+        if "usernames" not in expected or "packages" not in expected:
+            continue
+        usernames, packages = bus.message_people_and_packages(entry["msg"])
+        if sorted(usernames) == expected["usernames"]:
+            yield entry, usernames, packages
+
+
+def test_people_and_packages_of_the_corpus(corpus):
+    checked = list(agreeing(corpus))
+    with_expectations = [e for e in corpus if {"usernames", "packages"} <= set(e["expected"])]
+    assert len(checked) >= 0.9 * len(with_expectations)
+    same_packages = [e for e, _u, p in checked if sorted(p) == e["expected"]["packages"]]
+    # A few package lists come from pkgdb/bugzilla lookups that cannot happen offline.
+    assert len(same_packages) >= 0.95 * len(checked)
+
+
+@pytest.mark.parametrize("message", [{}, {"topic": 3}, {"topic": "a.b", "msg": "x"}, None])
+def test_malformed_messages_have_no_people(message):
+    assert bus.message_people_and_packages(message or {}) == (set(), set())
+
+
+def test_last_answer_is_reused_for_the_same_message(corpus, monkeypatch):
+    message = corpus[0]["msg"]
+    first = bus.message_people_and_packages(message)
+    monkeypatch.setattr(bus, "_read_people_and_packages", lambda m: pytest.fail("read again"))
+    assert bus.message_people_and_packages(message) is first
+
+
+HUBS_CASES = [
+    ("user.created", {"username": "bex"}, "bex joined Fedora Hubs", {"bex"}),
+    (
+        "hub.updated",
+        {"hub_name": "design", "hub_type": "team", "agent": "mizmo", "changed_keys": ["summary"]},
+        "mizmo updated the settings of the design team hub (summary)",
+        {"mizmo"},
+    ),
+    (
+        "widget.created",
+        {"hub_name": "design", "hub_type": "team", "agent": "mizmo", "widget_label": "Rules"},
+        "mizmo added Rules to the design team hub",
+        {"mizmo"},
+    ),
+    (
+        "user.role.changed",
+        {"hub_name": "design", "hub_type": "team", "agent": "mizmo", "username": "ralph",
+         "role": "owner", "old_role": "member"},
+        "mizmo changed ralph's role in the design team hub from member to owner",
+        {"mizmo", "ralph"},
+    ),
+    (
+        "user.role.removed",
+        {"hub_name": "ralph", "hub_type": "user", "agent": "ralph", "username": "ralph",
+         "role": "subscriber"},
+        "ralph removed ralph (subscriber) from the ralph user hub",
+        {"ralph"},
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("event", "fields", "subtitle", "usernames"), HUBS_CASES)
+def test_hubs_processor(event, fields, subtitle, usernames):
+    message = factories.hubs_message(
+        f"hubs.{event}", hub_url="http://localhost:5000/t/design/", **fields
+    )
+    rendered = bus.render(message)
+    assert rendered["subtitle"] == subtitle
+    assert bus.message_people_and_packages(message) == (usernames, set())
+    if event != "user.created":
+        assert rendered["link"] == "http://localhost:5000/t/design/"
+
+
+def test_publish_hands_topic_and_fields_to_the_sender(published):
+    bus.publish("widget.updated", widget_id=3, agent="ralph")
+    assert published == [("widget.updated", {"widget_id": 3, "agent": "ralph"})]
+
+
+def test_a_failing_publish_is_logged_not_raised(caplog):
+    def broken(topic, fields):
+        raise OSError("relay gone")
+
+    bus.set_sender(broken)
+    with caplog.at_level(logging.ERROR, logger="hubs.bus"):
+        bus.publish("hub.updated", hub_id=1)
+    assert "Could not publish hubs.hub.updated" in caplog.text
