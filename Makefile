@@ -47,6 +47,7 @@ bench: test-deps
 	scripts/install-system-packages memcached
 	scripts/start-memcached $(MEMCACHED)
 	$(BIN)/python bench/page.py --memcached $(MEMCACHED)
+	$(BIN)/python bench/triage.py
 
 clean:
 	rm -rf var/hubs.db var/widget-cache.dbm*

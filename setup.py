@@ -32,6 +32,7 @@ setup(
     install_requires=requirements("requirements.txt"),
     entry_points={
         "console_scripts": [
+            "fedora-hubs=hubs.cli:cli",
             "fedora-hubs-populate=hubs.populate:main",
         ],
         # fedmsg-hub loads the consumer (enabled by hubs.consumer.enabled in fedmsg.d/).

@@ -27,6 +27,7 @@ class HubsConsumer(FedmsgConsumer):
 
         overrides = dict(hub.config.get("hubs.config") or {})
         self.backend = Backend(create_app(overrides))
+        self.backend.write_stats()  # also tells `fedora-hubs backend-stats` it is up
         log.info("Hubs consumer ready: %d widgets indexed", len(self.backend.index.entries))
 
     def consume(self, message) -> None:

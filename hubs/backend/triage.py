@@ -158,7 +158,7 @@ class Backend:
         for widget_id in candidates:
             self.counters.candidates += 1
             entry = self.index.entries.get(widget_id)
-            widget = session.get(Widget, widget_id, options=[joinedload(Widget.hub)])
+            widget = session.get(Widget, widget_id)  # from the identity map: no SQL
             if entry is None or widget is None:
                 continue
             self.counters.checks += 1

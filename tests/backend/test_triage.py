@@ -2,7 +2,10 @@
 messages; rebuilt widgets are caught by a recording publisher."""
 
 import copy
+import gc
 import random
+import socket
+import subprocess
 
 import pytest
 import sqlalchemy as sa
@@ -241,3 +244,107 @@ def test_stats_are_written_for_the_cli(backend, tmp_path):
     with open(stats_path(backend.app.config)) as handle:
         written = json.load(handle)
     assert written["indexed_widgets"] == stats["indexed_widgets"] > 50
+
+
+def fresh_copy(message: dict, msg_id: str) -> dict:
+    return {**copy.deepcopy(message), "msg_id": msg_id}
+
+
+# Connections to a SQLite file cannot be cut from outside: PostgreSQL only.
+@pytest.mark.parametrize("backend_app", ["postgresql"], indirect=True)
+def test_survives_lost_database_connections(backend, corpus):
+    message = ralph_messages(corpus)[0]
+    assert backend.handle(fresh_copy(message, "before"))
+    admin = sa.create_engine(
+        sa.make_url(backend.app.config["DATABASE_URL"]).set(database="postgres"),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as connection:
+        cut = connection.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = 'hubs_test_backend' AND pid <> pg_backend_pid()"
+            )
+        ).all()
+    admin.dispose()
+    assert cut  # the backend's connections were there, and are gone
+    results = [backend.handle(fresh_copy(message, f"after-{n}")) for n in range(3)]
+    assert backend.pool.wait_idle(10)
+    # At most the first message after the cut is lost; the backend carries on.
+    assert (
+        results[-1]
+        == results[-2]
+        == activity_widgets_of(backend.app, message_people_and_packages(message)[0])
+    )
+    assert backend.stats()["errors"] <= 1
+
+
+def _accepts(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.fixture
+def own_memcached(tmp_path):
+    """A memcached of this test's own, which it may stop and start again."""
+    from tests.integration.test_fedmsg_hub import free_port, wait_for
+
+    port = free_port()
+
+    def start():
+        process = subprocess.Popen(
+            ["memcached", "-l", "127.0.0.1", "-p", str(port), "-m", "16", "-u", "nobody"]
+        )
+        wait_for(lambda: _accepts(port), 5, "memcached to start")
+        return process
+
+    processes = [start()]
+    yield port, processes, start
+    for process in processes:
+        process.terminate()
+        process.wait(5)
+
+
+# python-memcached does not close the socket of a refused connection (its own leak,
+# and this test is the one that makes connections fail).
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.parametrize("backend_app", ["sqlite"], indirect=True)
+def test_survives_a_memcached_restart(backend_app, own_memcached, corpus, caplog):
+    port, processes, start = own_memcached
+    backend_app.config.update(
+        CACHE_BACKEND="dogpile.cache.memcached",
+        CACHE_ARGUMENTS={"url": [f"127.0.0.1:{port}"], "dead_retry": 0, "socket_timeout": 1},
+        CACHE_WARNING_INTERVAL=0,
+    )
+    cache.configure_cache(backend_app.config)
+    publisher = RecordingPublisher()
+    backend = Backend(backend_app, publisher=publisher, workers=1)
+    message = ralph_messages(corpus)[0]
+    expected = activity_widgets_of(backend_app, message_people_and_packages(message)[0])
+    try:
+        processes[0].terminate()
+        processes[0].wait(5)
+        with caplog.at_level("WARNING", logger="hubs.cache"):
+            assert backend.handle(fresh_copy(message, "while-down")) == expected
+            assert backend.pool.wait_idle(10)
+        assert "Widget cache unavailable" in caplog.text
+        # Rebuilt and published all the same, from data computed directly.
+        assert {e["widget_id"] for e in publisher.events} == expected
+
+        processes.append(start())
+        publisher.events.clear()
+        assert backend.handle(fresh_copy(message, "back-up")) == expected
+        assert backend.pool.wait_idle(10)
+        assert {e["widget_id"] for e in publisher.events} == expected
+        with backend_app.app_context():
+            widget = db.session.get(Widget, next(iter(expected)))
+            key = registry["fedmsgstats"].cache_key(widget)
+            assert cache.get_cached([key])[0]["data"]["total"] == 2  # cached again
+            db.session.remove()
+    finally:
+        backend.close()
+        gc.collect()  # let the leaked sockets go while their warnings are ignored
