@@ -44,10 +44,12 @@ format: test-deps
 	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
 
 bench: test-deps
-	scripts/install-system-packages memcached
+	scripts/install-system-packages memcached chromium
 	scripts/start-memcached $(MEMCACHED)
 	$(BIN)/python bench/page.py --memcached $(MEMCACHED)
 	$(BIN)/python bench/triage.py
+	$(BIN)/python bench/sse.py
+	$(BIN)/python bench/e2e.py --memcached $(MEMCACHED)
 
 clean:
 	rm -rf var/hubs.db var/widget-cache.dbm*

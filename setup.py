@@ -33,6 +33,7 @@ setup(
     entry_points={
         "console_scripts": [
             "fedora-hubs=hubs.cli:cli",
+            "hubs-sse=hubs.sse.server:main",
             "fedora-hubs-populate=hubs.populate:main",
         ],
         # fedmsg-hub loads the consumer (enabled by hubs.consumer.enabled in fedmsg.d/).

@@ -76,7 +76,7 @@ def main() -> None:
         url = f"sqlite:///{workdir}/triage.db"
         upgrade(url)
         app = create_app(
-            {"DATABASE_URL": url, "VAR_DIR": workdir,
+            {"DATABASE_URL": url, "VAR_DIR": workdir, "BACKEND_EVENTS_ENDPOINT": None,
              "CACHE_ARGUMENTS": {"filename": f"{workdir}/cache.dbm"}}
         )  # fmt: skip
         with app.app_context():

@@ -85,3 +85,33 @@ SITE_URL = "http://localhost:5000"
 
 # Whether the web app publishes its changes on the bus (through fedmsg-relay).
 FEDMSG_PUBLISH = True
+
+# The SSE process (hubs-sse): where browsers open their EventSource.
+# The URL pages connect to; behind a reverse proxy, e.g. "/sse/stream". None: pages
+# are not live (no EventSource is opened).
+SSE_URL = "http://localhost:8080/stream"
+
+# Where hubs-sse listens: address...
+SSE_HOST = "127.0.0.1"
+# ...and port.
+SSE_PORT = 8080
+
+# Where the backend publishes rebuilt widgets (it binds; None: only logged)...
+BACKEND_EVENTS_ENDPOINT = "tcp://127.0.0.1:8091"
+# ...and where every hubs-sse process subscribes (they connect): one per backend.
+SSE_BACKEND_ENDPOINTS = ["tcp://127.0.0.1:8091"]
+
+# Pages on these origins may open streams with their cookies (CORS).
+SSE_ALLOWED_ORIGINS = ["http://localhost:5000", "http://127.0.0.1:5000"]
+
+# Events kept per stream for reconnecting browsers (Last-Event-ID).
+SSE_RING_SIZE = 256
+
+# Events waiting for one slow connection before it is dropped.
+SSE_QUEUE_SIZE = 64
+
+# Seconds between two heartbeat comments on an idle stream.
+SSE_HEARTBEAT_SECONDS = 15
+
+# Base reconnection delay told to browsers, in ms; each gets up to as much again.
+SSE_RETRY_MS = 2000

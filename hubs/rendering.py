@@ -50,6 +50,7 @@ def render_panel(widget, widget_type, envelope: Envelope | None) -> str:
         error=error,
         loading=envelope is None,
         hidden=hidden,
+        version=envelope.get("version") if envelope else None,
     )
 
 

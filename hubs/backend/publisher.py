@@ -1,9 +1,13 @@
-"""Where rebuilt widgets go: the SSE processes (a later change), or the log."""
+"""Where rebuilt widgets go: every hubs-sse process, over ZeroMQ (or just the log)."""
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 from typing import Any, Protocol
+
+import zmq
 
 log = logging.getLogger(__name__)
 
@@ -12,9 +16,11 @@ class Publisher(Protocol):
     def publish(self, event: dict[str, Any]) -> None:
         """Send one widget event {hub, widget_id, version, data, html} to the browsers."""
 
+    def close(self) -> None: ...
+
 
 class LoggingPublisher:
-    """Logs each event; used until an SSE publisher is configured."""
+    """Logs each event, for a backend without SSE processes."""
 
     def publish(self, event: dict[str, Any]) -> None:
         log.debug(
@@ -23,3 +29,34 @@ class LoggingPublisher:
             event["hub"]["url"],
             event["version"],
         )
+
+    def close(self) -> None:
+        pass
+
+
+class ZmqPublisher:
+    """A PUB socket the sse processes subscribe to; frames are
+    [stream name, event kind, JSON payload]."""
+
+    def __init__(self, endpoint: str) -> None:
+        self._socket = zmq.Context.instance().socket(zmq.PUB)
+        self._socket.bind(endpoint)
+        self._lock = threading.Lock()  # rebuild threads share one socket
+        log.info("Publishing widget events on %s", endpoint)
+
+    def send(self, stream: str, kind: str, payload: dict[str, Any]) -> None:
+        frames = [stream.encode(), kind.encode(), json.dumps(payload).encode()]
+        with self._lock:
+            self._socket.send_multipart(frames)
+
+    def publish(self, event: dict[str, Any]) -> None:
+        self.send(f"hub:{event['hub']['url']}", "widget", event)
+
+    def close(self) -> None:
+        with self._lock:
+            self._socket.close(linger=0)
+
+
+def make_publisher(config) -> Publisher:
+    endpoint = config.get("BACKEND_EVENTS_ENDPOINT")
+    return ZmqPublisher(endpoint) if endpoint else LoggingPublisher()

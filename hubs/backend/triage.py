@@ -16,7 +16,7 @@ from flask import Flask
 from sqlalchemy.orm import Session, joinedload
 
 from hubs.backend.hints import HintIndex
-from hubs.backend.publisher import LoggingPublisher, Publisher
+from hubs.backend.publisher import Publisher, make_publisher
 from hubs.backend.rebuild import RebuildPool
 from hubs.backend.store import InvalidMessage, prune, store_message
 from hubs.bus import message_people_and_packages
@@ -62,7 +62,7 @@ class Backend:
     ) -> None:
         self.app = app
         config = app.config
-        self.publisher = publisher or LoggingPublisher()
+        self.publisher = publisher or make_publisher(config)
         self.registry = registry if registry is not None else default_registry
         self.junk = tuple(config["BACKEND_JUNK_TOPICS"])
         self.counters = Counters()
@@ -262,6 +262,7 @@ class Backend:
     def close(self) -> None:
         self.pool.wait_idle(timeout=30)
         self.pool.shutdown()
+        self.publisher.close()
         self._reset_session()
 
 

@@ -28,6 +28,9 @@ class RecordingPublisher:
     def publish(self, event):
         self.events.append(event)
 
+    def close(self):
+        pass
+
 
 @pytest.fixture(params=["postgresql", "sqlite"])
 def backend_app(request, memcached_config, tmp_path):
@@ -290,7 +293,7 @@ def _accepts(port: int) -> bool:
 @pytest.fixture
 def own_memcached(tmp_path):
     """A memcached of this test's own, which it may stop and start again."""
-    from tests.integration.test_fedmsg_hub import free_port, wait_for
+    from tests.stack import free_port, wait_for
 
     port = free_port()
 

@@ -29,7 +29,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Per module: Playwright's sync API keeps an event loop running while it is open, and
+# other tests need asyncio.run.
+@pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -43,7 +45,13 @@ def live_app(memcached_config, tmp_path):
     url = recreate_postgres_database("hubs_test_browser")
     upgrade(url)
     app = create_app(
-        {"DATABASE_URL": url, "VAR_DIR": str(tmp_path), "SECRET_KEY": "t", **memcached_config}
+        {
+            "DATABASE_URL": url,
+            "VAR_DIR": str(tmp_path),
+            "SECRET_KEY": "t",
+            "SSE_URL": None,  # these tests are about loading, not live updates
+            **memcached_config,
+        }
     )
     with app.app_context():
         populate(db.session, say=lambda line: None)

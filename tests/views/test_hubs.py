@@ -184,6 +184,7 @@ def test_bootstrap_is_served_locally(client, infra):
         with client.get(href) as response:
             assert response.status_code == 200
     script = [e["src"] for e in with_role(page, None) if e["<tag>"] == "script"]
-    assert script == ["/static/client/widgets.js"]
-    with client.get(script[0]) as response:
-        assert response.status_code == 200
+    assert script == ["/static/client/widgets.js", "/static/client/live.js"]
+    for src in script:
+        with client.get(src) as response:
+            assert response.status_code == 200

@@ -1,0 +1,63 @@
+// Live widgets: one EventSource per tab to hubs-sse. A "widget" event carries the
+// widget's freshly rendered panel, swapped in place; a "snapshot" event means events
+// were missed, so every widget is fetched again.
+
+import { fillWidget, replaceWith } from "./widgets.js";
+
+export function streamUrl(base, hubPath, user) {
+  const url = new URL(base, "http://placeholder.invalid");
+  url.searchParams.set("hub", hubPath);
+  if (user) url.searchParams.set("user", user);
+  return url.origin === "http://placeholder.invalid" ? url.pathname + url.search : url.toString();
+}
+
+export function setIndicator(doc, state) {
+  const indicator = doc.querySelector('[data-role="live-indicator"]');
+  if (!indicator) return;
+  indicator.dataset.state = state;
+  indicator.textContent = { live: "live", reconnecting: "reconnecting…", connecting: "connecting…" }[state];
+}
+
+function highlight(element, win) {
+  if (!element || !element.classList) return;
+  element.classList.add("hubs-updated");
+  win.setTimeout(() => element.classList.remove("hubs-updated"), 1500);
+}
+
+export function applyWidgetEvent(doc, event, win = globalThis) {
+  const current = doc.getElementById(`widget-${event.widget_id}`);
+  if (!current) return null;
+  const shown = Number(current.dataset.version || 0);
+  if (event.version && shown && event.version <= shown) return null; // stale or replayed
+  const fresh = replaceWith(current, event.html);
+  highlight(fresh, win);
+  return fresh;
+}
+
+export async function refetchAll(doc, fetchImpl = fetch) {
+  const sections = Array.from(doc.querySelectorAll('[data-role="widget"]'));
+  await Promise.all(
+    sections.map((section) =>
+      fillWidget(section, fetchImpl)
+        .then((html) => replaceWith(section, html))
+        .catch(() => undefined), // keep what is shown; the next event will fix it
+    ),
+  );
+}
+
+export function connect(doc, { EventSourceImpl = globalThis.EventSource, fetchImpl = fetch, win = globalThis } = {}) {
+  const root = doc.querySelector("[data-sse-url]");
+  if (!root || !EventSourceImpl) return null;
+  const { sseUrl, hubPath, user } = root.dataset;
+  const source = new EventSourceImpl(streamUrl(sseUrl, hubPath, user), { withCredentials: true });
+  setIndicator(doc, "connecting");
+  source.addEventListener("open", () => setIndicator(doc, "live"));
+  source.addEventListener("error", () => setIndicator(doc, "reconnecting"));
+  source.addEventListener("widget", (message) => applyWidgetEvent(doc, JSON.parse(message.data), win));
+  source.addEventListener("snapshot", () => refetchAll(doc, fetchImpl));
+  return source;
+}
+
+if (typeof document !== "undefined") {
+  window.hubsLive = connect(document);
+}

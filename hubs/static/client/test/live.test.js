@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { applyWidgetEvent, connect, refetchAll, setIndicator, streamUrl } from "../live.js";
+
+// A document with widgets by id, each replaceable; enough for live.js.
+function fakeDocument(widgets) {
+  const indicator = { dataset: {}, textContent: "" };
+  const root = { dataset: { sseUrl: "http://localhost:8080/stream", hubPath: "/t/infra/" } };
+  const elements = new Map();
+  const doc = {
+    indicator,
+    elements,
+    getElementById: (id) => elements.get(id) || null,
+    querySelector: (selector) =>
+      selector === '[data-role="live-indicator"]' ? indicator : selector === "[data-sse-url]" ? root : null,
+    querySelectorAll: () => Array.from(elements.values()),
+    createElement: () => ({
+      set innerHTML(html) {
+        const version = Number((html.match(/data-version="(\d+)"/) || [])[1] || 0);
+        this.content = { firstElementChild: makeWidget(doc, html, version) };
+      },
+    }),
+  };
+  for (const [id, version] of widgets) elements.set(`widget-${id}`, makeWidget(doc, `old ${id}`, version, id));
+  return doc;
+}
+
+function makeWidget(doc, html, version, id) {
+  const classes = new Set();
+  const widget = {
+    html,
+    id,
+    ownerDocument: doc,
+    dataset: { version: String(version), src: `/t/infra/w/${id}/` },
+    classList: { add: (c) => classes.add(c), remove: (c) => classes.delete(c), has: (c) => classes.has(c) },
+    replaceWith(fresh) {
+      fresh.id = this.id;
+      doc.elements.set(`widget-${this.id}`, fresh);
+    },
+  };
+  return widget;
+}
+
+const noTimers = { setTimeout: () => 0 };
+
+test("streamUrl keeps absolute and relative bases", () => {
+  assert.equal(streamUrl("http://localhost:8080/stream", "/t/infra/"), "http://localhost:8080/stream?hub=%2Ft%2Finfra%2F");
+  assert.equal(streamUrl("/sse/stream", "/u/ralph/", "ralph"), "/sse/stream?hub=%2Fu%2Fralph%2F&user=ralph");
+});
+
+test("a widget event swaps that widget only, highlighted", () => {
+  const doc = fakeDocument([[1, 10], [2, 10]]);
+  const fresh = applyWidgetEvent(doc, { widget_id: 1, version: 11, html: '<section data-version="11">new</section>' }, noTimers);
+  assert.ok(fresh.classList.has("hubs-updated"));
+  assert.match(doc.getElementById("widget-1").html, /new/);
+  assert.equal(doc.getElementById("widget-2").html, "old 2");
+});
+
+test("an older or replayed version is ignored", () => {
+  const doc = fakeDocument([[1, 10]]);
+  assert.equal(applyWidgetEvent(doc, { widget_id: 1, version: 9, html: "<p>older</p>" }, noTimers), null);
+  assert.equal(applyWidgetEvent(doc, { widget_id: 1, version: 10, html: "<p>same</p>" }, noTimers), null);
+  assert.equal(doc.getElementById("widget-1").html, "old 1");
+});
+
+test("an event for a widget not on the page is ignored", () => {
+  assert.equal(applyWidgetEvent(fakeDocument([]), { widget_id: 5, version: 1, html: "<p/>" }, noTimers), null);
+});
+
+test("the indicator says live or reconnecting", () => {
+  const doc = fakeDocument([]);
+  setIndicator(doc, "live");
+  assert.deepEqual([doc.indicator.dataset.state, doc.indicator.textContent], ["live", "live"]);
+  setIndicator(doc, "reconnecting");
+  assert.equal(doc.indicator.textContent, "reconnecting…");
+});
+
+test("connect opens one EventSource with credentials and wires the events", () => {
+  const doc = fakeDocument([[1, 10]]);
+  const opened = [];
+  class FakeEventSource {
+    constructor(url, options) {
+      this.listeners = {};
+      opened.push([url, options]);
+    }
+    addEventListener(name, listener) {
+      this.listeners[name] = listener;
+    }
+  }
+  const source = connect(doc, { EventSourceImpl: FakeEventSource, win: noTimers });
+  assert.deepEqual(opened, [["http://localhost:8080/stream?hub=%2Ft%2Finfra%2F", { withCredentials: true }]]);
+  source.listeners.open();
+  assert.equal(doc.indicator.dataset.state, "live");
+  source.listeners.widget({ data: JSON.stringify({ widget_id: 1, version: 12, html: '<b data-version="12">x</b>' }) });
+  assert.match(doc.getElementById("widget-1").html, /x/);
+  source.listeners.error();
+  assert.equal(doc.indicator.dataset.state, "reconnecting");
+});
+
+test("a snapshot refetches every widget", async () => {
+  const doc = fakeDocument([[1, 10], [2, 10]]);
+  const asked = [];
+  const fetchImpl = async (url) => {
+    asked.push(url);
+    return { ok: true, status: 200, text: async () => `<section data-version="20">${url}</section>` };
+  };
+  await refetchAll(doc, fetchImpl);
+  assert.deepEqual(asked.sort(), ["/t/infra/w/1/", "/t/infra/w/2/"]);
+  assert.match(doc.getElementById("widget-2").html, /w\/2/);
+});

@@ -1,0 +1,188 @@
+"""Running the real processes for integration and browser tests: fedmsg-relay,
+fedmsg-hub with the hubs consumer, hubs-sse, and the web app, on free loopback ports."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+
+import zmq
+from werkzeug.serving import make_server
+
+from hubs.app import create_app
+from hubs.backend.triage import stats_path
+from hubs.cache import close_cache
+from hubs.database import db, upgrade
+from hubs.populate import populate, warm_cache
+from tests.conftest import recreate_postgres_database
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+BIN = pathlib.Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition, timeout: float, what: str, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def accepts(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    except OSError:
+        return False
+    return True
+
+
+@dataclass
+class Stack:
+    """The demo hubs on their own PostgreSQL database, and the processes serving them."""
+
+    workdir: pathlib.Path
+    cache_config: dict
+    database: str = "hubs_test_stack"
+    ports: dict[str, int] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    app: object = None
+    _web: object = None
+    _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+
+    def __post_init__(self) -> None:
+        for name in ("inbound", "outbound", "events", "sse", "web"):
+            self.ports[name] = free_port()
+        url = recreate_postgres_database(self.database)
+        upgrade(url)
+        self.web_url = f"http://127.0.0.1:{self.ports['web']}"
+        self.config = {
+            "DATABASE_URL": url,
+            "VAR_DIR": str(self.workdir / "var"),
+            "SECRET_KEY": "stack-secret",
+            "BACKEND_EVENTS_ENDPOINT": f"tcp://127.0.0.1:{self.ports['events']}",
+            "SSE_BACKEND_ENDPOINTS": [f"tcp://127.0.0.1:{self.ports['events']}"],
+            "SSE_URL": f"http://127.0.0.1:{self.ports['sse']}/stream",
+            "SSE_PORT": self.ports["sse"],
+            "SSE_ALLOWED_ORIGINS": [self.web_url],
+            "SSE_RETRY_MS": 300,
+            "FEDMSG_PUBLISH": True,
+            **self.cache_config,
+        }
+        self.app = create_app(self.config)
+        with self.app.app_context():
+            populate(db.session, say=lambda line: None)
+            warm_cache(db.session, say=lambda line: None)
+            db.session.remove()
+        confdir = self.workdir / "fedmsg.d"
+        shutil.copytree(ROOT / "fedmsg.d", confdir)
+        (confdir / "zz_test.py").write_text(
+            "config = " + repr({
+                "relay_inbound": f"tcp://127.0.0.1:{self.ports['inbound']}",
+                "endpoints": {"relay_outbound": [f"tcp://127.0.0.1:{self.ports['outbound']}"]},
+                "hubs.config": self.config,
+            })
+        )  # fmt: skip
+        (self.workdir / "hubs-config.py").write_text(
+            "\n".join(f"{key} = {value!r}" for key, value in self.config.items()) + "\n"
+        )
+
+    def _env(self) -> dict[str, str]:
+        return {**os.environ, "HOME": str(self.workdir),
+                "HUBS_CONFIG": str(self.workdir / "hubs-config.py")}  # fmt: skip
+
+    def start(self, name: str) -> subprocess.Popen:
+        command = {
+            "relay": [str(BIN / "fedmsg-relay")],
+            "hub": [str(BIN / "fedmsg-hub")],
+            "sse": [str(BIN / "hubs-sse")],
+        }[name]
+        log = self._stack.enter_context((self.workdir / f"{name}.log").open("a"))
+        process = subprocess.Popen(
+            command, cwd=self.workdir, env=self._env(), stdout=log, stderr=log
+        )
+        self.processes[name] = process
+        if name == "hub":
+            wait_for(lambda: os.path.exists(stats_path(self.app.config)), 60, "fedmsg-hub")
+        if name == "sse":
+            wait_for(lambda: accepts(self.ports["sse"]), 20, "hubs-sse")
+        return process
+
+    def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
+        process = self.processes.pop(name)
+        process.send_signal(sig)
+        process.wait(10)
+
+    def serve_web(self) -> str:
+        server = make_server("127.0.0.1", self.ports["web"], self.app, threaded=False)
+
+        def serve():
+            server.serve_forever()
+            close_cache()
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        self._web = (server, thread)
+        return self.web_url
+
+    def publish(self, message: dict, until, timeout: float = 20, what: str = "the message"):
+        """Send a bus message to the relay, again until ``until()`` is true (ZeroMQ's slow
+        joiner may drop the first ones; a msg_id makes repeats harmless)."""
+        context = zmq.Context.instance()
+        publisher = context.socket(zmq.PUB)
+        publisher.connect(f"tcp://127.0.0.1:{self.ports['inbound']}")
+        frames = [message["topic"].encode(), json.dumps(message).encode()]
+
+        def sent_and_done():
+            publisher.send_multipart(frames)
+            return wait_until(until, 0.5)
+
+        try:
+            return wait_for(sent_and_done, timeout, what, interval=0)
+        finally:
+            publisher.close(linger=0)
+
+    def close(self) -> None:
+        if self._web is not None:
+            server, thread = self._web
+            server.shutdown()
+            thread.join()
+            server.server_close()
+        for name in list(self.processes):
+            self.stop(name)
+        self._stack.close()
+        db.session.remove()
+        db.engine.dispose()
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {path.name} ---\n{path.read_text()[-2500:]}"
+            for path in sorted(self.workdir.glob("*.log"))
+        )
+
+
+def wait_until(condition, timeout: float):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    return None
