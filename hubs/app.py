@@ -3,17 +3,45 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 from flask_bootstrap import Bootstrap5
+from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
+from hubs import auth
 from hubs.cache import configure_cache
 from hubs.config import load_config
 from hubs.database import db
 from hubs.widgets.base import TEMPLATE_DIR as WIDGET_TEMPLATE_DIR
 
 bootstrap = Bootstrap5()
+csrf = CSRFProtect()
+
+
+def _origin(url: str | None) -> str:
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def _security_headers(app: Flask):
+    """Secure defaults on every response: no inline scripts, no framing, no sniffing."""
+    connect = " ".join(filter(None, ["'self'", _origin(app.config["SSE_URL"])]))
+    policy = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        f"img-src 'self' https: data:; connect-src {connect}; "
+        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
+    )
+
+    def add_headers(response):
+        response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    return add_headers
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -24,15 +52,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     configure_cache(app.config)
     bootstrap.init_app(app)
+    csrf.init_app(app)
+    auth.init_app(app)
+    app.after_request(_security_headers(app))
     app.jinja_loader = ChoiceLoader(
         [app.jinja_loader, PrefixLoader({"widgets": FileSystemLoader(WIDGET_TEMPLATE_DIR)})]
     )
 
-    from hubs.views import avatars, errors, home, hubs
+    from hubs.views import auth as auth_views
+    from hubs.views import avatars, edit, errors, home, hubs
 
+    app.register_blueprint(auth_views.bp)
     app.register_blueprint(avatars.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(hubs.bp)
+    app.register_blueprint(edit.bp)
     errors.init_app(app)
 
     @app.context_processor

@@ -6,6 +6,7 @@ the folder named by the FEDMSG_CONFIG_DIR setting.
 
 from __future__ import annotations
 
+import copy
 import glob
 import logging
 import os
@@ -21,27 +22,25 @@ TOPIC_PREFIX_RE = r"^org\.fedoraproject\.(dev|stg|prod)"
 MODNAME = "hubs"
 
 _lock = threading.Lock()
-_config: dict[str, Any] | None = None
-_config_dir: str | None = None
+_configs: dict[str | None, dict[str, Any]] = {}
 
 
 def bus_config(config_dir: str | None = None) -> dict[str, Any]:
     """fedmsg's configuration, loaded once per process (and per folder)."""
-    global _config, _config_dir
     with _lock:
-        if _config is None or config_dir != _config_dir:
+        if config_dir not in _configs:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # pkg_resources, deprecated load_config
                 import fedmsg.config
 
-            filenames = sorted(glob.glob(os.path.join(config_dir, "*.py"))) if config_dir else None
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
+                filenames = (
+                    sorted(glob.glob(os.path.join(config_dir, "*.py"))) if config_dir else None
+                )
                 config = fedmsg.config.load_config(filenames=filenames, invalidate_cache=True)
-            config = dict(config)
+            config = copy.deepcopy(dict(config))
             config.setdefault("topic_prefix_re", TOPIC_PREFIX_RE)
-            _config, _config_dir = config, config_dir
-        return _config
+            _configs[config_dir] = config
+        return _configs[config_dir]
 
 
 _meta_ready = False
@@ -110,12 +109,27 @@ def render(message: dict[str, Any]) -> dict[str, Any]:
 Sender = Callable[[str, dict[str, Any]], None]
 
 
-def _fedmsg_sender(topic: str, fields: dict[str, Any]) -> None:
-    import fedmsg
+class FedmsgSender:
+    """One fedmsg context per process, connected to fedmsg-relay (web workers cannot
+    all bind ports); a lock, since ZeroMQ sockets are not shared between threads."""
 
-    fedmsg.publish(topic=topic, modname=MODNAME, msg=fields)
+    def __init__(self) -> None:
+        self._context = None
+        self._lock = threading.Lock()
+
+    def __call__(self, topic: str, fields: dict[str, Any]) -> None:
+        with self._lock:
+            if self._context is None:
+                import fedmsg.core
+                from flask import current_app
+
+                config = copy.deepcopy(bus_config(current_app.config.get("FEDMSG_CONFIG_DIR")))
+                config.update(active=True, name="relay_inbound")
+                self._context = fedmsg.core.FedMsgContext(**config)
+            self._context.publish(topic=topic, msg=fields, modname=MODNAME)
 
 
+_fedmsg_sender = FedmsgSender()
 _sender: Sender = _fedmsg_sender
 
 

@@ -11,9 +11,21 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from hubs.bus import publish
-from hubs.models import Column, Hub, HubType, Membership, Role, User, Widget
-from hubs.widgets import get_widget_type
-from hubs.widgets.base import InvalidConfig
+from hubs.defaults import default_widgets
+from hubs.models import (
+    MAX_LEFT_WIDTH,
+    MIN_LEFT_WIDTH,
+    Column,
+    Hub,
+    HubType,
+    JoinRequest,
+    Membership,
+    Role,
+    User,
+    Widget,
+)
+from hubs.widgets import get_widget_type, validators
+from hubs.widgets.base import Argument, InvalidConfig, validate_arguments
 
 # Owner and member exclude each other; subscriber and stargazer stand beside them.
 EXCLUSIVE = (Role.owner, Role.member)
@@ -59,12 +71,47 @@ def create_hub(session: Session, name: str, hub_type: HubType, agent: str, **fie
     return hub
 
 
-HUB_SETTINGS = ("summary", "description", "avatar", "left_width", "archived")
+def _optional_url(value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    return validators.url(value)
 
 
-def update_hub(session: Session, hub: Hub, changes: dict[str, Any], agent: str) -> list[str]:
-    """Apply validated hub settings; returns the names of those that changed."""
-    changed = [key for key in HUB_SETTINGS if key in changes and getattr(hub, key) != changes[key]]
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in (None, "", "0", "false", "off"):
+        return False
+    if value in ("1", "true", "on", "y", "yes"):
+        return True
+    raise ValueError("must be true or false")
+
+
+# A hub's settings, validated like widget arguments (and edited with the same forms).
+HUB_SETTINGS = [
+    Argument("summary", "", validators.text(256), help="One line saying what the hub is."),
+    Argument(
+        "description", "", validators.text(10_000), kind="textarea",
+        help="Markdown, shown by the About widget.",
+    ),
+    Argument("avatar", "", _optional_url, help="An http(s) picture address; empty: libravatar."),
+    Argument(
+        "left_width", 8, validators.integer(MIN_LEFT_WIDTH, MAX_LEFT_WIDTH),
+        help="Width of the left column, in twelfths of the page.",
+    ),
+    Argument("archived", False, _flag, help="An archived hub says so on its page."),
+]  # fmt: skip
+
+
+def hub_settings(hub: Hub) -> dict[str, Any]:
+    return {argument.name: getattr(hub, argument.name) for argument in HUB_SETTINGS}
+
+
+def update_hub(session: Session, hub: Hub, raw: dict[str, Any], agent: str) -> list[str]:
+    """Validate and apply hub settings (InvalidConfig, nothing stored, when one is
+    refused); returns the names of those that changed."""
+    changes = validate_arguments(HUB_SETTINGS, {**hub_settings(hub), **raw})
+    changed = [key for key, value in changes.items() if getattr(hub, key) != value]
     if not changed:
         return []
     for key in changed:
@@ -116,6 +163,38 @@ def update_widget_config(
     session.commit()
     _announce("widget.updated", **_widget_fields(widget), agent=agent, changed_keys=changed)
     return changed
+
+
+def move_widget(
+    session: Session, widget: Widget, column: Column, position: int, agent: str
+) -> bool:
+    """Put ``widget`` at ``position`` (0 is the top) of ``column``; the others close up."""
+    siblings = {
+        col: [
+            w
+            for w in session.scalars(
+                sa.select(Widget)
+                .where(Widget.hub_id == widget.hub_id, Widget.column == col)
+                .order_by(Widget.position, Widget.id)
+            )
+            if w.id != widget.id
+        ]
+        for col in Column
+    }
+    target = siblings[column]
+    position = max(0, min(position, len(target)))
+    if widget.column == column and widget.position == position:
+        return False
+    target.insert(position, widget)
+    widget.column = column
+    for widgets in siblings.values():
+        for index, each in enumerate(widgets):
+            each.position = index
+    session.commit()
+    _announce(
+        "widget.updated", **_widget_fields(widget), agent=agent, changed_keys=["column", "position"]
+    )
+    return True
 
 
 def delete_widget(session: Session, widget: Widget, agent: str) -> None:
@@ -186,15 +265,50 @@ def remove_role(session: Session, hub: Hub, user: User, role: Role, agent: str) 
     return True
 
 
+def sign_up(session: Session, username: str, fullname: str, email: str | None) -> User:
+    """A new user, with their own hub (they own it) and its default widgets."""
+    user = create_user(session, username, fullname, email)
+    hub = create_hub(session, username, HubType.user, agent=username, summary=fullname)
+    session.add_all(default_widgets(hub))
+    session.add(Membership(hub_id=hub.id, user_id=user.id, role=Role.owner))
+    session.commit()
+    return user
+
+
+def request_to_join(session: Session, hub: Hub, user: User) -> bool:
+    """Ask to become a member; False if asked already."""
+    if session.get(JoinRequest, (hub.id, user.id)) is not None:
+        return False
+    session.add(JoinRequest(hub_id=hub.id, user_id=user.id))
+    session.commit()
+    return True
+
+
+def answer_join_request(session: Session, hub: Hub, user: User, approve: bool, agent: str) -> bool:
+    """Approve (the user becomes a member) or decline a pending request."""
+    request = session.get(JoinRequest, (hub.id, user.id))
+    if request is None:
+        return False
+    session.delete(request)
+    session.commit()
+    if approve:
+        set_role(session, hub, user, Role.member, agent=agent)
+    return True
+
+
 __all__ = [
     "ChangeRefused",
     "InvalidConfig",
+    "answer_join_request",
     "create_hub",
     "create_user",
     "create_widget",
     "delete_widget",
+    "move_widget",
     "remove_role",
+    "request_to_join",
     "set_role",
+    "sign_up",
     "update_hub",
     "update_widget_config",
 ]

@@ -115,3 +115,18 @@ SSE_HEARTBEAT_SECONDS = 15
 
 # Base reconnection delay told to browsers, in ms; each gets up to as much again.
 SSE_RETRY_MS = 2000
+
+# Login with OpenID Connect (flask-oidc). Fedora's provider in production
+# ("https://id.fedoraproject.org"); `make run` and the tests run oidc-provider-mock here.
+OIDC_ISSUER = "http://localhost:9400"
+# This site's client at the provider...
+OIDC_CLIENT_ID = "hubs"
+# ...and its secret.
+OIDC_CLIENT_SECRET = "hubs-development-secret"
+
+# The session cookie: never readable by scripts; not sent on cross-site requests.
+SESSION_COOKIE_HTTPONLY = True
+# SameSite for the session cookie.
+SESSION_COOKIE_SAMESITE = "Lax"
+# Send the session cookie over HTTPS only: True in production.
+SESSION_COOKIE_SECURE = False

@@ -104,6 +104,9 @@ def app_config(database_url, cache_config, tmp_path) -> dict:
         "SECRET_KEY": "test-secret",
         "DATABASE_URL": database_url,
         "VAR_DIR": str(tmp_path),
+        # CSRF has its own tests (tests/views/test_csrf.py); elsewhere it is in the way.
+        "WTF_CSRF_ENABLED": False,
+        "BACKEND_EVENTS_ENDPOINT": None,
         **cache_config,
     }
 
@@ -166,3 +169,12 @@ def published():
 def _close_cache_connections():
     yield
     close_cache()
+
+
+def log_in(client, username: str | None) -> None:
+    """Make ``client`` a logged-in ``username`` (None: anonymous), as the OIDC callback
+    would (tests/test_login.py runs the real flow)."""
+    with client.session_transaction() as session:
+        session.clear()
+        if username:
+            session["username"] = username

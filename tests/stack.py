@@ -84,6 +84,7 @@ class Stack:
             "SSE_ALLOWED_ORIGINS": [self.web_url],
             "SSE_RETRY_MS": 300,
             "FEDMSG_PUBLISH": True,
+            "FEDMSG_CONFIG_DIR": str(self.workdir / "fedmsg.d"),
             **self.cache_config,
         }
         self.app = create_app(self.config)

@@ -73,7 +73,7 @@ class Backend:
         self._lock = threading.Lock()
         self._session: Session | None = None
         self._last_summary = time.monotonic()
-        self._last_prune = 0.0
+        self._last_prune = time.monotonic()  # the first pruning comes one interval in
         with app.app_context():
             count = self.index.build(self.session)
             self.session.commit()  # keep the widgets, end the read transaction

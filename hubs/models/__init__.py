@@ -7,6 +7,7 @@ from hubs.models.hub import (
     MIN_LEFT_WIDTH,
     Hub,
     HubType,
+    JoinRequest,
     Membership,
     Role,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "Column",
     "Hub",
     "HubType",
+    "JoinRequest",
     "Membership",
     "Message",
     "MessagePackage",

@@ -99,3 +99,20 @@ class Membership(Base):
 
     def __repr__(self) -> str:
         return f"<Membership {self.user_id}@{self.hub_id} {self.role.value}>"
+
+
+class JoinRequest(Base):
+    """A user asking to become a member of a team hub; an owner approves or declines."""
+
+    __tablename__ = "join_requests"
+
+    hub_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("hubs.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    created: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    hub: Mapped[Hub] = relationship()
+    user: Mapped[User] = relationship()

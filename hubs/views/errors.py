@@ -1,18 +1,32 @@
-"""Error pages: HTML for people, JSON for the /json endpoints."""
+"""Error pages: HTML for people, JSON for the /json endpoints and JSON requests."""
 
-from flask import jsonify, render_template, request
+from flask import jsonify, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 
 def _wants_json() -> bool:
-    return request.path.endswith("/json") or request.accept_mimetypes.best == "application/json"
+    return (
+        request.path.endswith("/json")
+        or request.is_json
+        or request.accept_mimetypes.best == "application/json"
+    )
 
 
 def handle_http_error(error: HTTPException):
     if _wants_json():
         return jsonify(error=error.name, message=error.description), error.code
+    # A page that needs a login sends there; a failed login itself shows its error.
+    if error.code == 401 and request.method == "GET" and request.blueprint != "oidc_auth":
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     return render_template("error.html", error=error), error.code
 
 
+def handle_csrf_error(error: CSRFError):
+    error.description = f"The form was refused ({error.description}). Reload the page and retry."
+    return handle_http_error(error)
+
+
 def init_app(app) -> None:
+    app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)

@@ -7,10 +7,12 @@ from flask import Blueprint, abort, jsonify, render_template
 from markupsafe import Markup
 from sqlalchemy.orm import contains_eager
 
+from hubs.auth import current_user
+from hubs.authz import roles_of
 from hubs.avatars import hub_avatar
 from hubs.cache import get_cached
 from hubs.database import db
-from hubs.models import Column, Hub, HubType, Membership, Role, User, Widget
+from hubs.models import Column, Hub, HubType, JoinRequest, Membership, Role, User, Widget
 from hubs.rendering import UNKNOWN_PLUGIN_ENVELOPE, panel, widget_document
 from hubs.widgets import get_widget_type
 
@@ -92,15 +94,15 @@ def owner_names(hub: Hub) -> list[str]:
     )
 
 
-def _panels(widgets: list[Widget]) -> dict[Column, list[Markup]]:
-    """Each widget's cached panel, or its loading placeholder, by column."""
+def _panels(widgets: list[Widget]) -> dict[Column, list[tuple[Widget, Markup]]]:
+    """Each widget with its cached panel, or its loading placeholder, by column."""
     types = [get_widget_type(widget.plugin) for widget in widgets]
     keys = [t.cache_key(w) for w, t in zip(widgets, types, strict=True) if t]
     cached = iter(get_cached(keys))
     panels = {Column.left: [], Column.right: []}
     for widget, widget_type in zip(widgets, types, strict=True):
         envelope = next(cached) if widget_type else UNKNOWN_PLUGIN_ENVELOPE
-        panels[widget.column].append(panel(widget, widget_type, envelope))
+        panels[widget.column].append((widget, panel(widget, widget_type, envelope)))
     return panels
 
 
@@ -121,6 +123,8 @@ def hub_page(kind: str, name: str):
     hub, members, subscribers, stargazers, _widget = rows[0]
     counts = {"members": members, "subscribers": subscribers, "stargazers": stargazers}
     panels = _panels([row.Widget for row in rows if row.Widget is not None])
+    user = current_user()
+    roles = [role.value for role in roles_of(user, hub)] if user else []
     return render_template(
         "hub.html",
         hub=hub,
@@ -128,6 +132,9 @@ def hub_page(kind: str, name: str):
         counts=counts,
         left=panels[Column.left],
         right=panels[Column.right],
+        roles=roles,
+        editing="owner" in roles,
+        join_requested=bool(user) and db.session.get(JoinRequest, (hub.id, user.id)) is not None,
     )
 
 

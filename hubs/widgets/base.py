@@ -46,15 +46,55 @@ class InvalidConfig(ValueError):
 
 @dataclass(frozen=True)
 class Argument:
+    """One setting of a widget (or of a hub): its default, its validator, its help text,
+    and the form control that edits it ("text", "textarea", "number", "checkbox",
+    "links"; by default guessed from the default value)."""
+
     name: str
     default: Any
     validator: Callable[[Any], Any]
     help: str
     label: str = ""
+    kind: str = ""
 
     @property
     def display_label(self) -> str:
         return self.label or self.name.replace("_", " ").capitalize()
+
+    @property
+    def control(self) -> str:
+        if self.kind:
+            return self.kind
+        if isinstance(self.default, bool):
+            return "checkbox"
+        if isinstance(self.default, int):
+            return "number"
+        if isinstance(self.default, list):
+            return "links"
+        return "text"
+
+
+def validate_arguments(arguments: Iterable[Argument], raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Clean values for ``arguments`` from ``raw``, or InvalidConfig naming each bad one.
+
+    Missing values take their default; unknown names are refused."""
+    if not isinstance(raw, Mapping):
+        raise InvalidConfig({"config": "must be an object of argument values"})
+    arguments = list(arguments)
+    known = {argument.name for argument in arguments}
+    errors = {name: "is not a known setting" for name in raw if name not in known}
+    clean = {}
+    for argument in arguments:
+        value = raw.get(argument.name, argument.default)
+        try:
+            clean[argument.name] = argument.validator(value)
+        except ValueError as error:
+            errors[argument.name] = str(error)
+        except Exception:  # a validator surprised by a value's type
+            errors[argument.name] = "is not a valid value"
+    if errors:
+        raise InvalidConfig(errors)
+    return clean
 
 
 @dataclass(frozen=True)
@@ -152,24 +192,8 @@ class WidgetType:
         return {argument.name: argument.default for argument in self.arguments}
 
     def validate_config(self, raw: Mapping[str, Any]) -> dict[str, Any]:
-        """A clean config from ``raw``, or InvalidConfig naming each bad argument.
-
-        Missing arguments take their default; unknown ones are refused.
-        """
-        if not isinstance(raw, Mapping):
-            raise InvalidConfig({"config": "must be an object of argument values"})
-        known = {argument.name for argument in self.arguments}
-        errors = {name: "is not an argument of this widget" for name in raw if name not in known}
-        clean = {}
-        for argument in self.arguments:
-            value = raw.get(argument.name, argument.default)
-            try:
-                clean[argument.name] = argument.validator(value)
-            except ValueError as error:
-                errors[argument.name] = str(error)
-        if errors:
-            raise InvalidConfig(errors)
-        return clean
+        """A clean config from ``raw``, or InvalidConfig naming each bad argument."""
+        return validate_arguments(self.arguments, raw)
 
     def config_of(self, widget) -> dict[str, Any]:
         """The widget's stored config with defaults filled in."""

@@ -15,12 +15,13 @@ ARGUMENTS = [
         default="",
         validator=validators.text(max_length=5_000),
         help="The rules, in markdown.",
+        kind="textarea",
     ),
     Argument(
         "links",
         default=[],
         validator=validators.link_list(max_links=20),
-        help="Important links: a list of {title, url} (http or https addresses).",
+        help="Important links, one per line: Title | https://address",
     ),
 ]
 

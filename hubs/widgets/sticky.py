@@ -13,6 +13,7 @@ ARGUMENTS = [
         default="",
         validator=validators.text(max_length=10_000),
         help="Markdown: **bold**, _italic_, [links](https://…), lists. Scripts are removed.",
+        kind="textarea",
     ),
 ]
 

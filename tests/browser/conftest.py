@@ -88,3 +88,13 @@ def page(browser):
     page.errors = errors
     yield page
     context.close()
+
+
+def logged_in_context(browser, app, base_url: str, username: str):
+    """A browser context carrying ``username``'s session cookie, as the login sets it."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    context = browser.new_context()
+    context.add_cookies(
+        [{"name": "session", "value": serializer.dumps({"username": username}), "url": base_url}]
+    )
+    return context

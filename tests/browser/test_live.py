@@ -9,14 +9,16 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from hubs.bus import message_people_and_packages
+from hubs.bus import message_people_and_packages, set_sender
+from tests.browser.conftest import logged_in_context
 from tests.stack import Stack
 
 TOTAL = '[data-plugin="fedmsgstats"] [data-role="messages-total"]'
 
 
 @pytest.fixture
-def stack(tmp_path, memcached_config):
+def stack(tmp_path, memcached_config, published):
+    set_sender(None)  # the web app publishes on the real bus here
     stack = Stack(tmp_path, memcached_config, database="hubs_test_live")
     try:
         for name in ("relay", "hub", "sse"):
@@ -105,3 +107,29 @@ def test_the_page_catches_up_after_the_sse_process_restarts(stack, page, corpus)
     )
     expect(page.locator(TOTAL)).to_have_text("1", timeout=5000)
     assert page.evaluate("window.__sameDocument") is True
+
+
+def test_a_config_change_in_one_browser_redraws_the_widget_in_another(stack, browser, page):
+    viewer = page
+    open_hub(viewer, stack, "/t/infrastructure/")
+    sticky = viewer.locator('[data-role="widget"][data-plugin="sticky"]')
+    widget_id = sticky.get_attribute("data-widget-id")
+    before = other_widgets(viewer)
+
+    owner_context = logged_in_context(browser, stack.app, stack.web_url, "nirik")
+    owner = owner_context.new_page()
+    owner.goto(f"{stack.web_url}/t/infrastructure/w/{widget_id}/edit")
+    owner.fill('textarea[name="text"]', "Changed by the owner, seen by everyone")
+    owner.click('[data-role="widget-form"] button[type="submit"]')
+    expect(owner.locator('[data-role="flash"]')).to_have_text("Widget saved.")
+
+    expect(viewer.locator(f'#widget-{widget_id} [data-role="sticky-text"]')).to_have_text(
+        "Changed by the owner, seen by everyone", timeout=5000
+    )
+    assert viewer.evaluate("window.__sameDocument") is True
+    after = other_widgets(viewer)
+    # Only the sticky note changed (the owner's activity counts may move: it is a message).
+    assert {k: v for k, v in after.items() if "sticky" not in v} == {
+        k: v for k, v in before.items() if "sticky" not in v
+    }
+    owner_context.close()

@@ -119,7 +119,7 @@ def test_validate_config_fills_defaults_and_names_each_bad_argument():
         sticky.validate_config({"text": 42, "colour": "red"})
     assert error.value.errors == {
         "text": "must be text",
-        "colour": "is not an argument of this widget",
+        "colour": "is not a known setting",
     }
     with pytest.raises(InvalidConfig):
         sticky.validate_config(["not", "a", "mapping"])

@@ -1,0 +1,66 @@
+"""Login with OpenID Connect: flask-oidc against the configured provider.
+
+flask-oidc serves /oidc/login, /oidc/authorize (the callback) and /oidc/logout. After
+the callback, the user's row is found or created (with their hub) and their username
+goes in the session, where every view (and hubs-sse) reads it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from flask import abort, g, session
+from flask_oidc import OpenIDConnect
+from flask_oidc.signals import after_authorize
+
+from hubs.database import db
+from hubs.models import User
+from hubs.sse.auth import SESSION_USERNAME
+
+oidc = OpenIDConnect()
+ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$", re.IGNORECASE)
+
+
+def init_app(app) -> None:
+    app.config["OIDC_CLIENT_SECRETS"] = {
+        "web": {
+            "client_id": app.config["OIDC_CLIENT_ID"],
+            "client_secret": app.config["OIDC_CLIENT_SECRET"],
+            "issuer": app.config["OIDC_ISSUER"],
+        }
+    }
+    app.config.setdefault("OIDC_SCOPES", "openid email profile")
+    oidc.init_app(app, prefix="/oidc")
+    app.before_request(_load_user)
+
+
+def _load_user() -> None:
+    username = session.get(SESSION_USERNAME)
+    g.user = (
+        db.session.scalar(sa.select(User).where(User.username == username)) if username else None
+    )
+
+
+def current_user() -> User | None:
+    return g.get("user")
+
+
+def _on_login(sender, token=None, return_to=None, **extra) -> None:
+    """After the provider's callback: find or create the user, remember them."""
+    from hubs import changes
+
+    profile = session.get("oidc_auth_profile") or {}
+    username = profile.get("preferred_username") or profile.get("nickname") or profile.get("sub")
+    if not isinstance(username, str) or not ACCOUNT_NAME.match(username):
+        abort(403, "The identity provider gave no usable account name.")
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None:
+        user = changes.sign_up(
+            db.session, username, str(profile.get("name") or username), profile.get("email")
+        )
+    session[SESSION_USERNAME] = user.username
+    g.user = user
+
+
+after_authorize.connect(_on_login, weak=False)

@@ -1,0 +1,53 @@
+"""Who may do what to which hub: the one place that decides. Views and the JSON API
+call ``require()``; nothing else grants or refuses a change."""
+
+from __future__ import annotations
+
+import enum
+
+import sqlalchemy as sa
+from flask import abort
+
+from hubs.database import db
+from hubs.models import Hub, HubType, Membership, Role, User
+
+
+class Action(enum.StrEnum):
+    EDIT_HUB = "hub.edit"  # settings, widgets
+    MANAGE_MEMBERS = "members.manage"  # add, remove, change roles, answer join requests
+    FOLLOW = "hub.follow"  # subscribe, star (and undo)
+    JOIN = "hub.join"  # ask to join a team hub
+    LEAVE = "hub.leave"  # give up one's own membership
+
+
+def roles_of(user: User, hub: Hub) -> set[Role]:
+    return set(
+        db.session.scalars(
+            sa.select(Membership.role).where(
+                Membership.hub_id == hub.id, Membership.user_id == user.id
+            )
+        )
+    )
+
+
+def allowed(user: User | None, action: Action, hub: Hub) -> bool:
+    if user is None:
+        return False
+    roles = roles_of(user, hub)
+    if action in (Action.EDIT_HUB, Action.MANAGE_MEMBERS):
+        return Role.owner in roles
+    if action is Action.FOLLOW:
+        return True
+    if action is Action.JOIN:
+        return hub.type is HubType.team and not roles & {Role.owner, Role.member}
+    if action is Action.LEAVE:
+        return bool(roles & {Role.owner, Role.member})
+    return False
+
+
+def require(user: User | None, action: Action, hub: Hub) -> None:
+    """401 for the anonymous, 403 for those without the right."""
+    if user is None:
+        abort(401, "Log in first.")
+    if not allowed(user, action, hub):
+        abort(403, f"You may not do that ({action.value}) on {hub.name}.")

@@ -1,0 +1,103 @@
+"""Login through the real OpenID Connect flow, against oidc-provider-mock on loopback:
+authorize, the provider's form, the callback and its token exchange."""
+
+import threading
+from urllib.parse import urlsplit
+
+import oidc_provider_mock
+import pytest
+import requests
+import sqlalchemy as sa
+from werkzeug.serving import make_server
+
+from hubs.models import Hub, HubType, Membership, Role, User
+from tests.html import with_role
+
+
+@pytest.fixture(scope="module")
+def provider():
+    server = make_server("127.0.0.1", 0, oidc_provider_mock.app(), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+    server.server_close()
+
+
+@pytest.fixture
+def app_config(app_config, provider):
+    return {**app_config, "OIDC_ISSUER": provider}
+
+
+def log_in_through_provider(client, provider, sub: str, next_path: str) -> str:
+    """Follow the flow as a browser would; returns where the app sends us at the end."""
+    response = client.get(f"/login?next={next_path}")
+    assert response.status_code == 302
+    response = client.get(response.location)  # flask-oidc's /oidc/login
+    authorize = response.location
+    assert authorize.startswith(f"{provider}/oauth2/authorize?")
+    assert "scope=openid+email+profile" in authorize
+    form = requests.get(authorize, timeout=10)
+    assert 'name="sub"' in form.text
+    answer = requests.post(authorize, data={"sub": sub}, allow_redirects=False, timeout=10)
+    callback = urlsplit(answer.headers["Location"])
+    assert callback.path == "/oidc/authorize" and "code=" in callback.query
+    response = client.get(f"{callback.path}?{callback.query}")  # exchanges the code
+    assert response.status_code == 302
+    return response.location
+
+
+def test_first_login_creates_the_user_and_their_hub_then_logout(
+    client, session, provider, published
+):
+    requests.put(
+        f"{provider}/users/ralph-sub",
+        json={"preferred_username": "ralph", "name": "Ralph Bean",
+              "email": "ralph@fedoraproject.org"},
+        timeout=10,
+    ).raise_for_status()  # fmt: skip
+    landed = log_in_through_provider(client, provider, "ralph-sub", "/u/ralph/")
+    assert landed == "/u/ralph/"
+
+    user = session.scalar(sa.select(User).where(User.username == "ralph"))
+    assert (user.fullname, user.email) == ("Ralph Bean", "ralph@fedoraproject.org")
+    hub = session.scalar(sa.select(Hub).where(Hub.name == "ralph", Hub.type == HubType.user))
+    assert len(hub.widgets) >= 4
+    assert (
+        session.scalar(sa.select(Membership.role).where(Membership.hub_id == hub.id)) is Role.owner
+    )
+    assert [topic for topic, _ in published][:2] == ["user.created", "hub.created"]
+
+    page = client.get(landed)
+    assert page.status_code == 200
+    assert with_role(page.text, "me")[0]["href"] == "/u/ralph/"
+    assert with_role(page.text, "widget-controls")  # it is their hub
+
+    # A second login finds the same user and creates nothing.
+    count = session.scalar(sa.select(sa.func.count()).select_from(User))
+    log_in_through_provider(client, provider, "ralph-sub", "/")
+    assert session.scalar(sa.select(sa.func.count()).select_from(User)) == count
+
+    response = client.post("/logout", data={"next": "/u/ralph/"})
+    assert response.location == "/u/ralph/"
+    page = client.get("/u/ralph/").text
+    assert with_role(page, "login") and not with_role(page, "me")
+
+
+def test_login_only_redirects_within_the_site(client, provider):
+    response = client.get("/login?next=https://evil.example/steal")
+    assert "next=/" in response.location and "evil" not in response.location
+    response = client.get("/login?next=//evil.example/x")
+    assert "evil" not in response.location
+
+
+def test_a_refused_login_logs_nobody_in(client, provider):
+    response = client.get("/login?next=/")
+    authorize = client.get(response.location).location
+    answer = requests.post(authorize, data={"action": "deny"}, allow_redirects=False, timeout=10)
+    callback = urlsplit(answer.headers["Location"])
+    assert "error=access_denied" in callback.query
+    assert client.get(f"{callback.path}?{callback.query}").status_code == 401
+    with client.session_transaction() as session:
+        assert "username" not in session

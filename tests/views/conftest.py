@@ -1,0 +1,103 @@
+"""A team hub with people in every role, and every state-changing endpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from hubs.models import Column, HubType, JoinRequest, Membership, Role, User, Widget
+from tests import factories
+
+PERSONAS = ["anonymous", "stranger", "subscriber", "member", "owner", "other_owner"]
+
+
+@pytest.fixture
+def team(session):
+    """infrastructure: owners nirik and puiterwijk, member ralph, subscriber mizmo;
+    jflory7 owns marketing; bex asked to join; lmacken is nobody here."""
+    people = {
+        name: factories.user(session, name)
+        for name in ["nirik", "puiterwijk", "ralph", "mizmo", "jflory7", "bex", "lmacken"]
+    }
+    hub = factories.hub(session, "infrastructure")
+    for name, role in [("nirik", Role.owner), ("puiterwijk", Role.owner),
+                       ("ralph", Role.member), ("mizmo", Role.subscriber)]:  # fmt: skip
+        factories.role(session, hub, people[name], role)
+    marketing = factories.hub(session, "marketing")
+    factories.role(session, marketing, people["jflory7"], Role.owner)
+    for name in people:
+        user_hub = factories.hub(session, name, HubType.user)
+        factories.role(session, user_hub, people[name], Role.owner)
+    factories.widget(session, hub, "sticky", text="Hello")
+    factories.widget(session, hub, "stats", column=Column.right)
+    session.add(JoinRequest(hub_id=hub.id, user_id=people["bex"].id))
+    session.commit()
+    return hub
+
+
+PERSONA_USER = {
+    "anonymous": None,
+    "stranger": "lmacken",
+    "subscriber": "mizmo",
+    "member": "ralph",
+    "owner": "nirik",
+    "other_owner": "jflory7",
+}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    path: str  # under /t/infrastructure/; {widget} is the sticky widget's id
+    payload: dict[str, Any]
+    allowed: frozenset[str]
+
+    def url(self, widget_id: int) -> str:
+        return "/t/infrastructure/" + self.path.format(widget=widget_id)
+
+
+OWNERS = frozenset({"owner"})
+LOGGED_IN = frozenset(PERSONAS) - {"anonymous"}
+ENDPOINTS = [
+    Endpoint("settings", "settings", {"summary": "Changed"}, OWNERS),
+    Endpoint("add widget", "widgets", {"plugin": "sticky", "config": {"text": "x"}}, OWNERS),
+    Endpoint("widget config", "w/{widget}/config", {"config": {"text": "New"}}, OWNERS),
+    Endpoint("move widget", "w/{widget}/move", {"column": "right", "position": 0}, OWNERS),
+    Endpoint("delete widget", "w/{widget}/delete", {}, OWNERS),
+    Endpoint("add member", "members", {"username": "lmacken", "role": "member"}, OWNERS),
+    Endpoint("remove member", "members/ralph/remove", {"role": "member"}, OWNERS),
+    Endpoint("approve", "requests/bex/approve", {}, OWNERS),
+    Endpoint("decline", "requests/bex/decline", {}, OWNERS),
+    Endpoint("subscribe", "subscribe", {}, LOGGED_IN),
+    Endpoint("unsubscribe", "unsubscribe", {}, LOGGED_IN),
+    Endpoint("star", "star", {}, LOGGED_IN),
+    Endpoint("unstar", "unstar", {}, LOGGED_IN),
+    Endpoint("join", "join", {}, frozenset({"stranger", "subscriber", "other_owner"})),
+    Endpoint("leave", "leave", {}, frozenset({"member", "owner"})),
+]
+
+
+def snapshot(session) -> dict[str, list]:
+    """Every row a change could touch."""
+    session.expire_all()
+    return {
+        "memberships": sorted(
+            session.execute(sa.select(Membership.hub_id, Membership.user_id, Membership.role))
+        ),
+        "widgets": sorted(
+            (w.id, w.column.value, w.position, repr(w.config))
+            for w in session.scalars(sa.select(Widget))
+        ),
+        "requests": sorted(session.execute(sa.select(JoinRequest.hub_id, JoinRequest.user_id))),
+        "hubs": sorted(
+            session.execute(sa.text("SELECT id, summary, description, archived FROM hubs"))
+        ),
+        "users": sorted(session.scalars(sa.select(User.username))),
+    }
+
+
+def sticky_id(session) -> int:
+    return session.scalar(sa.select(Widget.id).where(Widget.plugin == "sticky"))

@@ -1,0 +1,50 @@
+"""With CSRF protection on (as in production), a POST without a valid token is refused
+by every state-changing endpoint, and changes nothing."""
+
+import re
+
+import pytest
+
+from tests.conftest import log_in
+from tests.views.conftest import ENDPOINTS, snapshot, sticky_id
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "WTF_CSRF_ENABLED": True}
+
+
+def page_token(client) -> str:
+    page = client.get("/t/infrastructure/").text
+    return re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.name)
+@pytest.mark.parametrize("token", ["missing", "forged"])
+def test_post_without_a_valid_token_is_refused(client, session, team, endpoint, token):
+    log_in(client, "nirik" if endpoint.name not in ("join",) else "lmacken")
+    headers = {} if token == "missing" else {"X-CSRFToken": "forged-token"}
+    before = snapshot(session)
+    response = client.post(endpoint.url(sticky_id(session)), json=endpoint.payload, headers=headers)
+    assert response.status_code == 400
+    assert "CSRF" in response.get_json()["message"]
+    assert snapshot(session) == before
+
+
+def test_logout_needs_a_token_too(client, team):
+    log_in(client, "nirik")
+    assert client.post("/logout").status_code == 400
+    with client.session_transaction() as session:
+        assert session["username"] == "nirik"
+
+
+def test_the_page_token_is_accepted(client, session, team):
+    log_in(client, "nirik")
+    token = page_token(client)
+    response = client.post(
+        "/t/infrastructure/settings", json={"summary": "With a token"},
+        headers={"X-CSRFToken": token},
+    )  # fmt: skip
+    assert response.status_code == 200
+    form = client.post("/t/infrastructure/star", data={"csrf_token": token}, follow_redirects=False)
+    assert form.status_code == 302

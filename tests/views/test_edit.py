@@ -1,0 +1,187 @@
+"""Owners shaping their hub with the page's forms and the JSON API."""
+
+import sqlalchemy as sa
+
+from hubs.models import Column, Hub, JoinRequest, Membership, Role, User, Widget
+from tests.conftest import log_in
+from tests.html import with_role
+from tests.views.conftest import snapshot, sticky_id
+
+
+def widgets(session):
+    session.expire_all()
+    return session.scalars(
+        sa.select(Widget).order_by(Widget.column, Widget.position, Widget.id)
+    ).all()
+
+
+def test_owner_sees_the_controls_others_do_not(client, team):
+    log_in(client, "nirik")
+    page = client.get("/t/infrastructure/").text
+    assert len(with_role(page, "widget-controls")) == 2
+    assert with_role(page, "edit-settings") and with_role(page, "add-widget-left")
+    for visitor in ("ralph", "lmacken", None):
+        log_in(client, visitor)
+        page = client.get("/t/infrastructure/").text
+        assert with_role(page, "widget-controls") == []
+        assert with_role(page, "edit-settings") == []
+
+
+def test_add_a_widget_with_the_form(client, session, team, published):
+    log_in(client, "nirik")
+    form = client.get("/t/infrastructure/edit/widgets/new?plugin=rules&column=right").text
+    assert with_role(form, "field-links") and "Title | https://address" in form
+    response = client.post(
+        "/t/infrastructure/widgets",
+        data={"plugin": "rules", "column": "right", "text": "Be *kind*",
+              "links": "Docs | https://docs.fedoraproject.org\n"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    rules = next(w for w in widgets(session) if w.plugin == "rules")
+    assert rules.column is Column.right and rules.position == 1
+    assert rules.config == {
+        "text": "Be *kind*",
+        "links": [{"title": "Docs", "url": "https://docs.fedoraproject.org"}],
+    }
+    assert published[-1][0] == "widget.created"
+
+
+def test_invalid_config_reshows_the_form_and_stores_nothing(client, session, team, published):
+    log_in(client, "nirik")
+    before = snapshot(session)
+    response = client.post(
+        "/t/infrastructure/widgets",
+        data={"plugin": "rules", "links": "Evil | javascript:alert(1)"},
+    )
+    assert response.status_code == 400
+    errors = with_role(response.text, "error-links")
+    assert errors and "link 1: must be an http" in response.text
+    assert "Evil | javascript:alert(1)" in response.text  # what was typed is kept
+    assert snapshot(session) == before and published == []
+
+    response = client.post(
+        f"/t/infrastructure/w/{sticky_id(session)}/config", json={"config": {"text": 5}}
+    )
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "error": "Invalid widget config.",
+        "errors": {"text": "must be text"},
+    }
+    assert snapshot(session) == before
+
+
+def test_configure_move_and_remove(client, session, team):
+    log_in(client, "nirik")
+    sticky = sticky_id(session)
+    page = client.get(f"/t/infrastructure/w/{sticky}/edit").text
+    assert 'name="text"' in page and ">Hello</textarea>" in page
+    assert (
+        client.post(f"/t/infrastructure/w/{sticky}/config", data={"text": "Bye"}).status_code == 302
+    )
+    assert session.get(Widget, sticky).config == {"text": "Bye"}
+
+    client.post(f"/t/infrastructure/w/{sticky}/move", data={"column": "right", "position": "0"})
+    assert [(w.plugin, w.column.value, w.position) for w in widgets(session)] == [
+        ("sticky", "right", 0),
+        ("stats", "right", 1),
+    ]
+    client.post(f"/t/infrastructure/w/{sticky}/move", json={"column": "right", "position": 9})
+    assert [(w.plugin, w.position) for w in widgets(session)] == [("stats", 0), ("sticky", 1)]
+    bad = client.post(f"/t/infrastructure/w/{sticky}/move", json={"position": "top"})
+    assert bad.status_code == 400
+
+    client.post(f"/t/infrastructure/w/{sticky}/delete")
+    assert [w.plugin for w in widgets(session)] == ["stats"]
+
+
+def test_settings_form_validates(client, session, team):
+    log_in(client, "nirik")
+    response = client.post(
+        "/t/infrastructure/settings",
+        data={"summary": "Infra", "left_width": "12", "avatar": "javascript:x"},
+    )
+    assert response.status_code == 400
+    assert with_role(response.text, "error-left_width") and with_role(response.text, "error-avatar")
+    session.expire_all()
+    hub = session.scalar(sa.select(Hub).where(Hub.name == "infrastructure"))
+    assert hub.left_width == 8 and hub.summary == ""
+    ok = client.post(
+        "/t/infrastructure/settings",
+        data={"summary": "Infra", "left_width": "6", "description": "We **run** it"},
+    )
+    assert ok.status_code == 302
+    session.expire_all()
+    assert (hub.summary, hub.left_width, hub.archived) == ("Infra", 6, False)
+
+
+def _roles(session, username):
+    session.expire_all()
+    user = session.scalar(sa.select(User).where(User.username == username))
+    memberships = session.scalars(sa.select(Membership).where(Membership.user_id == user.id))
+    return {m.role for m in memberships if m.hub.name == "infrastructure"}
+
+
+def test_join_request_approved(client, session, team):
+    log_in(client, "lmacken")
+    assert client.post("/t/infrastructure/join", json={}).get_json()["ok"]
+    assert "Join requested" in client.get("/t/infrastructure/").text
+    log_in(client, "nirik")
+    page = client.get("/t/infrastructure/edit/members").text
+    assert {r["data-username"] for r in with_role(page, "join-request")} == {"bex", "lmacken"}
+    client.post("/t/infrastructure/requests/lmacken/approve", data={})
+    assert _roles(session, "lmacken") == {Role.member}
+    assert session.scalar(sa.select(sa.func.count()).select_from(JoinRequest)) == 1  # bex's
+
+
+def test_join_request_declined(client, session, team):
+    log_in(client, "nirik")
+    client.post("/t/infrastructure/requests/bex/decline", json={})
+    assert _roles(session, "bex") == set()
+    assert session.scalar(sa.select(sa.func.count()).select_from(JoinRequest)) == 0
+    again = client.post("/t/infrastructure/requests/bex/approve", json={})
+    assert again.status_code == 400
+
+
+def test_the_last_owner_cannot_leave(client, session, team):
+    log_in(client, "puiterwijk")
+    assert client.post("/t/infrastructure/leave", json={}).status_code == 200
+    log_in(client, "nirik")
+    refused = client.post("/t/infrastructure/leave", json={})
+    assert refused.status_code == 400
+    assert "last owner" in refused.get_json()["error"]
+    assert _roles(session, "nirik") == {Role.owner}
+    demote = client.post("/t/infrastructure/members", json={"username": "nirik", "role": "member"})
+    assert demote.status_code == 400
+
+
+def test_members_page_adds_and_removes(client, session, team):
+    log_in(client, "nirik")
+    client.post("/t/infrastructure/members", data={"username": "lmacken", "role": "owner"})
+    assert _roles(session, "lmacken") == {Role.owner}
+    client.post("/t/infrastructure/members/lmacken/remove", data={"role": "owner"})
+    assert _roles(session, "lmacken") == set()
+    unknown = client.post("/t/infrastructure/members", json={"username": "nobody"})
+    assert unknown.status_code == 400
+    bad_role = client.post("/t/infrastructure/members", json={"username": "bex", "role": "king"})
+    assert bad_role.status_code == 400
+
+
+def test_follow_buttons(client, session, team):
+    log_in(client, "lmacken")
+    page = client.get("/t/infrastructure/").text
+    assert with_role(page, "subscribe") and with_role(page, "star")
+    client.post("/t/infrastructure/subscribe", data={})
+    client.post("/t/infrastructure/star", data={})
+    page = client.get("/t/infrastructure/").text
+    assert with_role(page, "unsubscribe") and with_role(page, "unstar")
+    assert _roles(session, "lmacken") == {Role.subscriber, Role.stargazer}
+
+
+def test_redirects_stay_on_this_site(client, team):
+    log_in(client, "nirik")
+    response = client.post(
+        "/t/infrastructure/star", data={"next": "https://evil.example/"}, follow_redirects=False
+    )
+    assert response.location == "/"
+    response = client.post("/t/infrastructure/unstar", data={"next": "/t/infrastructure/"})
+    assert response.location == "/t/infrastructure/"
