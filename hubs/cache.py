@@ -12,9 +12,11 @@ and widget data is computed directly: pages render, only slower.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -83,54 +85,92 @@ class FailSafeProxy(ProxyBackend):
             error,
         )
 
-    def get(self, key):
+    def _guard(self, operation: str, fallback, call, *args):
         try:
-            return self.proxied.get(key)
+            return call(*args)
         except Exception as error:
-            self._warn("get", error)
-            return NO_VALUE
+            self._warn(operation, error)
+            return fallback
+
+    # Backends without a serializer (memcached) get these...
+    def get(self, key):
+        return self._guard("get", NO_VALUE, self.proxied.get, key)
 
     def get_multi(self, keys):
-        try:
-            return self.proxied.get_multi(keys)
-        except Exception as error:
-            self._warn("get_multi", error)
-            return [NO_VALUE] * len(keys)
+        keys = list(keys)
+        return self._guard("get_multi", [NO_VALUE] * len(keys), self.proxied.get_multi, keys)
 
     def set(self, key, value):
-        try:
-            self.proxied.set(key, value)
-        except Exception as error:
-            self._warn("set", error)
+        self._guard("set", None, self.proxied.set, key, value)
+
+    # ...those with one (dbm) get these.
+    def get_serialized(self, key):
+        return self._guard("get", NO_VALUE, self.proxied.get_serialized, key)
+
+    def get_serialized_multi(self, keys):
+        keys = list(keys)
+        return self._guard(
+            "get_multi", [NO_VALUE] * len(keys), self.proxied.get_serialized_multi, keys
+        )
+
+    def set_serialized(self, key, value):
+        self._guard("set", None, self.proxied.set_serialized, key, value)
 
     def delete(self, key):
-        try:
-            self.proxied.delete(key)
-        except Exception as error:
-            self._warn("delete", error)
+        self._guard("delete", None, self.proxied.delete, key)
 
 
-def close_cache() -> None:
-    """Release the backend's connections, if it holds any."""
+PING_KEY = "hubs:ping"
+
+
+def _real_backend():
     # Not region.actual_backend: dogpile keeps that from the first configuration.
     backend = region.__dict__.get("backend")
     while hasattr(backend, "proxied"):
         backend = backend.proxied
+    return backend
+
+
+def ping() -> None:
+    """Store a value in the backend itself (not through the fail-safe proxy): raises
+    when the cache cannot be written."""
+    if region.broken:
+        raise CacheUnavailable(region.broken)
+    backend = _real_backend()
+    if region.serializer:
+        backend.set_serialized(PING_KEY, b"ok")
+    else:
+        backend.set(PING_KEY, "ok")
+
+
+def close_cache() -> None:
+    """Release the backend's connections, if it holds any."""
+    backend = _real_backend()
     if hasattr(backend, "close"):
         backend.close()
 
 
 def configure_cache(config: dict[str, Any]) -> None:
-    """(Re)configure the region from CACHE_* settings."""
+    """(Re)configure the region from CACHE_* settings. A backend that cannot even be
+    opened (an unwritable dbm file) leaves the site running uncached, loudly."""
     close_cache()
-    backend = config["CACHE_BACKEND"]
-    region.configure(
-        _BACKEND_ALIASES.get(backend, backend),
-        expiration_time=config["CACHE_EXPIRATION"],
-        arguments=dict(config["CACHE_ARGUMENTS"]),
-        wrap=[FailSafeProxy(config["CACHE_WARNING_INTERVAL"])],
-        replace_existing_backend=True,
-    )
+    backend = _BACKEND_ALIASES.get(config["CACHE_BACKEND"], config["CACHE_BACKEND"])
+    arguments = dict(config["CACHE_ARGUMENTS"])
+    if backend == "dogpile.cache.dbm" and arguments.get("filename"):
+        with contextlib.suppress(OSError):
+            os.makedirs(os.path.dirname(os.path.abspath(arguments["filename"])), exist_ok=True)
+    options = {
+        "expiration_time": config["CACHE_EXPIRATION"],
+        "wrap": [FailSafeProxy(config["CACHE_WARNING_INTERVAL"])],
+        "replace_existing_backend": True,
+    }
+    region.broken = None
+    try:
+        region.configure(backend, arguments=arguments, **options)
+    except Exception as error:
+        log.exception("Cannot open the %s widget cache: running without a cache", backend)
+        region.configure("dogpile.cache.null", **options)
+        region.broken = f"{backend} could not be opened: {error}"
     region.error_expiration = config["CACHE_ERROR_EXPIRATION"]
 
 

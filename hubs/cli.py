@@ -8,13 +8,17 @@ import sys
 import time
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from hubs import cache
 from hubs.app import create_app
 from hubs.backend.store import prune
 from hubs.backend.triage import stats_path
 from hubs.database import db
+from hubs.models import Hub, HubType, User, Widget
+from hubs.widgets import get_widget_type
 
 
 @click.group(cls=FlaskGroup, create_app=lambda: create_app())
@@ -51,3 +55,109 @@ def prune_messages(days: int | None, cap: int | None) -> None:
     click.echo(f"pruning messages older than {days} days or beyond the {cap} newest per user…")
     deleted = prune(db.session, days=days, cap=cap)
     click.echo(f"deleted {deleted} messages")
+
+
+# -- the widget cache --------------------------------------------------------------------
+
+
+@cli.group("cache")
+def cache_group() -> None:
+    """The widget cache: what it holds, emptying it."""
+
+
+def _widgets_with_keys():
+    widgets = db.session.scalars(
+        sa.select(Widget).join(Widget.hub).order_by(Hub.type, Hub.name, Widget.id)
+    ).all()
+    typed = [(w, get_widget_type(w.plugin)) for w in widgets]
+    return [(w, t, t.cache_key(w)) for w, t in typed if t is not None]
+
+
+def cache_state() -> list[tuple[Widget, bool]]:
+    """Each widget, and whether fresh data for its current config is cached."""
+    rows = _widgets_with_keys()
+    found = cache.get_cached([key for _w, _t, key in rows])
+    return [
+        (widget, envelope is not None)
+        for (widget, _t, _k), envelope in zip(rows, found, strict=True)
+    ]
+
+
+@cache_group.command("list")
+@with_appcontext
+def cache_list() -> None:
+    """Every widget and whether its data is cached."""
+    for widget, cached in cache_state():
+        state = "cached" if cached else "-"
+        click.echo(f"{widget.hub.url_path}w/{widget.id}/  {widget.plugin:12}  {state}")
+
+
+@cache_group.command("coverage")
+@with_appcontext
+def cache_coverage() -> None:
+    """How many widgets have their data cached, as a percentage."""
+    state = cache_state()
+    cached = sum(1 for _widget, is_cached in state if is_cached)
+    percent = 100.0 * cached / len(state) if state else 100.0
+    click.echo(f"{cached} of {len(state)} widgets cached: {percent:.1f}%")
+
+
+@cache_group.command("clean")
+@with_appcontext
+def cache_clean() -> None:
+    """Drop every widget's cached data (pages rebuild it as they are viewed)."""
+    rows = _widgets_with_keys()
+    with click.progressbar(rows, label="dropping cached widget data") as bar:
+        for _widget, _type, key in bar:
+            cache.invalidate(key)
+    click.echo(f"dropped the cached data of {len(rows)} widgets")
+
+
+# -- teams -------------------------------------------------------------------------------
+
+
+@cli.command("create-team")
+@click.argument("name")
+@click.option("--owner", required=True, help="account name of its first owner")
+@click.option("--summary", default="", help="one line about the team")
+@with_appcontext
+def create_team_command(name: str, owner: str, summary: str) -> None:
+    """Create a team hub with the default widgets."""
+    from hubs import changes, teams
+
+    session = db.session
+    if session.scalar(sa.select(Hub).where(Hub.type == HubType.team, Hub.name == name)):
+        raise click.ClickException(f"a team hub named {name!r} exists already")
+    user = session.scalar(sa.select(User).where(User.username == owner))
+    if user is None:
+        user = changes.sign_up(session, owner, owner, None)
+    hub = teams.create_team(session, name, user, agent="fedora-hubs", summary=summary)
+    click.echo(f"created {hub.url_path} owned by {owner}")
+
+
+@cli.command("sync-teams")
+@click.option("--group", "groups", multiple=True, help="only this group (repeatable)")
+@with_appcontext
+def sync_teams_command(groups: tuple[str, ...]) -> None:
+    """Team hubs and their memberships from FASJSON (FASJSON_URL)."""
+    from hubs.clients.fasjson import FasjsonClient, FasjsonError
+    from hubs.teams import sync_teams
+
+    config = current_app.config
+    client = FasjsonClient(config["FASJSON_URL"], auth=config["FASJSON_AUTH"])
+    try:
+        report = sync_teams(db.session, client, groups or config["SYNC_TEAMS"], say=click.echo)
+    except FasjsonError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"done: {report}")
+
+
+# -- everything at once ------------------------------------------------------------------
+
+
+@cli.command("run", context_settings={"ignore_unknown_options": True})
+def run_everything() -> None:
+    """Start every process of the Procfile (web, relay, backend, sse, oidc), like make run."""
+    procfile = os.path.join(os.path.dirname(os.path.dirname(__file__)), "Procfile")
+    honcho = os.path.join(os.path.dirname(sys.executable), "honcho")
+    os.execv(honcho, [honcho, "start", "-f", procfile])

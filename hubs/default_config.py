@@ -130,3 +130,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # Send the session cookie over HTTPS only: True in production.
 SESSION_COOKIE_SECURE = False
+
+# FASJSON (Fedora's account API), read by `fedora-hubs sync-teams`.
+FASJSON_URL = "https://fasjson.fedoraproject.org/"
+# "gssapi" in production (Kerberos); "none" for an open FASJSON.
+FASJSON_AUTH = "none"
+# Groups synced as team hubs (None: every group FASJSON lists).
+SYNC_TEAMS: list[str] | None = None

@@ -189,3 +189,40 @@ def test_pages_render_when_memcached_is_down(database_url, tmp_path, caplog, dat
         transaction.rollback()
         connection.close()
         db.session.configure(bind=db.engine, join_transaction_mode="conditional_savepoint")
+
+
+def test_pages_render_when_the_dbm_file_cannot_be_made(database_url, tmp_path, caplog, data_calls):
+    from hubs.app import create_app
+    from hubs.database import db
+
+    # A file where the cache's folder should be: no dbm file can be made (even by root).
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    caplog.set_level(logging.WARNING, logger="hubs.cache")
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "VAR_DIR": str(tmp_path),
+            "CACHE_BACKEND": "dogpile.cache.dbm",
+            "CACHE_ARGUMENTS": {"filename": str(blocker / "cache.dbm")},
+            "CACHE_WARNING_INTERVAL": 0,
+        }
+    )
+    connection = db.engine.connect()
+    transaction = connection.begin()
+    db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        hub = factories.hub(db.session, "infrastructure")
+        sticky = factories.widget(db.session, hub, "sticky", text="No cache today")
+        db.session.commit()
+        client = app.test_client()
+        assert client.get("/t/infrastructure/").status_code == 200
+        response = client.get(sticky.url_path)
+        assert response.status_code == 200 and "No cache today" in response.text
+        assert "Cannot open the dogpile.cache.dbm widget cache" in caplog.text
+        assert client.get("/healthz/ready").status_code == 503
+    finally:
+        db.session.remove()
+        transaction.rollback()
+        connection.close()
+        db.session.configure(bind=db.engine, join_transaction_mode="conditional_savepoint")

@@ -1,12 +1,18 @@
 import json
+import os
+import pathlib
 import time
 
+import pytest
+import responses
 import sqlalchemy as sa
 
 from hubs.backend.store import store_message
 from hubs.backend.triage import stats_path
 from hubs.cli import cli
-from hubs.models import Message
+from hubs.models import Hub, HubType, Membership, Message, Role, User
+from hubs.widgets import registry
+from tests import factories
 
 
 def run(app, *args):
@@ -15,8 +21,6 @@ def run(app, *args):
 
 def test_backend_stats_prints_the_counters(app):
     path = stats_path(app.config)
-    import os
-
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as handle:
         json.dump({"time": time.time() - 30, "pid": 42, "seen": 7, "queue_depth": 0}, handle)
@@ -43,3 +47,114 @@ def test_prune_messages(app, session):
     result = run(app, "prune-messages", "--days", "30")
     assert "deleted 1 messages" in result.output
     assert session.scalar(sa.select(sa.func.count()).select_from(Message)) == 0
+
+
+# -- cache, teams ------------------------------------------------------------------------
+
+FASJSON = "https://fasjson.example.test/"
+RECORDED = pathlib.Path(__file__).parent / "data" / "fasjson"
+
+
+def test_cache_coverage_counts_cached_widgets(app, session, client):
+    hub = factories.hub(session, "infrastructure")
+    widgets = [
+        factories.widget(session, hub, plugin) for plugin in ("about", "stats", "sticky", "avatar")
+    ]
+    session.commit()
+    assert "0 of 4 widgets cached: 0.0%" in run(app, "cache", "coverage").output
+    with app.test_request_context():
+        for widget in widgets[:3]:
+            registry[widget.plugin].data(session, widget)
+    assert "3 of 4 widgets cached: 75.0%" in run(app, "cache", "coverage").output
+    listing = run(app, "cache", "list").output.splitlines()
+    assert sum(line.endswith("cached") for line in listing) == 3
+    cleaned = run(app, "cache", "clean").output
+    assert "dropped the cached data of 4 widgets" in cleaned
+    assert "0 of 4 widgets cached: 0.0%" in run(app, "cache", "coverage").output
+
+
+def test_create_team(app, session, published):
+    result = run(app, "create-team", "badges", "--owner", "ralph", "--summary", "Badges!")
+    assert "created /t/badges/ owned by ralph" in result.output
+    hub = session.scalar(sa.select(Hub).where(Hub.name == "badges", Hub.type == HubType.team))
+    assert hub.summary == "Badges!" and len(hub.widgets) >= 4
+    assert [m.user.username for m in hub.memberships if m.role is Role.owner] == ["ralph"]
+    again = app.test_cli_runner().invoke(cli, ["create-team", "badges", "--owner", "ralph"])
+    assert again.exit_code != 0 and "exists already" in again.output
+
+
+@pytest.fixture
+def fasjson(app):
+    app.config["FASJSON_URL"] = FASJSON
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+
+        def answer(path, name, **params):
+            mock.get(
+                FASJSON + path,
+                json=json.loads((RECORDED / name).read_text()),
+                match=[responses.matchers.query_param_matcher(params, strict_match=False)],
+            )
+
+        answer("v1/groups/", "groups-page-1.json", page_number="1")
+        answer("v1/groups/", "groups-page-2.json", page_number="2")
+        for group in ("design-team", "i18n", "websites"):
+            answer(f"v1/groups/{group}/", f"group-{group}.json")
+            answer(f"v1/groups/{group}/members/", f"members-{group}.json")
+            answer(f"v1/groups/{group}/sponsors/", f"sponsors-{group}.json")
+        yield mock
+
+
+def memberships(session) -> set[tuple[str, str, str]]:
+    session.expire_all()
+    return {
+        (m.hub.name, m.user.username, m.role.value)
+        for m in session.scalars(
+            sa.select(Membership).join(Membership.hub).where(Hub.type == HubType.team)
+        )
+    }
+
+
+def row_counts(session) -> dict[str, int]:
+    return {
+        model.__tablename__: session.scalar(sa.select(sa.func.count()).select_from(model))
+        for model in (Hub, User, Membership)
+    }
+
+
+def test_sync_teams_from_recorded_fasjson_twice(app, session, fasjson, published):
+    first = run(app, "sync-teams")
+    assert "[3/3] websites: 1 sponsors, 2 members" in first.output
+    assert "3 team hubs created" in first.output
+    assert memberships(session) == {
+        ("design-team", "mizmo", "owner"), ("design-team", "ryanlerch", "member"),
+        ("design-team", "duffy", "member"), ("design-team", "riecatnor", "member"),
+        ("i18n", "tagoh", "member"), ("i18n", "pingou", "member"),
+        ("websites", "ryanlerch", "owner"), ("websites", "abompard", "member"),
+    }  # fmt: skip
+    design = session.scalar(sa.select(Hub).where(Hub.name == "design-team"))
+    assert design.summary == "The Fedora Design Team"
+    rows = row_counts(session)
+    count = len(published)
+
+    second = run(app, "sync-teams")
+    assert "0 team hubs created, 0 users created, 0 roles added, 0 roles removed" in second.output
+    assert row_counts(session) == rows
+    assert len(published) == count  # nothing changed, nothing announced
+
+
+def test_sync_teams_follows_people_leaving(app, session, fasjson):
+    run(app, "sync-teams", "--group", "websites")
+    fasjson.replace(
+        responses.GET, FASJSON + "v1/groups/websites/members/",
+        json={"result": [{"username": "ryanlerch"}], "page": {"total_pages": 1}},
+    )  # fmt: skip
+    result = run(app, "sync-teams", "--group", "websites")
+    assert "1 roles removed" in result.output
+    assert memberships(session) == {("websites", "ryanlerch", "owner")}
+
+
+def test_sync_teams_says_when_fasjson_is_unreachable(app):
+    app.config["FASJSON_URL"] = "http://127.0.0.1:9/"
+    result = app.test_cli_runner().invoke(cli, ["sync-teams"])
+    assert result.exit_code == 1
+    assert "FASJSON at http://127.0.0.1:9/" in result.output

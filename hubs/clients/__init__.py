@@ -1,0 +1,1 @@
+"""One small client per external service, each with timeouts and typed results."""

@@ -1,0 +1,84 @@
+"""FASJSON, the JSON API of Fedora's account system (groups and their people).
+
+Production FASJSON wants Kerberos (GSSAPI); FASJSON_AUTH = "gssapi" turns it on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import requests
+
+
+class FasjsonError(RuntimeError):
+    """FASJSON could not be reached, or answered something unexpected."""
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    description: str = ""
+    mailing_list: str | None = None
+    url: str | None = None
+    irc: list[str] = field(default_factory=list)
+
+
+class FasjsonClient:
+    def __init__(
+        self,
+        base_url: str,
+        timeout: tuple[float, float] = (5, 30),
+        auth: str = "none",
+        http: requests.Session | None = None,
+        page_size: int = 100,
+    ) -> None:
+        self.base_url = base_url.rstrip("/") + "/"
+        self.timeout = timeout
+        self.page_size = page_size
+        self.http = http or requests.Session()
+        if auth == "gssapi":
+            from requests_gssapi import HTTPSPNEGOAuth
+
+            self.http.auth = HTTPSPNEGOAuth(mutual_authentication="OPTIONAL")
+
+    def _get(self, path: str, **params) -> dict:
+        url = self.base_url + path
+        try:
+            response = self.http.get(url, params=params, timeout=self.timeout)
+            response.raise_for_status()
+            document = response.json()
+        except (requests.RequestException, ValueError) as error:
+            raise FasjsonError(f"FASJSON at {self.base_url}: {error}") from error
+        if not isinstance(document, dict) or "result" not in document:
+            raise FasjsonError(f"FASJSON at {url} answered without a result")
+        return document
+
+    def _pages(self, path: str) -> Iterator[dict]:
+        number = 1
+        while True:
+            document = self._get(path, page_size=self.page_size, page_number=number)
+            yield from document["result"]
+            page = document.get("page") or {}
+            if number >= int(page.get("total_pages") or 1):
+                return
+            number += 1
+
+    def group_names(self) -> list[str]:
+        return [item["groupname"] for item in self._pages("v1/groups/")]
+
+    def group(self, name: str) -> Group:
+        result = self._get(f"v1/groups/{name}/")["result"]
+        return Group(
+            name=result["groupname"],
+            description=result.get("description") or "",
+            mailing_list=result.get("mailing_list"),
+            url=result.get("url"),
+            irc=list(result.get("irc") or []),
+        )
+
+    def members(self, name: str) -> list[str]:
+        return sorted(item["username"] for item in self._pages(f"v1/groups/{name}/members/"))
+
+    def sponsors(self, name: str) -> list[str]:
+        return sorted(item["username"] for item in self._pages(f"v1/groups/{name}/sponsors/"))
