@@ -15,6 +15,7 @@ TEAM_WIDGETS: list[tuple[str, Column, dict[str, Any]]] = [
         {"text": "Welcome! New here? Say hello on the mailing list and pick an easy task."},
     ),
     ("rules", Column.left, {}),
+    ("feed", Column.left, {"per_page": 10}),
     ("stats", Column.right, {}),
     ("fedmsgstats", Column.right, {}),
     ("avatar", Column.right, {"size": 160}),
@@ -23,6 +24,7 @@ TEAM_WIDGETS: list[tuple[str, Column, dict[str, Any]]] = [
 USER_WIDGETS: list[tuple[str, Column, dict[str, Any]]] = [
     ("about", Column.left, {}),
     ("sticky", Column.left, {"text": ""}),
+    ("feed", Column.left, {"per_page": 10}),
     ("avatar", Column.right, {"size": 160}),
     ("stats", Column.right, {}),
     ("fedmsgstats", Column.right, {}),

@@ -6,6 +6,9 @@ Running it twice leaves the same rows; ``--reset`` empties the tables first.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -164,6 +167,42 @@ def populate(session: Session, say: Callable[[str], None] = print) -> dict[str, 
     return added
 
 
+CORPUS = os.environ.get(
+    "HUBS_DEMO_MESSAGES",
+    os.path.join(
+        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+        "shared", "data", "fedmsg-corpus", "messages.jsonl",
+    ),
+)  # fmt: skip
+
+
+def load_messages(
+    session: Session, path: str, say: Callable[[str], None] = print, days: int = 30
+) -> int:
+    """Fill the message store with real bus messages, their times spread over the last
+    ``days`` days (in their order) so activity widgets look alive. Returns how many new."""
+    from hubs.backend.store import store_message
+    from hubs.bus import message_people_and_packages
+
+    with open(path) as handle:
+        messages = [json.loads(line)["msg"] for line in handle if line.strip()]
+    messages.sort(key=lambda message: message.get("timestamp") or 0)
+    now = utcnow().timestamp()
+    added = 0
+    for index, original in enumerate(messages):
+        message = dict(original)
+        if not message.get("msg_id"):
+            digest = hashlib.sha1(json.dumps(original, sort_keys=True).encode()).hexdigest()
+            message["msg_id"] = f"demo-{digest[:20]}"
+        message["timestamp"] = now - 60 - days * 86400 * (len(messages) - 1 - index) / len(messages)
+        usernames, packages = message_people_and_packages(message)
+        added += store_message(session, message, usernames, packages) is not None
+        if (index + 1) % 100 == 0 or index + 1 == len(messages):
+            say(f"messages: {index + 1}/{len(messages)} read, {added} new")
+    session.commit()
+    return added
+
+
 def reset(session: Session) -> None:
     for table in reversed(Base.metadata.sorted_tables):
         session.execute(table.delete())
@@ -191,6 +230,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-cache", action="store_true", help="do not build the widgets' cached data"
     )
+    parser.add_argument(
+        "--messages",
+        default=CORPUS,
+        help="bus messages (JSON lines) for the message store (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
 
     from hubs.app import create_app
@@ -209,6 +253,10 @@ def main(argv: list[str] | None = None) -> int:
             reset(session)
             print("reset: every table emptied")
         added = populate(session)
+        if args.messages and os.path.exists(args.messages):
+            load_messages(session, args.messages)
+        else:
+            print(f"messages: none loaded ({args.messages} not found)")
         counts = {
             name: session.scalar(sa.select(sa.func.count()).select_from(table))
             for name, table in Base.metadata.tables.items()

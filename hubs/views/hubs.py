@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
-from flask import Blueprint, abort, jsonify, render_template
+from flask import Blueprint, abort, jsonify, render_template, request
 from markupsafe import Markup
 from sqlalchemy.orm import contains_eager
 
@@ -12,7 +14,9 @@ from hubs.authz import roles_of
 from hubs.avatars import hub_avatar
 from hubs.cache import get_cached
 from hubs.database import db
+from hubs.feed import latest
 from hubs.models import Column, Hub, HubType, JoinRequest, Membership, Role, User, Widget
+from hubs.people import hub_people
 from hubs.rendering import UNKNOWN_PLUGIN_ENVELOPE, panel, widget_document
 from hubs.widgets import get_widget_type
 
@@ -187,3 +191,23 @@ def widget_json(kind: str, name: str, widget_id: int):
     widget = widget_or_404(kind, name, widget_id)
     widget_type, envelope = _envelope(widget)
     return jsonify(widget_document(widget, widget_type, envelope))
+
+
+@bp.route(HUB_URL + "w/<int:widget_id>/more")
+def feed_more(kind: str, name: str, widget_id: int):
+    """The feed's next page, after the entry named by ?before=<time>&id=<id>."""
+    widget = widget_or_404(kind, name, widget_id)
+    if widget.plugin != "feed":
+        abort(404, "Only an activity feed has more entries.")
+    try:
+        before = (dt.datetime.fromisoformat(request.args["before"]), int(request.args["id"]))
+    except (KeyError, ValueError):
+        abort(400, "before must be an ISO time and id a number, as the More link gives them.")
+    if before[0].tzinfo is None:
+        abort(400, "before must carry its time zone.")
+    per_page = get_widget_type("feed").config_of(widget)["per_page"]
+    entries = latest(db.session, hub_people(db.session, widget.hub), per_page + 1, before)
+    return render_template(
+        "widgets/feed_more.html", entries=entries[:per_page], more=len(entries) > per_page,
+        widget=widget,
+    )  # fmt: skip

@@ -4,10 +4,9 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from hubs.bus import message_people_and_packages
-from hubs.memo import memo
-from hubs.messages import ROLE_TOPICS, concerns_hub
-from hubs.models import HubType, Membership, Message, MessageUser, Role, User, utcnow
+from hubs.messages import ROLE_TOPICS
+from hubs.models import Message, MessageUser, utcnow
+from hubs.people import hub_people, involves_hub_people, widget_people
 from hubs.widgets.base import ANY, Chrome, hints
 
 TITLE = "Activity stats"
@@ -20,28 +19,10 @@ chrome = Chrome(title="Activity")
 WEEK, MONTH = dt.timedelta(days=7), dt.timedelta(days=30)
 
 
-def people(session, widget) -> frozenset[str]:
-    """The user of a user hub; the owners and members of a team hub."""
-    hub = widget.hub
-    if hub.type is HubType.user:
-        return frozenset([hub.name])
-    return memo(
-        session,
-        ("team-people", hub.id),
-        lambda: frozenset(
-            session.scalars(
-                sa.select(User.username)
-                .join(Membership.user)
-                .where(Membership.hub_id == hub.id, Membership.role.in_([Role.owner, Role.member]))
-            )
-        ),
-    )
-
-
 def data(session, widget) -> dict:
     involved = (
         sa.select(MessageUser.message_id)
-        .where(MessageUser.username.in_(sorted(people(session, widget))))
+        .where(MessageUser.username.in_(sorted(hub_people(session, widget.hub))))
         .distinct()
     )
     now = utcnow()
@@ -67,9 +48,6 @@ def data(session, widget) -> dict:
     }
 
 
-@hints(categories=[ANY], topics=ROLE_TOPICS, usernames=people)
+@hints(categories=[ANY], topics=ROLE_TOPICS, usernames=widget_people)
 def should_invalidate(message, session, widget) -> bool:
-    if concerns_hub(message, widget.hub_id, *ROLE_TOPICS):
-        return True  # the team's people changed
-    usernames, _packages = message_people_and_packages(message)
-    return not usernames.isdisjoint(people(session, widget))
+    return involves_hub_people(message, session, widget)

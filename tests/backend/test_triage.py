@@ -70,9 +70,12 @@ def versions(app) -> dict[int, int]:
         }
 
 
+ACTIVITY = ("fedmsgstats", "feed")
+
+
 def activity_widgets_of(app, usernames: set[str]) -> set[int]:
-    """Independently of the widgets' checks: the fedmsgstats widgets of the user hubs of
-    ``usernames`` and of the team hubs they own or belong to."""
+    """Independently of the widgets' checks: the activity widgets (stats and feed) of the
+    user hubs of ``usernames`` and of the team hubs they own or belong to."""
     with app.app_context():
         session = db.session
         user_hubs = sa.select(Hub.id).where(Hub.type == HubType.user, Hub.name.in_(usernames))
@@ -84,7 +87,7 @@ def activity_widgets_of(app, usernames: set[str]) -> set[int]:
         return set(
             session.scalars(
                 sa.select(Widget.id).where(
-                    Widget.plugin == "fedmsgstats",
+                    Widget.plugin.in_(ACTIVITY),
                     sa.or_(Widget.hub_id.in_(user_hubs), Widget.hub_id.in_(team_hubs)),
                 )
             )
@@ -110,9 +113,12 @@ def test_a_corpus_message_rebuilds_exactly_the_widgets_it_concerns(backend, corp
     assert {w for w in after if after[w] != before[w]} == expected
     assert {e["widget_id"] for e in backend.publisher_events} == expected
     for event in backend.publisher_events:
-        assert event["data"]["data"]["total"] == 1  # the stored message is counted
-        assert 'data-role="messages-total">1<' in event["html"]
-        assert event["data"]["plugin"] == "fedmsgstats"
+        assert event["data"]["plugin"] in ACTIVITY
+        if event["data"]["plugin"] == "fedmsgstats":
+            assert event["data"]["data"]["total"] == 1  # the stored message is counted
+            assert 'data-role="messages-total">1<' in event["html"]
+        else:
+            assert len(event["data"]["data"]["entries"]) == 1  # and is in the feed
 
     stats = backend.stats()
     assert stats["stored"] == 1 and stats["rebuilds"] == len(expected)
@@ -233,6 +239,7 @@ def test_survives_a_failing_check(backend, corpus, monkeypatch):
         raise KeyError("surprise")
 
     monkeypatch.setattr(registry["fedmsgstats"], "should_invalidate", broken)
+    monkeypatch.setattr(registry["feed"], "should_invalidate", broken)
     assert backend.handle(ralph_messages(corpus)[0]) == set()
     assert backend.stats()["check_errors"] >= 2
 
@@ -344,7 +351,8 @@ def test_survives_a_memcached_restart(backend_app, own_memcached, corpus, caplog
         assert backend.pool.wait_idle(10)
         assert {e["widget_id"] for e in publisher.events} == expected
         with backend_app.app_context():
-            widget = db.session.get(Widget, next(iter(expected)))
+            stats = [db.session.get(Widget, w) for w in expected]
+            widget = next(w for w in stats if w.plugin == "fedmsgstats")
             key = registry["fedmsgstats"].cache_key(widget)
             assert cache.get_cached([key])[0]["data"]["total"] == 2  # cached again
             db.session.remove()

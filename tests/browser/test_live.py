@@ -39,7 +39,7 @@ def other_widgets(page) -> dict[str, str]:
     return page.evaluate(
         """() => Object.fromEntries(
             Array.from(document.querySelectorAll('[data-role="widget"]'))
-              .filter((w) => w.dataset.plugin !== "fedmsgstats")
+              .filter((w) => !["fedmsgstats", "feed"].includes(w.dataset.plugin))
               .map((w) => [w.id, w.outerHTML]))"""
     )
 

@@ -108,7 +108,7 @@ def test_refuses_a_widget_registered_twice():
 
 def test_every_shipped_widget_is_registered():
     assert set(registry) == {
-        "about", "avatar", "fedmsgstats", "memberships", "rules", "stats", "sticky",
+        "about", "avatar", "fedmsgstats", "feed", "memberships", "rules", "stats", "sticky",
     }  # fmt: skip
 
 

@@ -44,6 +44,34 @@ export function fillPlaceholders(root = document, fetchImpl = fetch) {
   );
 }
 
+// "More" in an activity feed: fetch the next page and append it in place.
+export async function loadMore(link, fetchImpl = fetch) {
+  const response = await fetchImpl(link.getAttribute("href"), { credentials: "same-origin" });
+  if (!response.ok) throw new Error(`${link.getAttribute("href")} answered ${response.status}`);
+  const template = link.ownerDocument.createElement("template");
+  template.innerHTML = await response.text();
+  const list = link.parentElement.querySelector('[data-role="feed"]');
+  const page = template.content.querySelector('[data-role="feed-page"]');
+  if (list && page) list.append(...page.children);
+  const next = template.content.querySelector('[data-role="feed-more"]');
+  if (next) link.replaceWith(next);
+  else link.remove();
+}
+
 if (typeof document !== "undefined") {
   fillPlaceholders();
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest('[data-role="feed-more"]');
+    if (!link) return;
+    event.preventDefault();
+    loadMore(link).catch(() => link.classList.add("disabled"));
+  });
+  // Icons from services this machine cannot reach: hide them rather than show broken.
+  document.addEventListener(
+    "error",
+    (event) => {
+      if (event.target.tagName === "IMG") event.target.classList.add("hubs-broken");
+    },
+    true,
+  );
 }

@@ -80,3 +80,33 @@ test("showError leaves a section without a body alone", () => {
   showError(section);
   assert.equal(section.dataset.state, "error");
 });
+
+test("loadMore appends the next page and replaces the link", async () => {
+  const appended = [];
+  const list = { append: (...items) => appended.push(...items) };
+  let replacedBy = null;
+  const nextLink = { id: "next" };
+  const link = {
+    getAttribute: () => "/u/ralph/w/3/more?before=x&id=9",
+    parentElement: { querySelector: () => list },
+    replaceWith: (node) => (replacedBy = node),
+    remove: () => (replacedBy = "removed"),
+    ownerDocument: {
+      createElement: () => ({
+        set innerHTML(html) {
+          this.html = html;
+          this.content = {
+            querySelector: (selector) =>
+              selector === '[data-role="feed-page"]' ? { children: ["li1", "li2"] } : html.includes("more") ? nextLink : null,
+          };
+        },
+      }),
+    },
+  };
+  const { loadMore } = await import("../widgets.js");
+  await loadMore(link, async () => ({ ok: true, status: 200, text: async () => "<ul></ul> more" }));
+  assert.deepEqual(appended, ["li1", "li2"]);
+  assert.equal(replacedBy, nextLink);
+  await loadMore(link, async () => ({ ok: true, status: 200, text: async () => "<ul></ul>" }));
+  assert.equal(replacedBy, "removed");
+});

@@ -1,0 +1,70 @@
+"""Activity entries from the message store, as people read them (fedmsg.meta)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from hubs.avatars import user_avatar
+from hubs.bus import render
+from hubs.models import Message, MessageUser, utcnow
+
+
+def ago(when: dt.datetime, now: dt.datetime | None = None) -> str:
+    """ "just now", "5 minutes ago", "3 days ago"..."""
+    seconds = int(((now or utcnow()) - when).total_seconds())
+    for unit, size in (("year", 365 * 86400), ("month", 30 * 86400), ("week", 7 * 86400),
+                       ("day", 86400), ("hour", 3600), ("minute", 60)):  # fmt: skip
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count > 1 else ''} ago"
+    return "just now"
+
+
+def entry(message: Message) -> dict[str, Any]:
+    try:
+        shown = render(message.body)
+    except Exception:  # a message its processor cannot read still shows its topic
+        shown = {"subtitle": message.topic, "link": None, "icon": None, "secondary_icon": None}
+    if current_app.config["AVATARS"] != "libravatar":
+        # Offline (the embedded default): no icons from Fedora's servers, local avatars.
+        shown["icon"] = None
+        shown["secondary_icon"] = user_avatar(message.usernames[0]) if message.usernames else None
+    return {
+        "id": message.id,
+        "msg_id": message.msg_id,
+        "time": message.timestamp.isoformat(),
+        "ago": ago(message.timestamp),
+        "category": message.category,
+        "subtitle": shown.get("subtitle") or message.topic,
+        "link": shown.get("link") or None,
+        "icon": shown.get("icon") or None,
+        "secondary_icon": shown.get("secondary_icon") or None,
+    }
+
+
+def latest(
+    session, usernames: Iterable[str], limit: int, before: tuple[dt.datetime, int] | None = None
+) -> list[dict[str, Any]]:
+    """The newest messages involving ``usernames``, older than ``before`` (a timestamp
+    and id, the last entry of the previous page) if given."""
+    involved = sa.select(MessageUser.message_id).where(MessageUser.username.in_(sorted(usernames)))
+    query = (
+        sa.select(Message)
+        .where(Message.id.in_(involved))
+        .order_by(Message.timestamp.desc(), Message.id.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        stamp, message_id = before
+        query = query.where(
+            sa.or_(
+                Message.timestamp < stamp,
+                sa.and_(Message.timestamp == stamp, Message.id < message_id),
+            )
+        )
+    return [entry(message) for message in session.scalars(query)]

@@ -1,0 +1,40 @@
+"""Whose activity a hub shows: its user, or its team's owners and members."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from hubs.bus import message_people_and_packages
+from hubs.memo import memo
+from hubs.messages import ROLE_TOPICS, concerns_hub
+from hubs.models import HubType, Membership, Role, User
+
+
+def hub_people(session, hub) -> frozenset[str]:
+    """The user of a user hub; the owners and members of a team hub."""
+    if hub.type is HubType.user:
+        return frozenset([hub.name])
+    return memo(
+        session,
+        ("team-people", hub.id),
+        lambda: frozenset(
+            session.scalars(
+                sa.select(User.username)
+                .join(Membership.user)
+                .where(Membership.hub_id == hub.id, Membership.role.in_([Role.owner, Role.member]))
+            )
+        ),
+    )
+
+
+def widget_people(session, widget) -> frozenset[str]:
+    """For hints: the people whose messages concern ``widget``."""
+    return hub_people(session, widget.hub)
+
+
+def involves_hub_people(message, session, widget) -> bool:
+    """A message by or about the hub's people, or a change of those people."""
+    if concerns_hub(message, widget.hub_id, *ROLE_TOPICS):
+        return True
+    usernames, _packages = message_people_and_packages(message)
+    return not usernames.isdisjoint(hub_people(session, widget.hub))

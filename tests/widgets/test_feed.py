@@ -1,0 +1,131 @@
+"""The activity feed: real corpus messages from the store, newest first, paginated,
+rendered with fedmsg.meta; the activity stats beside it."""
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from hubs.backend.store import store_message
+from hubs.bus import message_people_and_packages
+from hubs.feed import ago
+from hubs.models import HubType, Message, MessageUser, Role, utcnow
+from hubs.populate import load_messages
+from hubs.rendering import render_panel
+from hubs.widgets import registry
+from tests import factories
+from tests.conftest import CORPUS
+from tests.html import with_role
+
+
+@pytest.fixture
+def stored(session, corpus):
+    """The corpus in the store, one message a minute up to now (newest last)."""
+    now = utcnow()
+    for number, entry in enumerate(corpus):
+        message = {**entry["msg"], "msg_id": f"corpus-{number}"}
+        message["timestamp"] = (now - dt.timedelta(minutes=len(corpus) - number)).timestamp()
+        usernames, packages = message_people_and_packages(message)
+        store_message(session, message, usernames, packages)
+    session.commit()
+
+
+@pytest.fixture
+def ralph_hub(session):
+    user = factories.user(session, "ralph")
+    hub = factories.hub(session, "ralph", HubType.user)
+    factories.role(session, hub, user, Role.owner)
+    return hub
+
+
+def expected_ids(session, usernames) -> list[str]:
+    """Written apart from hubs.feed: msg_ids involving ``usernames``, newest first."""
+    rows = session.execute(
+        sa.select(Message.msg_id, Message.timestamp, Message.id)
+        .join(MessageUser, MessageUser.message_id == Message.id)
+        .where(MessageUser.username.in_(usernames))
+        .distinct()
+    ).all()
+    return [row[0] for row in sorted(rows, key=lambda r: (r[1], r[2]), reverse=True)]
+
+
+def test_feed_pages_through_everything_without_gaps_or_repeats(
+    app_context, client, session, stored, ralph_hub
+):
+    widget = factories.widget(session, ralph_hub, "feed", per_page=7)
+    session.commit()
+    data = registry["feed"].compute(session, widget)
+    assert data["more"] is True and len(data["entries"]) == 7
+    assert data["entries"][0]["subtitle"].startswith("ralph")
+    seen = [entry["msg_id"] for entry in data["entries"]]
+    html = render_panel(widget, registry["feed"], {"ok": True, "data": data})
+    link = with_role(html, "feed-more")[0]["href"]
+    while link:
+        page = client.get(link)
+        assert page.status_code == 200
+        seen += [e["data-msg-id"] for e in with_role(page.text, "feed-entry")]
+        more = with_role(page.text, "feed-more")
+        link = more[0]["href"] if more else None
+    assert seen == expected_ids(session, ["ralph"])
+    assert len(seen) > 20
+
+
+def test_team_feed_covers_its_owners_and_members_only(app_context, session, stored):
+    team = factories.hub(session, "infra")
+    for name, role in [("ralph", Role.owner), ("pingou", Role.member), ("toshio", Role.subscriber)]:
+        factories.role(session, team, factories.user(session, name), role)
+    widget = factories.widget(session, team, "feed", per_page=50)
+    entries = registry["feed"].compute(session, widget)["entries"]
+    assert [e["msg_id"] for e in entries] == expected_ids(session, ["ralph", "pingou"])[:50]
+
+
+def test_feed_rendering_normal_and_empty(app_context, session, stored, ralph_hub):
+    widget = factories.widget(session, ralph_hub, "feed", per_page=3)
+    data = registry["feed"].compute(session, widget)
+    html = render_panel(widget, registry["feed"], {"ok": True, "data": data})
+    entries = with_role(html, "feed-entry")
+    assert len(entries) == 3 and "minutes ago" in html
+    assert "/avatar/ralph.svg" in html  # offline: local avatars, no remote icons
+    lonely = factories.hub(session, "nobody", HubType.user)
+    empty = registry["feed"].compute(session, factories.widget(session, lonely, "feed"))
+    assert empty == {"entries": [], "more": False, "per_page": 10}
+    assert with_role(render_panel(widget, registry["feed"], {"ok": True, "data": empty}), "empty")
+
+
+def test_feed_more_refuses_bad_cursors(client, session, ralph_hub):
+    widget = factories.widget(session, ralph_hub, "feed")
+    sticky = factories.widget(session, ralph_hub, "sticky")
+    session.commit()
+    base = f"/u/ralph/w/{widget.id}/more"
+    assert client.get(base).status_code == 400
+    assert client.get(base + "?before=yesterday&id=1").status_code == 400
+    assert client.get(base + "?before=2026-01-01T00:00:00&id=1").status_code == 400
+    assert client.get(f"/u/ralph/w/{sticky.id}/more").status_code == 404
+
+
+def test_feed_and_stats_react_to_their_people_only(app_context, session, ralph_hub, corpus):
+    feed = factories.widget(session, ralph_hub, "feed")
+    stats = factories.widget(session, ralph_hub, "fedmsgstats")
+    concerning = [e["msg"] for e in corpus if "ralph" in message_people_and_packages(e["msg"])[0]]
+    others = [e["msg"] for e in corpus if "ralph" not in message_people_and_packages(e["msg"])[0]]
+    assert len(concerning) > 20 and len(others) > 100
+    for widget in (feed, stats):
+        check = registry[widget.plugin].should_invalidate
+        assert all(check(message, session, widget) for message in concerning)
+        assert not any(check(message, session, widget) for message in others)
+
+
+def test_ago():
+    now = utcnow()
+    assert ago(now, now) == "just now"
+    assert ago(now - dt.timedelta(minutes=5), now) == "5 minutes ago"
+    assert ago(now - dt.timedelta(hours=1), now) == "1 hour ago"
+    assert ago(now - dt.timedelta(days=15), now) == "2 weeks ago"
+
+
+def test_populate_loads_the_corpus_recently_and_once(session):
+    first = load_messages(session, str(CORPUS), say=lambda line: None)
+    again = load_messages(session, str(CORPUS), say=lambda line: None)
+    assert first > 250 and again == 0
+    oldest = session.scalar(sa.select(sa.func.min(Message.timestamp)))
+    assert utcnow() - oldest <= dt.timedelta(days=31)
