@@ -1,6 +1,7 @@
 """The widget cache on both backends: keys, counted data() calls, invalidate, rebuild,
 and pages that still render when memcached is down."""
 
+import contextlib
 import gc
 import logging
 
@@ -151,76 +152,62 @@ def test_non_json_data_is_an_error(app_context, session, team, monkeypatch):
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 def test_pages_render_when_memcached_is_down(database_url, tmp_path, caplog, data_calls):
-    from hubs.app import create_app
-    from hubs.database import db
-
-    app = create_app(
-        {
-            "DATABASE_URL": database_url,
-            "VAR_DIR": str(tmp_path),
-            "CACHE_BACKEND": "dogpile.cache.memcached",
-            # Nothing listens on port 1.
-            "CACHE_ARGUMENTS": {"url": ["127.0.0.1:1"], "dead_retry": 0, "socket_timeout": 1},
-            "CACHE_WARNING_INTERVAL": 0,
-        }
-    )
-    connection = db.engine.connect()
-    transaction = connection.begin()
-    db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
+    # Nothing listens on port 1.
+    down = {"url": ["127.0.0.1:1"], "dead_retry": 0, "socket_timeout": 1}
     try:
-        hub = factories.hub(db.session, "infrastructure")
-        sticky = factories.widget(db.session, hub, "sticky", text="Still here")
-        db.session.commit()
-        client = app.test_client()
-        caplog.set_level(logging.WARNING, logger="hubs.cache")
+        with own_app(database_url, tmp_path, CACHE_BACKEND="dogpile.cache.memcached",
+                     CACHE_ARGUMENTS=down, CACHE_WARNING_INTERVAL=0) as (app, session):  # fmt: skip
+            hub = factories.hub(session, "infrastructure")
+            sticky = factories.widget(session, hub, "sticky", text="Still here")
+            session.commit()
+            client = app.test_client()
+            caplog.set_level(logging.WARNING, logger="hubs.cache")
 
-        assert client.get("/t/infrastructure/").status_code == 200
-        for _ in range(2):
-            response = client.get(sticky.url_path)
-            assert response.status_code == 200
-            assert "Still here" in response.text
-        assert len(data_calls) == 2  # computed directly each time
-        warnings = [r for r in caplog.records if r.name == "hubs.cache"]
-        assert warnings and all(r.levelno == logging.WARNING for r in warnings)
-        assert "Widget cache unavailable" in warnings[0].getMessage()
+            assert client.get("/t/infrastructure/").status_code == 200
+            for _ in range(2):
+                response = client.get(sticky.url_path)
+                assert response.status_code == 200
+                assert "Still here" in response.text
+            assert len(data_calls) == 2  # computed directly each time
+            warnings = [r for r in caplog.records if r.name == "hubs.cache"]
+            assert warnings and all(r.levelno == logging.WARNING for r in warnings)
+            assert "Widget cache unavailable" in warnings[0].getMessage()
     finally:
         gc.collect()  # let the leaked sockets go while their warnings are ignored
-        db.session.remove()
-        transaction.rollback()
-        connection.close()
-        db.session.configure(bind=db.engine, join_transaction_mode="conditional_savepoint")
 
 
 def test_pages_render_when_the_dbm_file_cannot_be_made(database_url, tmp_path, caplog, data_calls):
-    from hubs.app import create_app
-    from hubs.database import db
-
     # A file where the cache's folder should be: no dbm file can be made (even by root).
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
     caplog.set_level(logging.WARNING, logger="hubs.cache")
-    app = create_app(
-        {
-            "DATABASE_URL": database_url,
-            "VAR_DIR": str(tmp_path),
-            "CACHE_BACKEND": "dogpile.cache.dbm",
-            "CACHE_ARGUMENTS": {"filename": str(blocker / "cache.dbm")},
-            "CACHE_WARNING_INTERVAL": 0,
-        }
-    )
-    connection = db.engine.connect()
-    transaction = connection.begin()
-    db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
-    try:
-        hub = factories.hub(db.session, "infrastructure")
-        sticky = factories.widget(db.session, hub, "sticky", text="No cache today")
-        db.session.commit()
+    unusable = {"filename": str(blocker / "cache.dbm")}
+    with own_app(
+        database_url, tmp_path, CACHE_BACKEND="dogpile.cache.dbm", CACHE_ARGUMENTS=unusable
+    ) as (app, session):
+        hub = factories.hub(session, "infrastructure")
+        sticky = factories.widget(session, hub, "sticky", text="No cache today")
+        session.commit()
         client = app.test_client()
         assert client.get("/t/infrastructure/").status_code == 200
         response = client.get(sticky.url_path)
         assert response.status_code == 200 and "No cache today" in response.text
         assert "Cannot open the dogpile.cache.dbm widget cache" in caplog.text
         assert client.get("/healthz/ready").status_code == 503
+
+
+@contextlib.contextmanager
+def own_app(database_url, tmp_path, **config):
+    """An app with a cache config of its own, its session in a rolled-back transaction."""
+    from hubs.app import create_app
+    from hubs.database import db
+
+    app = create_app({"DATABASE_URL": database_url, "VAR_DIR": str(tmp_path), **config})
+    connection = db.engine.connect()
+    transaction = connection.begin()
+    db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield app, db.session
     finally:
         db.session.remove()
         transaction.rollback()

@@ -7,11 +7,12 @@ requests get JSON, and a 400 with the reasons when the input is refused.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from functools import wraps
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request
 
 from hubs import changes
 from hubs.auth import current_user
@@ -131,11 +132,17 @@ def new_widget_form(hub):
     return _config_page(hub, widget_type, {}, {}, column=request.args.get("column", "left"))
 
 
-def _column(value) -> Column:
+def _choice(kind: type[enum.Enum], value, default: str):
+    """``value`` as a member of the enum ``kind``, or a 400 naming the choices."""
     try:
-        return Column(value or "left")
+        return kind(value or default)
     except ValueError:
-        abort(400, "column must be left or right")
+        choices = ", ".join(member.value for member in kind)
+        abort(400, f"{kind.__name__.lower()} must be one of: {choices}")
+
+
+def _column(value) -> Column:
+    return _choice(Column, value, "left")
 
 
 @bp.route(HUB_URL + "widgets", methods=["POST"])
@@ -278,10 +285,7 @@ def members_page(hub):
 
 
 def _role(value) -> Role:
-    try:
-        return Role(value)
-    except ValueError:
-        abort(400, "role must be owner, member, subscriber or stargazer")
+    return _choice(Role, value, "member")
 
 
 @bp.route(HUB_URL + "members", methods=["POST"])
@@ -340,4 +344,4 @@ def _editing():
     def may(action: str, hub) -> bool:
         return allowed(current_user(), Action(action), hub)
 
-    return {"may": may, "current_user": current_user, "url_for": url_for}
+    return {"may": may, "current_user": current_user}

@@ -4,7 +4,6 @@ messages; rebuilt widgets are caught by a recording publisher."""
 import copy
 import gc
 import random
-import socket
 import subprocess
 
 import pytest
@@ -289,18 +288,10 @@ def test_survives_lost_database_connections(backend, corpus):
     assert backend.stats()["errors"] <= 1
 
 
-def _accepts(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-    except OSError:
-        return False
-    return True
-
-
 @pytest.fixture
 def own_memcached(tmp_path):
     """A memcached of this test's own, which it may stop and start again."""
-    from tests.stack import free_port, wait_for
+    from tests.stack import accepts, free_port, wait_for
 
     port = free_port()
 
@@ -308,7 +299,7 @@ def own_memcached(tmp_path):
         process = subprocess.Popen(
             ["memcached", "-l", "127.0.0.1", "-p", str(port), "-m", "16", "-u", "nobody"]
         )
-        wait_for(lambda: _accepts(port), 5, "memcached to start")
+        wait_for(lambda: accepts(port), 5, "memcached to start")
         return process
 
     processes = [start()]
