@@ -85,7 +85,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
 
     from hubs.views import auth as auth_views
-    from hubs.views import avatars, edit, errors, health, home, hubs
+    from hubs.views import avatars, edit, errors, health, home, hubs, stream
 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(avatars.bp)
@@ -93,6 +93,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(hubs.bp)
     app.register_blueprint(edit.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(stream.bp)
     errors.init_app(app)
 
     @app.context_processor

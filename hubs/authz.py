@@ -18,6 +18,7 @@ class Action(enum.StrEnum):
     FOLLOW = "hub.follow"  # subscribe, star (and undo)
     JOIN = "hub.join"  # ask to join a team hub
     LEAVE = "hub.leave"  # give up one's own membership
+    READ_STREAM = "stream.read"  # My Stream and saved notifications: their owner only
 
 
 def roles_of(user: User, hub: Hub) -> set[Role]:
@@ -33,6 +34,8 @@ def roles_of(user: User, hub: Hub) -> set[Role]:
 def allowed(user: User | None, action: Action, hub: Hub) -> bool:
     if user is None:
         return False
+    if action is Action.READ_STREAM:
+        return hub.type is HubType.user and hub.name == user.username
     roles = roles_of(user, hub)
     if action in (Action.EDIT_HUB, Action.MANAGE_MEMBERS):
         return Role.owner in roles

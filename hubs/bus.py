@@ -91,6 +91,12 @@ def _read_people_and_packages(message: dict[str, Any]) -> tuple[set[str], set[st
     return {u for u in usernames if isinstance(u, str)}, {p for p in packages if isinstance(p, str)}
 
 
+def conglomerate(messages: list[dict[str, Any]], subject: str) -> list[dict[str, Any]]:
+    """fedmsg.meta's grouping of related messages, as seen by ``subject``."""
+    config = bus_config()
+    return _meta(config).conglomerate(messages, subject=subject, **config)
+
+
 def render(message: dict[str, Any]) -> dict[str, Any]:
     """What a person sees of a message: subtitle, link, icons, usernames."""
     config = bus_config()

@@ -13,7 +13,7 @@ from tests.conftest import recreate_postgres_database
 
 TABLES = {
     "users", "hubs", "memberships", "widgets", "alembic_version",
-    "messages", "message_users", "message_packages", "join_requests",
+    "messages", "message_users", "message_packages", "join_requests", "saved_notifications",
 }  # fmt: skip
 
 

@@ -16,6 +16,9 @@ class Publisher(Protocol):
     def publish(self, event: dict[str, Any]) -> None:
         """Send one widget event {hub, widget_id, version, data, html} to the browsers."""
 
+    def send(self, stream: str, kind: str, payload: dict[str, Any]) -> None:
+        """Send an event of ``kind`` to one stream ("user:ralph" for a private one)."""
+
     def close(self) -> None: ...
 
 
@@ -29,6 +32,9 @@ class LoggingPublisher:
             event["hub"]["url"],
             event["version"],
         )
+
+    def send(self, stream: str, kind: str, payload: dict[str, Any]) -> None:
+        log.debug("%s event for %s", kind, stream)
 
     def close(self) -> None:
         pass

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 from hubs.backend.hints import HintIndex
 from hubs.backend.publisher import Publisher, make_publisher
 from hubs.backend.rebuild import RebuildPool
-from hubs.backend.store import InvalidMessage, prune, store_message
+from hubs.backend.store import InvalidMessage, message_id, prune, store_message
 from hubs.bus import message_people_and_packages
 from hubs.cache import close_cache
 from hubs.database import db
@@ -26,6 +26,7 @@ from hubs.memo import forget
 from hubs.messages import ROLE_TOPICS, body, is_hubs_message, topic_suffix
 from hubs.models import Widget
 from hubs.rendering import widget_event
+from hubs.stream import followers_of
 from hubs.widgets import registry as default_registry
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class Counters:
     rebuilds: int = 0
     rebuild_failures: int = 0
     pruned: int = 0
+    stream_entries: int = 0
 
 
 class Backend:
@@ -121,7 +123,8 @@ class Backend:
             self.counters.junk += 1
             return set()
         usernames, packages = message_people_and_packages(message)
-        self._store(message, usernames, packages)
+        if self._store(message, usernames, packages):
+            self._tell_followers(message, usernames)
 
         session = self.session
         stale = self._check(session, message, self.index.candidates(message, usernames, packages))
@@ -137,7 +140,7 @@ class Backend:
         self.counters.invalidations += len(stale)
         return stale
 
-    def _store(self, message: dict, usernames: Iterable[str], packages: Iterable[str]) -> None:
+    def _store(self, message: dict, usernames: Iterable[str], packages: Iterable[str]) -> bool:
         with self.app.app_context():
             session = db.session
             try:
@@ -150,8 +153,18 @@ class Backend:
                 raise
         if stored is None:
             self.counters.duplicates += 1
-        else:
-            self.counters.stored += 1
+            return False
+        self.counters.stored += 1
+        return True
+
+    def _tell_followers(self, message: dict, usernames: Iterable[str]) -> None:
+        """Push a new message to the private stream of everyone who follows it."""
+        with self.app.app_context():
+            followers = followers_of(db.session, usernames)
+            msg_id = message_id(message)
+        for username in followers:
+            self.publisher.send(f"user:{username}", "stream-entry", {"msg_id": msg_id})
+        self.counters.stream_entries += len(followers)
 
     def _check(self, session: Session, message: dict, candidates: Iterable[int]) -> set[int]:
         stale = set()

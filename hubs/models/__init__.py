@@ -12,6 +12,7 @@ from hubs.models.hub import (
     Role,
 )
 from hubs.models.message import Message, MessagePackage, MessageUser
+from hubs.models.saved import SavedNotification
 from hubs.models.user import User
 from hubs.models.widget import Column, Widget
 
@@ -29,6 +30,7 @@ __all__ = [
     "MessagePackage",
     "MessageUser",
     "Role",
+    "SavedNotification",
     "User",
     "Widget",
     "utcnow",

@@ -23,9 +23,13 @@ from tests.conftest import recreate_postgres_database
 class RecordingPublisher:
     def __init__(self):
         self.events = []
+        self.sent = []
 
     def publish(self, event):
         self.events.append(event)
+
+    def send(self, stream, kind, payload):
+        self.sent.append((stream, kind, payload))
 
     def close(self):
         pass
@@ -54,6 +58,7 @@ def backend(backend_app):
     publisher = RecordingPublisher()
     backend = Backend(backend_app, publisher=publisher, workers=2)
     backend.publisher_events = publisher.events
+    backend.publisher_sent = publisher.sent
     yield backend
     backend.close()
 

@@ -133,3 +133,31 @@ def test_a_config_change_in_one_browser_redraws_the_widget_in_another(stack, bro
         k: v for k, v in before.items() if "sticky" not in v
     }
     owner_context.close()
+
+
+def test_my_stream_gets_a_new_entry_on_top_without_reload(stack, browser, corpus):
+    context = logged_in_context(browser, stack.app, stack.web_url, "ralph")
+    page = context.new_page()
+    page.goto(f"{stack.web_url}/u/ralph/stream")
+    expect(page.locator('[data-role="live-indicator"]')).to_have_attribute(
+        "data-state", "live", timeout=10000
+    )
+    page.evaluate(
+        """() => { window.__sameDocument = true; window.__onTopAt = null;
+            new MutationObserver(() => {
+              const first = document.querySelector('[data-role="stream-entry"]');
+              if (first && first.dataset.msgId === "stream-live-1" && !window.__onTopAt) {
+                window.__onTopAt = Date.now();
+              }
+            }).observe(document.body, {subtree: true, childList: true}); }"""
+    )
+    sent_at = {}
+
+    def on_top():
+        sent_at.setdefault("t", time.time() * 1000)
+        return page.evaluate("window.__onTopAt")
+
+    stack.publish(ralph_message(corpus, "stream-live-1"), until=on_top, what="the new entry")
+    assert page.evaluate("window.__onTopAt") - sent_at["t"] < 2000
+    assert page.evaluate("window.__sameDocument") is True
+    context.close()

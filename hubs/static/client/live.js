@@ -45,6 +45,23 @@ export async function refetchAll(doc, fetchImpl = fetch) {
   );
 }
 
+// A new entry of My Stream: fetch it as the page shows entries, put it on top.
+export async function addStreamEntry(doc, event, user, fetchImpl = fetch, win = globalThis) {
+  const list = doc.querySelector('[data-role="stream"]');
+  if (!list || list.querySelector(`[data-msg-id="${event.msg_id}"]`)) return null;
+  const url = `/u/${encodeURIComponent(user)}/stream/entry?msg_id=${encodeURIComponent(event.msg_id)}`;
+  const response = await fetchImpl(url, { credentials: "same-origin" });
+  if (!response.ok) return null;
+  const template = doc.createElement("template");
+  template.innerHTML = (await response.text()).trim();
+  const entry = template.content.firstElementChild;
+  if (entry) {
+    list.prepend(entry);
+    highlight(entry, win);
+  }
+  return entry;
+}
+
 export function connect(doc, { EventSourceImpl = globalThis.EventSource, fetchImpl = fetch, win = globalThis } = {}) {
   const root = doc.querySelector("[data-sse-url]");
   if (!root || !EventSourceImpl) return null;
@@ -55,6 +72,9 @@ export function connect(doc, { EventSourceImpl = globalThis.EventSource, fetchIm
   source.addEventListener("error", () => setIndicator(doc, "reconnecting"));
   source.addEventListener("widget", (message) => applyWidgetEvent(doc, JSON.parse(message.data), win));
   source.addEventListener("snapshot", () => refetchAll(doc, fetchImpl));
+  source.addEventListener("stream-entry", (message) =>
+    addStreamEntry(doc, JSON.parse(message.data), user, fetchImpl, win),
+  );
   return source;
 }
 

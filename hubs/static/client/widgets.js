@@ -44,16 +44,22 @@ export function fillPlaceholders(root = document, fetchImpl = fetch) {
   );
 }
 
-// "More" in an activity feed: fetch the next page and append it in place.
+// "More" in an activity feed, "Older" in My Stream: fetch the next page, append it.
+const PAGED = {
+  "feed-more": ['[data-role="feed"]', '[data-role="feed-page"]'],
+  "stream-older": ['[data-role="stream"]', '[data-role="stream-page"]'],
+};
+
 export async function loadMore(link, fetchImpl = fetch) {
+  const [listSelector, pageSelector] = PAGED[link.dataset?.role || "feed-more"];
   const response = await fetchImpl(link.getAttribute("href"), { credentials: "same-origin" });
   if (!response.ok) throw new Error(`${link.getAttribute("href")} answered ${response.status}`);
   const template = link.ownerDocument.createElement("template");
   template.innerHTML = await response.text();
-  const list = link.parentElement.querySelector('[data-role="feed"]');
-  const page = template.content.querySelector('[data-role="feed-page"]');
+  const list = link.parentElement.querySelector(listSelector);
+  const page = template.content.querySelector(pageSelector);
   if (list && page) list.append(...page.children);
-  const next = template.content.querySelector('[data-role="feed-more"]');
+  const next = template.content.querySelector(`[data-role="${link.dataset?.role || "feed-more"}"]`);
   if (next) link.replaceWith(next);
   else link.remove();
 }
@@ -61,7 +67,8 @@ export async function loadMore(link, fetchImpl = fetch) {
 if (typeof document !== "undefined") {
   fillPlaceholders();
   document.addEventListener("click", (event) => {
-    const link = event.target.closest && event.target.closest('[data-role="feed-more"]');
+    const link =
+      event.target.closest && event.target.closest('[data-role="feed-more"], [data-role="stream-older"]');
     if (!link) return;
     event.preventDefault();
     loadMore(link).catch(() => link.classList.add("disabled"));

@@ -109,3 +109,30 @@ test("a snapshot refetches every widget", async () => {
   assert.deepEqual(asked.sort(), ["/t/infra/w/1/", "/t/infra/w/2/"]);
   assert.match(doc.getElementById("widget-2").html, /w\/2/);
 });
+
+test("a stream entry is fetched and put on top, once", async () => {
+  const prepended = [];
+  const list = {
+    prepend: (node) => prepended.push(node),
+    querySelector: (selector) => (selector.includes("m-1") && prepended.length ? {} : null),
+  };
+  const doc = {
+    querySelector: (selector) => (selector === '[data-role="stream"]' ? list : null),
+    createElement: () => ({
+      set innerHTML(html) {
+        this.content = { firstElementChild: { html, classList: { add() {}, remove() {} } } };
+      },
+    }),
+  };
+  const asked = [];
+  const fetchImpl = async (url) => {
+    asked.push(url);
+    return { ok: true, status: 200, text: async () => " <li>entry</li> " };
+  };
+  const { addStreamEntry } = await import("../live.js");
+  await addStreamEntry(doc, { msg_id: "m-1" }, "ralph", fetchImpl, noTimers);
+  await addStreamEntry(doc, { msg_id: "m-1" }, "ralph", fetchImpl, noTimers);
+  assert.deepEqual(asked, ["/u/ralph/stream/entry?msg_id=m-1"]);
+  assert.equal(prepended.length, 1);
+  assert.equal(prepended[0].html, "<li>entry</li>");
+});

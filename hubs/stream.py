@@ -1,0 +1,136 @@
+"""My Stream: the bus messages that matter to one person — their own, and those of the
+people of every hub they own, belong to or subscribe to — and who must see a new one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from hubs.bus import conglomerate
+from hubs.feed import ago, entry
+from hubs.models import Hub, HubType, Membership, Message, MessageUser, Role, User
+
+log = logging.getLogger(__name__)
+
+FOLLOWING = (Role.owner, Role.member, Role.subscriber)  # stargazers only bookmark
+PEOPLE = (Role.owner, Role.member)  # whose activity a team hub shows
+
+
+def stream_people(session: Session, username: str) -> set[str]:
+    """``username`` and the people of the hubs they own, belong to or subscribe to."""
+    mine = aliased(Membership)
+    theirs = aliased(Membership)
+    hubs = (
+        sa.select(Hub.id, Hub.type, Hub.name)
+        .join(mine, mine.hub_id == Hub.id)
+        .join(User, User.id == mine.user_id)
+        .where(User.username == username, mine.role.in_(FOLLOWING))
+        .subquery()
+    )
+    team_people = (
+        sa.select(User.username)
+        .join(theirs, theirs.user_id == User.id)
+        .join(hubs, hubs.c.id == theirs.hub_id)
+        .where(hubs.c.type == HubType.team, theirs.role.in_(PEOPLE))
+    )
+    user_hubs = sa.select(hubs.c.name).where(hubs.c.type == HubType.user)
+    return {username, *session.scalars(team_people.union(user_hubs))}
+
+
+def stream_messages(
+    session: Session, username: str, limit: int, before: tuple[dt.datetime, int] | None = None
+) -> list[Message]:
+    """The newest messages of ``username``'s stream, after the ``before`` cursor."""
+    involved = sa.select(MessageUser.message_id).where(
+        MessageUser.username.in_(sorted(stream_people(session, username)))
+    )
+    query = (
+        sa.select(Message)
+        .where(Message.id.in_(involved))
+        .order_by(Message.timestamp.desc(), Message.id.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        stamp, message_id = before
+        query = query.where(
+            sa.or_(
+                Message.timestamp < stamp,
+                sa.and_(Message.timestamp == stamp, Message.id < message_id),
+            )
+        )
+    return list(session.scalars(query))
+
+
+def grouped(messages: list[Message], username: str) -> list[dict[str, Any]]:
+    """Stream entries, related messages grouped where fedmsg.meta.conglomerate does so
+    (a group keeps every msg_id it holds); one entry per message if grouping fails."""
+    singles = {message.msg_id: entry(message) for message in messages}
+    bodies = [
+        {**message.body, "msg_id": message.msg_id, "timestamp": message.timestamp.timestamp()}
+        for message in messages
+    ]
+    try:
+        groups = conglomerate(bodies, username)
+    except Exception:
+        log.debug("conglomerate failed; showing messages one by one", exc_info=True)
+        return [{**single, "msg_ids": [msg_id]} for msg_id, single in singles.items()]
+    entries = []
+    for group in groups:
+        msg_ids = [m for m in (group.get("msg_ids") or {}) if m in singles]
+        if not msg_ids:
+            continue
+        first = singles[msg_ids[0]]
+        if len(msg_ids) == 1:
+            entries.append({**first, "msg_ids": msg_ids})
+            continue
+        newest = max(msg_ids, key=lambda m: singles[m]["time"])
+        entries.append(
+            {
+                **singles[newest],
+                "subtitle": group.get("subtitle") or first["subtitle"],
+                "link": group.get("link") or None,
+                "msg_ids": msg_ids,
+            }
+        )
+    return entries
+
+
+def followers_of(session: Session, usernames: Iterable[str]) -> set[str]:
+    """Whose stream a message involving ``usernames`` belongs to: those people, and the
+    owners, members and subscribers of the hubs showing their activity."""
+    usernames = sorted(set(usernames))
+    if not usernames:
+        return set()
+    person = aliased(User)
+    follower = aliased(User)
+    people_role = aliased(Membership)
+    follow_role = aliased(Membership)
+    team_hubs = (
+        sa.select(people_role.hub_id)
+        .join(person, person.id == people_role.user_id)
+        .join(Hub, Hub.id == people_role.hub_id)
+        .where(
+            person.username.in_(usernames),
+            people_role.role.in_(PEOPLE),
+            Hub.type == HubType.team,
+        )
+    )
+    user_hubs = sa.select(Hub.id).where(Hub.type == HubType.user, Hub.name.in_(usernames))
+    followers = (
+        sa.select(follower.username)
+        .join(follow_role, follow_role.user_id == follower.id)
+        .where(
+            follow_role.role.in_(FOLLOWING),
+            sa.or_(follow_role.hub_id.in_(team_hubs), follow_role.hub_id.in_(user_hubs)),
+        )
+    )
+    existing = sa.select(User.username).where(User.username.in_(usernames))
+    return set(session.scalars(followers.union(existing)))
+
+
+__all__ = ["ago", "followers_of", "grouped", "stream_messages", "stream_people"]

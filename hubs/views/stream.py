@@ -1,0 +1,182 @@
+"""My Stream, saved notifications (their owner only), and the hubs directory."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request
+
+from hubs.auth import current_user
+from hubs.authz import Action, require
+from hubs.database import db
+from hubs.feed import ago
+from hubs.models import Hub, HubType, Membership, Message, Role, SavedNotification
+from hubs.stream import grouped, stream_messages
+from hubs.views.hubs import hub_or_404
+
+bp = Blueprint("stream", __name__)
+
+PER_PAGE = 20
+MINE = "/u/<name>/"
+
+
+def _own_hub(name: str) -> Hub:
+    hub = hub_or_404("u", name)
+    require(current_user(), Action.READ_STREAM, hub)
+    return hub
+
+
+def _cursor() -> tuple[dt.datetime, int] | None:
+    if "before" not in request.args:
+        return None
+    try:
+        stamp = dt.datetime.fromisoformat(request.args["before"])
+        cursor = (stamp, int(request.args["id"]))
+    except (KeyError, ValueError):
+        abort(400, "before must be an ISO time and id a number, as the Older link gives them.")
+    if stamp.tzinfo is None:
+        abort(400, "before must carry its time zone.")
+    return cursor
+
+
+def _page(name: str):
+    messages = stream_messages(db.session, name, PER_PAGE + 1, _cursor())
+    shown = messages[:PER_PAGE]
+    saved = set(
+        db.session.scalars(
+            sa.select(SavedNotification.msg_id).where(
+                SavedNotification.user_id == current_user().id,
+                SavedNotification.msg_id.in_([m.msg_id for m in shown]),
+            )
+        )
+    )
+    last = shown[-1] if len(messages) > PER_PAGE else None
+    return grouped(shown, name), saved, last
+
+
+@bp.route(MINE + "stream")
+def stream_page(name: str):
+    hub = _own_hub(name)
+    entries, saved, last = _page(name)
+    return render_template("stream.html", hub=hub, entries=entries, saved=saved, last=last)
+
+
+@bp.route(MINE + "stream/older")
+def stream_older(name: str):
+    _own_hub(name)
+    entries, saved, last = _page(name)
+    return render_template("stream_page.html", entries=entries, saved=saved, last=last, name=name)
+
+
+@bp.route(MINE + "stream/entry")
+def stream_entry(name: str):
+    """One message as a stream entry: what the page adds when the stream pushes it."""
+    _own_hub(name)
+    message = db.session.scalar(
+        sa.select(Message).where(Message.msg_id == request.args.get("msg_id", ""))
+    )
+    if message is None:
+        abort(404, "There is no such message in the store.")
+    return render_template(
+        "_stream_entries.html", entries=grouped([message], name), saved=set(), name=name
+    )
+
+
+@bp.route(MINE + "saved")
+def saved_page(name: str):
+    hub = _own_hub(name)
+    rows = db.session.scalars(
+        sa.select(SavedNotification)
+        .where(SavedNotification.user_id == current_user().id)
+        .order_by(SavedNotification.timestamp.desc())
+    ).all()
+    return render_template("saved.html", hub=hub, rows=rows, ago=ago)
+
+
+def _done(name: str, message: str):
+    if request.is_json:
+        return jsonify(ok=True, message=message)
+    flash(message, "success")
+    return redirect(request.form.get("next") or f"/u/{name}/stream")
+
+
+def _msg_id() -> str:
+    data = request.get_json(silent=True) if request.is_json else request.form
+    msg_id = (data or {}).get("msg_id")
+    if not isinstance(msg_id, str) or not msg_id:
+        abort(400, "msg_id is required.")
+    return msg_id
+
+
+@bp.route(MINE + "saved", methods=["POST"])
+def save(name: str):
+    _own_hub(name)
+    msg_id = _msg_id()
+    user = current_user()
+    exists = db.session.scalar(
+        sa.select(SavedNotification.id).where(
+            SavedNotification.user_id == user.id, SavedNotification.msg_id == msg_id
+        )
+    )
+    if exists is None:
+        message = db.session.scalar(sa.select(Message).where(Message.msg_id == msg_id))
+        if message is None:
+            abort(400, "There is no such message in the store.")
+        db.session.add(
+            SavedNotification(
+                user_id=user.id, msg_id=msg_id, topic=message.topic,
+                timestamp=message.timestamp, usernames=message.usernames, body=message.body,
+            )
+        )  # fmt: skip
+        db.session.commit()
+    return _done(name, "Saved.")
+
+
+@bp.route(MINE + "saved/delete", methods=["POST"])
+def unsave(name: str):
+    _own_hub(name)
+    db.session.execute(
+        sa.delete(SavedNotification).where(
+            SavedNotification.user_id == current_user().id,
+            SavedNotification.msg_id == _msg_id(),
+        )
+    )
+    db.session.commit()
+    return _done(name, "Removed from saved.")
+
+
+# -- the directory -----------------------------------------------------------------------
+
+
+def _role_exists(role: Role, user_id: int):
+    return sa.exists().where(
+        Membership.hub_id == Hub.id, Membership.user_id == user_id, Membership.role == role
+    )
+
+
+@bp.route("/hubs/")
+def directory():
+    """Every hub, searchable, in one query (counts and the visitor's roles included)."""
+    query = request.args.get("q", "").strip()[:100]
+    kind = request.args.get("type", "")
+    members = (
+        sa.select(sa.func.count())
+        .where(Membership.hub_id == Hub.id, Membership.role.in_([Role.owner, Role.member]))
+        .scalar_subquery()
+    )
+    user = current_user()
+    columns = [Hub, members.label("members")]
+    if user is not None:
+        columns += [
+            _role_exists(Role.subscriber, user.id).label("subscribed"),
+            _role_exists(Role.stargazer, user.id).label("starred"),
+        ]
+    statement = sa.select(*columns).order_by(Hub.last_activity.desc().nulls_last(), Hub.name)
+    if query:
+        pattern = f"%{query.replace('%', '').replace('_', '')}%"
+        statement = statement.where(sa.or_(Hub.name.ilike(pattern), Hub.summary.ilike(pattern)))
+    if kind in ("user", "team"):
+        statement = statement.where(Hub.type == HubType(kind))
+    rows = db.session.execute(statement.limit(200)).all()
+    return render_template("directory.html", rows=rows, query=query, kind=kind, ago=ago)

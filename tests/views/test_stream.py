@@ -1,0 +1,159 @@
+"""My Stream, saved notifications and the hubs directory."""
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from hubs.backend.store import prune, store_message
+from hubs.bus import message_people_and_packages
+from hubs.models import HubType, Message, Role, SavedNotification, utcnow
+from hubs.stream import followers_of, stream_messages, stream_people
+from tests import factories
+from tests.conftest import log_in
+from tests.html import with_role
+
+
+@pytest.fixture
+def people(session, corpus):
+    """ralph owns his hub and belongs to infra (with pingou), subscribes to design
+    (lmacken's team) and to toshio's user hub, and stars websites (nirik's)."""
+    users = {n: factories.user(session, n) for n in
+             ["ralph", "pingou", "lmacken", "toshio", "nirik", "mizmo"]}  # fmt: skip
+    for name, user in users.items():
+        factories.role(session, factories.hub(session, name, HubType.user), user, Role.owner)
+    teams = {n: factories.hub(session, n) for n in ["infra", "design", "websites"]}
+    for team, name, role in [
+        ("infra", "ralph", Role.member), ("infra", "pingou", Role.owner),
+        ("design", "lmacken", Role.owner), ("design", "ralph", Role.subscriber),
+        ("design", "mizmo", Role.stargazer), ("websites", "nirik", Role.owner),
+        ("websites", "ralph", Role.stargazer),
+    ]:  # fmt: skip
+        factories.role(session, teams[team], users[name], role)
+    toshio_hub = session.scalar(sa.select(factories.Hub).where(factories.Hub.name == "toshio"))
+    factories.role(session, toshio_hub, users["ralph"], Role.subscriber)
+    now = utcnow()
+    for number, entry in enumerate(corpus):
+        message = {**entry["msg"], "msg_id": f"m-{number}"}
+        message["timestamp"] = (now - dt.timedelta(minutes=len(corpus) - number)).timestamp()
+        usernames, packages = message_people_and_packages(message)
+        store_message(session, message, usernames, packages)
+    session.commit()
+    return users
+
+
+def independent_stream(session) -> list[str]:
+    """ralph's stream by hand: his messages and those of pingou (infra), lmacken
+    (design, subscribed) and toshio (subscribed user hub); not nirik's (starred only)."""
+    wanted = {"ralph", "pingou", "lmacken", "toshio"}
+    rows = session.scalars(sa.select(Message)).all()
+    mine = [m for m in rows if wanted & set(m.usernames)]
+    return [m.msg_id for m in sorted(mine, key=lambda m: (m.timestamp, m.id), reverse=True)]
+
+
+def test_stream_people(session, people):
+    assert stream_people(session, "ralph") == {"ralph", "pingou", "lmacken", "toshio"}
+    assert stream_people(session, "mizmo") == {"mizmo"}  # a stargazer follows nothing
+
+
+def test_stream_is_exactly_those_messages_in_order_and_pages_cleanly(session, people):
+    expected = independent_stream(session)
+    assert len(expected) > 40
+    seen, cursor = [], None
+    while True:
+        page = stream_messages(session, "ralph", 17, cursor)
+        seen += [m.msg_id for m in page]
+        if len(page) < 17:
+            break
+        cursor = (page[-1].timestamp, page[-1].id)
+    assert seen == expected
+
+
+def test_stream_pages_in_the_browser_way(client, session, people):
+    log_in(client, "ralph")
+    page = client.get("/u/ralph/stream")
+    assert page.status_code == 200
+    seen = [e["data-msg-id"] for e in with_role(page.text, "stream-entry")]
+    older = with_role(page.text, "stream-older")
+    while older:
+        more = client.get(older[0]["href"])
+        seen += [e["data-msg-id"] for e in with_role(more.text, "stream-entry")]
+        older = with_role(more.text, "stream-older")
+    # Grouped entries show their first message; every message is in exactly one entry.
+    assert len(seen) == len(set(seen))
+    assert set(seen) <= set(independent_stream(session))
+
+
+def test_followers_of_a_message(session, people):
+    assert followers_of(session, {"pingou"}) == {"pingou", "ralph"}  # infra member
+    assert followers_of(session, {"lmacken"}) == {"lmacken", "ralph"}  # design subscriber
+    assert followers_of(session, {"nirik"}) == {"nirik"}  # a star is not a subscription
+    assert followers_of(session, {"someone-else"}) == set()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/u/ralph/stream",
+        "/u/ralph/saved",
+        "/u/ralph/stream/older?before=2026-01-01T00:00:00%2B00:00&id=1",
+    ],
+)
+def test_another_users_stream_and_saved_are_refused(client, people, path):
+    log_in(client, "pingou")
+    assert client.get(path).status_code == 403
+    log_in(client, None)
+    assert client.get(path).status_code == 302  # to the login
+    assert client.post("/u/ralph/saved", json={"msg_id": "m-1"}).status_code == 401
+
+
+def test_save_unsave_and_keep_beyond_retention(client, session, people):
+    log_in(client, "ralph")
+    msg_id = independent_stream(session)[0]
+    assert client.post("/u/ralph/saved", json={"msg_id": msg_id}).get_json()["ok"]
+    assert client.post("/u/ralph/saved", json={"msg_id": msg_id}).status_code == 200  # once
+    assert client.post("/u/ralph/saved", json={"msg_id": "nope"}).status_code == 400
+    prune(session, days=0, cap=0)  # the store forgets everything
+    assert session.scalar(sa.select(sa.func.count()).select_from(Message)) == 0
+    saved = client.get("/u/ralph/saved").text
+    assert [e["data-msg-id"] for e in with_role(saved, "saved-entry")] == [msg_id]
+    client.post("/u/ralph/saved/delete", data={"msg_id": msg_id})
+    assert session.scalar(sa.select(sa.func.count()).select_from(SavedNotification)) == 0
+
+
+def test_directory_search_is_one_query_over_a_thousand_hubs(client, session, app):
+    owner = factories.user(session, "owner")
+    for number in range(1000):
+        hub = factories.Hub(name=f"hub{number:04d}", type=HubType.team, summary=f"Team {number}")
+        session.add(hub)
+        if number % 10 == 0:
+            session.add(factories.Membership(hub=hub, user=owner, role=Role.owner))
+    session.add(factories.Hub(name="design", type=HubType.team, summary="Making Fedora pretty"))
+    session.commit()
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        # The test's transaction adds savepoints around each request: not queries.
+        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement)
+
+    from hubs.database import db
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        for visitor in (None, "owner"):
+            log_in(client, visitor)
+            statements.clear()
+            page = client.get("/hubs/?q=pretty&type=team")
+            hubs = with_role(page.text, "directory-hub")
+            assert [h["data-hub-name"] for h in hubs] == ["design"]
+            # One for the page (plus, logged in, the visitor's own row for the session).
+            assert len([s for s in statements if "FROM hubs" in s]) == 1
+            assert len(statements) == (1 if visitor is None else 2)
+        statements.clear()
+        page = client.get("/hubs/?q=hub00")
+        assert len(with_role(page.text, "directory-hub")) == 100
+        assert len([s for s in statements if "FROM hubs" in s]) == 1
+        assert with_role(page.text, "subscribe")  # logged in: buttons in the list
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
