@@ -138,6 +138,10 @@ class Backend:
         for widget_id in stale:
             self.pool.submit(widget_id)
         self.counters.invalidations += len(stale)
+        log.debug(
+            "%s %s: %d users, %d packages, %d widgets to rebuild",
+            suffix, message.get("msg_id"), len(usernames), len(packages), len(stale),
+        )  # fmt: skip
         return stale
 
     def _store(self, message: dict, usernames: Iterable[str], packages: Iterable[str]) -> bool:

@@ -129,9 +129,11 @@ def test_a_corpus_message_rebuilds_exactly_the_widgets_it_concerns(backend, corp
     assert stats["checks"] == stats["candidates"] == len(expected)
 
 
-def test_duplicates_are_stored_once_and_junk_ignored(backend, corpus):
+def test_duplicates_are_stored_once_and_junk_ignored(backend, corpus, caplog):
     message = ralph_messages(corpus)[0]
-    backend.handle(message)
+    with caplog.at_level("DEBUG", logger="hubs.backend.triage"):
+        backend.handle(message)
+    assert "widgets to rebuild" in caplog.text  # one debug line per message
     backend.handle(copy.deepcopy(message))
     backend.handle({"topic": "org.fedoraproject.prod.buildsys.repo.init", "msg": {"tag": "f40"}})
     assert backend.pool.wait_idle(10)
