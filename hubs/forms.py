@@ -44,6 +44,8 @@ def form_value(argument: Argument, value: Any) -> Any:
     """A value as its form control shows it."""
     if argument.control == "links":
         return links_to_text(value)
+    if isinstance(value, list):  # e.g. chat rooms, edited as one line
+        return " ".join(str(item) for item in value)
     if value is None:
         return ""
     return value

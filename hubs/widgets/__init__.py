@@ -8,7 +8,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from types import ModuleType
 
-from hubs.widgets import about, avatar, fedmsgstats, feed, memberships, rules, stats, sticky
+from hubs.widgets import (
+    about,
+    avatar,
+    contact,
+    fedmsgstats,
+    feed,
+    library,
+    memberships,
+    rules,
+    stats,
+    sticky,
+)
 from hubs.widgets.base import WidgetContractError, WidgetType
 
 
@@ -23,7 +34,9 @@ def build_registry(modules: Iterable[ModuleType]) -> dict[str, WidgetType]:
     return registry
 
 
-registry = build_registry([about, avatar, fedmsgstats, feed, memberships, rules, stats, sticky])
+registry = build_registry(
+    [about, avatar, contact, fedmsgstats, feed, library, memberships, rules, stats, sticky]
+)
 
 
 def get_widget_type(plugin: str) -> WidgetType | None:

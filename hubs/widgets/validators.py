@@ -86,3 +86,41 @@ def link_list(max_links: int = 50) -> Validator:
         return links
 
     return validate
+
+
+def optional(validator: Validator) -> Validator:
+    """``validator``, except that an empty value is allowed (and stored as "")."""
+
+    def validate(value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return ""
+        return validator(value)
+
+    return validate
+
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def email(value: Any) -> str:
+    if not isinstance(value, str) or not EMAIL_RE.match(value.strip()) or len(value) > 256:
+        raise ValueError("must be an email address")
+    return value.strip()
+
+
+CHANNEL_RE = re.compile(r"^#[\w.+-]{1,64}(:[\w.-]{1,128})?$")
+
+
+def channels(value: Any) -> list[str]:
+    """Chat rooms, one per line or comma: IRC "#fedora-design" or Matrix
+    "#design:fedoraproject.org"."""
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        value = [part for part in re.split(r"[\s,]+", value) if part]
+    if not isinstance(value, list) or len(value) > 10:
+        raise ValueError("must be at most 10 chat rooms")
+    for room in value:
+        if not isinstance(room, str) or not CHANNEL_RE.match(room):
+            raise ValueError(f"{room!r} is not a chat room like #fedora-design")
+    return value
