@@ -10,6 +10,7 @@ from types import ModuleType
 
 from hubs.widgets import (
     about,
+    activity,
     avatar,
     contact,
     fedmsgstats,
@@ -35,7 +36,19 @@ def build_registry(modules: Iterable[ModuleType]) -> dict[str, WidgetType]:
 
 
 registry = build_registry(
-    [about, avatar, contact, fedmsgstats, feed, library, memberships, rules, stats, sticky]
+    [
+        about,
+        activity,
+        avatar,
+        contact,
+        fedmsgstats,
+        feed,
+        library,
+        memberships,
+        rules,
+        stats,
+        sticky,
+    ]
 )
 
 

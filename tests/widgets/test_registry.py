@@ -108,7 +108,7 @@ def test_refuses_a_widget_registered_twice():
 
 def test_every_shipped_widget_is_registered():
     assert set(registry) == {
-        "about", "avatar", "contact", "fedmsgstats", "feed", "library", "memberships",
+        "about", "activity", "avatar", "contact", "fedmsgstats", "feed", "library", "memberships",
         "rules", "stats", "sticky",
     }  # fmt: skip
 

@@ -1,0 +1,58 @@
+"""Activity: when the hub's people were last active on the bus; an archived notice;
+cobwebs when the hub has been idle for long."""
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from hubs.feed import ago
+from hubs.messages import ROLE_TOPICS, concerns_hub
+from hubs.models import Message, MessageUser, utcnow
+from hubs.people import hub_people, involves_hub_people, widget_people
+from hubs.widgets import validators
+from hubs.widgets.base import ANY, Argument, Chrome, hints
+
+TITLE = "Activity"
+DESCRIPTION = "When the hub was last active; cobwebs when it has been quiet for long."
+ARGUMENTS = [
+    Argument(
+        "idle_days",
+        default=60,
+        validator=validators.integer(7, 365),
+        help="Days without activity after which the hub shows cobwebs.",
+    ),
+]
+
+template = "activity.html"
+chrome = Chrome(title="Last active")
+
+
+def data(session, widget, idle_days: int) -> dict:
+    hub = widget.hub
+    last = session.scalar(
+        sa.select(sa.func.max(Message.timestamp)).where(
+            Message.id.in_(
+                sa.select(MessageUser.message_id).where(
+                    MessageUser.username.in_(sorted(hub_people(session, hub)))
+                )
+            )
+        )
+    )
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=dt.timezone.utc)  # SQLite's max() loses the type
+    last = max(filter(None, [last, hub.last_activity]), default=None)
+    idle = last is None or utcnow() - last > dt.timedelta(days=idle_days)
+    return {
+        "last": last.isoformat() if last else None,
+        "ago": ago(last) if last else None,
+        "archived": hub.archived,
+        "idle": idle,
+        "idle_days": idle_days,
+    }
+
+
+@hints(categories=[ANY], topics=[*ROLE_TOPICS, "hubs.hub.updated"], usernames=widget_people)
+def should_invalidate(message, session, widget) -> bool:
+    return concerns_hub(message, widget.hub_id, "hubs.hub.updated") or involves_hub_people(
+        message, session, widget
+    )
