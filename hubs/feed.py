@@ -47,11 +47,11 @@ def entry(message: Message) -> dict[str, Any]:
     }
 
 
-def latest(
+def messages_involving(
     session, usernames: Iterable[str], limit: int, before: tuple[dt.datetime, int] | None = None
-) -> list[dict[str, Any]]:
-    """The newest messages involving ``usernames``, older than ``before`` (a timestamp
-    and id, the last entry of the previous page) if given."""
+) -> list[Message]:
+    """The newest messages involving ``usernames``, older than ``before`` (the time and id
+    of the last message of the previous page) if given."""
     involved = sa.select(MessageUser.message_id).where(MessageUser.username.in_(sorted(usernames)))
     query = (
         sa.select(Message)
@@ -67,4 +67,11 @@ def latest(
                 sa.and_(Message.timestamp == stamp, Message.id < message_id),
             )
         )
-    return [entry(message) for message in session.scalars(query)]
+    return list(session.scalars(query))
+
+
+def latest(
+    session, usernames: Iterable[str], limit: int, before: tuple[dt.datetime, int] | None = None
+) -> list[dict[str, Any]]:
+    """Feed entries of the newest messages involving ``usernames``."""
+    return [entry(message) for message in messages_involving(session, usernames, limit, before)]

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from hubs.bus import conglomerate
-from hubs.feed import ago, entry
-from hubs.models import Hub, HubType, Membership, Message, MessageUser, Role, User
+from hubs.feed import ago, entry, messages_involving
+from hubs.models import Hub, HubType, Membership, Message, Role, User
 
 log = logging.getLogger(__name__)
 
@@ -46,24 +46,7 @@ def stream_messages(
     session: Session, username: str, limit: int, before: tuple[dt.datetime, int] | None = None
 ) -> list[Message]:
     """The newest messages of ``username``'s stream, after the ``before`` cursor."""
-    involved = sa.select(MessageUser.message_id).where(
-        MessageUser.username.in_(sorted(stream_people(session, username)))
-    )
-    query = (
-        sa.select(Message)
-        .where(Message.id.in_(involved))
-        .order_by(Message.timestamp.desc(), Message.id.desc())
-        .limit(limit)
-    )
-    if before is not None:
-        stamp, message_id = before
-        query = query.where(
-            sa.or_(
-                Message.timestamp < stamp,
-                sa.and_(Message.timestamp == stamp, Message.id < message_id),
-            )
-        )
-    return list(session.scalars(query))
+    return messages_involving(session, stream_people(session, username), limit, before)
 
 
 def grouped(messages: list[Message], username: str) -> list[dict[str, Any]]:

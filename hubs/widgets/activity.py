@@ -39,7 +39,7 @@ def data(session, widget, idle_days: int) -> dict:
         )
     )
     if last is not None and last.tzinfo is None:
-        last = last.replace(tzinfo=dt.timezone.utc)  # SQLite's max() loses the type
+        last = last.replace(tzinfo=dt.UTC)  # SQLite's max() loses the type
     last = max(filter(None, [last, hub.last_activity]), default=None)
     idle = last is None or utcnow() - last > dt.timedelta(days=idle_days)
     return {
