@@ -197,9 +197,13 @@ def compute_envelope(creator: Callable[[], dict], describe: str) -> Envelope:
         json.dumps(data)  # a widget must return JSON: fail here, not in a browser
     except Exception as error:
         log.exception("Widget %s failed to compute its data", describe)
+        from hubs.clients import ServiceUnavailable
+
         return {
             "ok": False,
             "error": f"{type(error).__name__}: {error}",
+            # What a visitor may read: which service is down, never the details.
+            "public_error": str(error) if isinstance(error, ServiceUnavailable) else None,
             "at": time.time(),
             "version": time.time_ns(),
         }

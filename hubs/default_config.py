@@ -137,3 +137,8 @@ FASJSON_URL = "https://fasjson.fedoraproject.org/"
 FASJSON_AUTH = "none"
 # Groups synced as team hubs (None: every group FASJSON lists).
 SYNC_TEAMS: list[str] | None = None
+
+# External services: connect and read timeouts, in seconds.
+SERVICE_TIMEOUT = (3.05, 10)
+# Fedora Badges, for the badges widget.
+BADGES_URL = "https://badges.fedoraproject.org/"

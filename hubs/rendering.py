@@ -48,6 +48,7 @@ def render_panel(widget, widget_type, envelope: Envelope | None) -> str:
         title=(chrome.title if chrome else None) or (widget_type.title if widget_type else None),
         body=body,
         error=error,
+        public_error=(envelope or {}).get("public_error"),
         loading=envelope is None,
         hidden=hidden,
         version=envelope.get("version") if envelope else None,

@@ -1,1 +1,29 @@
 """One small client per external service, each with timeouts and typed results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+
+class ServiceUnavailable(RuntimeError):
+    """An external service could not be reached or answered nonsense. Its message is
+    safe to show: it names the service, not the details (those go to the log)."""
+
+    def __init__(self, service: str, detail: str = "") -> None:
+        self.service = service
+        self.detail = detail
+        super().__init__(f"Could not reach {service} right now.")
+
+
+def get_json(
+    http: requests.Session, url: str, service: str, timeout: tuple[float, float], **params: Any
+) -> Any:
+    """GET ``url`` and decode its JSON, or raise ServiceUnavailable naming ``service``."""
+    try:
+        response = http.get(url, params=params or None, timeout=timeout)
+        response.raise_for_status()
+        return response.json()
+    except (requests.RequestException, ValueError) as error:
+        raise ServiceUnavailable(service, f"{url}: {error}") from error

@@ -108,8 +108,8 @@ def test_refuses_a_widget_registered_twice():
 
 def test_every_shipped_widget_is_registered():
     assert set(registry) == {
-        "about", "activity", "avatar", "contact", "fedmsgstats", "feed", "library", "memberships",
-        "rules", "stats", "sticky",
+        "about", "activity", "avatar", "badges", "contact", "fedmsgstats", "feed",
+        "library", "memberships", "rules", "stats", "sticky",
     }  # fmt: skip
 
 

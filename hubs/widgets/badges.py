@@ -1,0 +1,74 @@
+"""Badges: the Fedora Badges a person was awarded, newest first."""
+
+from flask import current_app
+
+from hubs.bus import message_people_and_packages
+from hubs.clients.badges import BadgesClient
+from hubs.messages import topic_suffix
+from hubs.models import HubType
+from hubs.widgets import validators
+from hubs.widgets.base import Argument, Chrome, hints
+
+TITLE = "Badges"
+DESCRIPTION = "Fedora Badges awarded to a person, newest first."
+ARGUMENTS = [
+    Argument(
+        "username",
+        default="",
+        validator=validators.optional(validators.username),
+        help="Whose badges; empty: the user of this (user) hub.",
+    ),
+    Argument(
+        "limit",
+        default=12,
+        validator=validators.integer(1, 100),
+        help="How many badges to show.",
+    ),
+]
+
+template = "badges.html"
+chrome = Chrome(title="Badges")
+
+
+def badge_user(widget) -> str:
+    configured = (widget.config or {}).get("username")
+    if configured:
+        return configured
+    return widget.hub.name if widget.hub.type is HubType.user else ""
+
+
+def data(session, widget, username: str, limit: int) -> dict:
+    user = username or badge_user(widget)
+    if not user:
+        return {"username": "", "badges": [], "total": 0}
+    config = current_app.config
+    client = BadgesClient(config["BADGES_URL"], tuple(config["SERVICE_TIMEOUT"]))
+    badges = client.user_badges(user)
+    return {
+        "username": user,
+        "total": len(badges),
+        "profile": f"{client.base_url}user/{user}",
+        "badges": [
+            {
+                "id": b.id,
+                "name": b.name,
+                "description": b.description,
+                "image": b.image,
+                "issued": b.issued.isoformat(),
+            }
+            for b in badges[:limit]
+        ],
+    }
+
+
+def _usernames(session, widget):
+    user = badge_user(widget)
+    return [user] if user else []
+
+
+@hints(categories=["fedbadges"], usernames=_usernames)
+def should_invalidate(message, session, widget) -> bool:
+    if not topic_suffix(str(message.get("topic", ""))).startswith("fedbadges."):
+        return False
+    usernames, _packages = message_people_and_packages(message)
+    return badge_user(widget) in usernames
