@@ -13,6 +13,7 @@ from hubs.database import db
 from hubs.feed import ago
 from hubs.models import Hub, HubType, Membership, Message, Role, SavedNotification
 from hubs.stream import grouped, stream_messages
+from hubs.views.auth import local_path
 from hubs.views.hubs import hub_or_404
 
 bp = Blueprint("stream", __name__)
@@ -98,7 +99,7 @@ def _done(name: str, message: str):
     if request.is_json:
         return jsonify(ok=True, message=message)
     flash(message, "success")
-    return redirect(request.form.get("next") or f"/u/{name}/stream")
+    return redirect(local_path(request.form.get("next") or f"/u/{name}/stream"))
 
 
 def _msg_id() -> str:

@@ -157,3 +157,12 @@ def test_directory_search_is_one_query_over_a_thousand_hubs(client, session, app
         assert with_role(page.text, "subscribe")  # logged in: buttons in the list
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_saving_redirects_stay_on_this_site(client, session, people):
+    log_in(client, "ralph")
+    msg_id = independent_stream(session)[0]
+    response = client.post(
+        "/u/ralph/saved", data={"msg_id": msg_id, "next": "https://evil.example/"}
+    )
+    assert response.location == "/"
