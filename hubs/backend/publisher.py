@@ -37,7 +37,7 @@ class LoggingPublisher:
         log.debug("%s event for %s", kind, stream)
 
     def close(self) -> None:
-        pass
+        """Nothing to release: it holds no socket."""
 
 
 class ZmqPublisher:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Iterable
@@ -25,10 +26,8 @@ def message_time(message: dict[str, Any]) -> dt.datetime:
     """The message's timestamp as an aware datetime; now when it has none usable."""
     stamp = message.get("timestamp")
     if isinstance(stamp, (int, float)) and not isinstance(stamp, bool):
-        try:
+        with contextlib.suppress(OverflowError, OSError, ValueError):  # out of range
             return dt.datetime.fromtimestamp(stamp, dt.UTC)
-        except (OverflowError, OSError, ValueError):
-            pass
     return utcnow()
 
 

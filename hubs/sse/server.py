@@ -88,21 +88,21 @@ async def stream(request: web.Request) -> web.StreamResponse:
 
     heartbeat = config["SSE_HEARTBEAT_SECONDS"]
     try:
-        while not connection.dropped:
-            try:
-                event = await asyncio.wait_for(connection.queue.get(), heartbeat)
-            except TimeoutError:
-                await response.write(b": ping\n\n")
-                continue
-            if event is None:  # shutting down
-                break
-            frame = (
-                f"id: {streams.event_id(connection, event)}\n"
-                f"event: {event.kind}\ndata: {event.payload}\n\n"
-            )
-            await response.write(frame.encode())
-    except (ConnectionResetError, asyncio.CancelledError):
-        pass
+        # A browser going away (reset, or our shutdown cancelling the task) just ends it.
+        with contextlib.suppress(ConnectionResetError, asyncio.CancelledError):
+            while not connection.dropped:
+                try:
+                    event = await asyncio.wait_for(connection.queue.get(), heartbeat)
+                except TimeoutError:
+                    await response.write(b": ping\n\n")
+                    continue
+                if event is None:  # shutting down
+                    break
+                frame = (
+                    f"id: {streams.event_id(connection, event)}\n"
+                    f"event: {event.kind}\ndata: {event.payload}\n\n"
+                )
+                await response.write(frame.encode())
     finally:
         streams.detach(connection)
     return response

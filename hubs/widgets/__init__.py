@@ -6,22 +6,9 @@ Adding a widget: write its module and template, then list the module here.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from importlib import import_module
 from types import ModuleType
 
-from hubs.widgets import (
-    about,
-    activity,
-    avatar,
-    badges,
-    contact,
-    fedmsgstats,
-    feed,
-    library,
-    memberships,
-    rules,
-    stats,
-    sticky,
-)
 from hubs.widgets.base import WidgetContractError, WidgetType
 
 
@@ -36,22 +23,13 @@ def build_registry(modules: Iterable[ModuleType]) -> dict[str, WidgetType]:
     return registry
 
 
-registry = build_registry(
-    [
-        about,
-        activity,
-        avatar,
-        badges,
-        contact,
-        fedmsgstats,
-        feed,
-        library,
-        memberships,
-        rules,
-        stats,
-        sticky,
-    ]
-)
+# The widgets Hubs offers: modules of this package, one name each.
+WIDGETS = (
+    "about", "activity", "avatar", "badges", "contact", "fedmsgstats", "feed", "library",
+    "memberships", "rules", "stats", "sticky",
+)  # fmt: skip
+
+registry = build_registry(import_module(f"hubs.widgets.{name}") for name in WIDGETS)
 
 
 def get_widget_type(plugin: str) -> WidgetType | None:

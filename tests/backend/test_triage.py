@@ -32,7 +32,7 @@ class RecordingPublisher:
         self.sent.append((stream, kind, payload))
 
     def close(self):
-        pass
+        """Nothing to release."""
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])

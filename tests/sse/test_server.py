@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -209,11 +210,9 @@ def test_sigterm_ends_streams_and_the_process():
             await read_event(response)
             started = time.monotonic()
             process.send_signal(signal.SIGTERM)
-            try:
+            with contextlib.suppress(EOFError, aiohttp.ClientPayloadError):  # the stream ends
                 while True:
                     await read_event(response)
-            except (EOFError, aiohttp.ClientPayloadError):
-                pass
             response.close()
             return time.monotonic() - started
 
