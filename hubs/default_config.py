@@ -142,3 +142,16 @@ SYNC_TEAMS: list[str] | None = None
 SERVICE_TIMEOUT = (3.05, 10)
 # Fedora Badges, for the badges widget.
 BADGES_URL = "https://badges.fedoraproject.org/"
+# Fedocal, for the meetings widget.
+FEDOCAL_URL = "https://apps.fedoraproject.org/calendar/"
+# Bodhi, for the updates2stable widget.
+BODHI_URL = "https://bodhi.fedoraproject.org/"
+# Red Hat Bugzilla (its REST API), for the bugzilla widget, and the product searched.
+BUGZILLA_URL = "https://bugzilla.redhat.com/"
+BUGZILLA_PRODUCTS = ["Fedora", "Fedora EPEL"]
+# Pagure, for the pagure widget.
+PAGURE_URL = "https://pagure.io/"
+# GitHub's REST API, for the github widget. A token (no scope needed for public
+# repositories) raises GitHub's rate limit from 60 to 5,000 requests an hour.
+GITHUB_URL = "https://api.github.com/"
+GITHUB_TOKEN: str | None = None

@@ -7,9 +7,11 @@ import json
 import logging
 import os
 import pathlib
+from urllib.parse import urlsplit
 
 import memcache
 import pytest
+import requests
 import sqlalchemy as sa
 
 from hubs.app import create_app
@@ -142,6 +144,24 @@ def client(app, session):
 def app_context(app, session):
     with app.test_request_context():
         yield
+
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch):
+    """Tests never reach the internet: a request to a non-local host fails as a dead
+    network would. Tests of external services replay answers with ``responses``."""
+    send = requests.adapters.HTTPAdapter.send
+
+    def local_only(adapter, request, *args, **kwargs):
+        host = urlsplit(request.url).hostname or ""
+        if host not in LOCAL_HOSTS:
+            raise requests.ConnectionError(f"tests do not reach the internet ({host})")
+        return send(adapter, request, *args, **kwargs)
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", local_only)
 
 
 @pytest.fixture(autouse=True)

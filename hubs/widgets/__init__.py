@@ -25,9 +25,19 @@ def build_registry(modules: Iterable[ModuleType]) -> dict[str, WidgetType]:
 
 # The widgets Hubs offers: modules of this package, one name each.
 WIDGETS = (
-    "about", "activity", "avatar", "badges", "contact", "fedmsgstats", "feed", "library",
-    "memberships", "rules", "stats", "sticky",
-)  # fmt: skip
+    "about",
+    "activity",
+    "avatar",
+    "badges",
+    "contact",
+    "fedmsgstats",
+    "feed",
+    "library",
+    "memberships",
+    "rules",
+    "stats",
+    "sticky",
+)
 
 registry = build_registry(import_module(f"hubs.widgets.{name}") for name in WIDGETS)
 
