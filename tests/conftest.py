@@ -22,7 +22,7 @@ from hubs.database import db, upgrade
 POSTGRES_ADMIN_URL = os.environ.get(
     "HUBS_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 )
-POSTGRES_TEST_DB = "hubs_test"
+POSTGRES_TEST_DB = os.environ.get("HUBS_TEST_POSTGRES_DB", "hubs_test")
 MEMCACHED = os.environ.get("HUBS_TEST_MEMCACHED", "127.0.0.1:11211")
 CORPUS = pathlib.Path(__file__).resolve().parents[2] / "shared/data/fedmsg-corpus/messages.jsonl"
 CORPUS = pathlib.Path(os.environ.get("HUBS_FEDMSG_CORPUS", CORPUS))
