@@ -19,6 +19,7 @@ class Action(enum.StrEnum):
     JOIN = "hub.join"  # ask to join a team hub
     LEAVE = "hub.leave"  # give up one's own membership
     READ_STREAM = "stream.read"  # My Stream and saved notifications: their owner only
+    RESOLVE_HELP = "help.resolve"  # mark a call for help answered: the hub's owners, members
 
 
 def roles_of(user: User, hub: Hub) -> set[Role]:
@@ -43,7 +44,7 @@ def allowed(user: User | None, action: Action, hub: Hub) -> bool:
         return True
     if action is Action.JOIN:
         return hub.type is HubType.team and not roles & {Role.owner, Role.member}
-    if action is Action.LEAVE:
+    if action in (Action.LEAVE, Action.RESOLVE_HELP):
         return bool(roles & {Role.owner, Role.member})
     return False
 

@@ -196,18 +196,27 @@ def compute_envelope(creator: Callable[[], dict], describe: str) -> Envelope:
         data = creator()
         json.dumps(data)  # a widget must return JSON: fail here, not in a browser
     except Exception as error:
-        log.exception("Widget %s failed to compute its data", describe)
         from hubs.clients import ServiceUnavailable
 
+        if isinstance(error, ServiceUnavailable):
+            # An outage, not a bug: one line with what the service answered.
+            log.warning("Widget %s: %s %s", describe, error, error.detail)
+        else:
+            log.exception("Widget %s failed to compute its data", describe)
         return {
             "ok": False,
             "error": f"{type(error).__name__}: {error}",
             # What a visitor may read: which service is down, never the details.
             "public_error": str(error) if isinstance(error, ServiceUnavailable) else None,
             "at": time.time(),
-            "version": time.time_ns(),
+            "version": new_version(),
         }
-    return {"ok": True, "data": data, "version": time.time_ns()}
+    return {"ok": True, "data": data, "version": new_version()}
+
+
+def new_version() -> int:
+    """A version for a new envelope: later ones are larger."""
+    return time.time_ns()
 
 
 def get_cached(keys: Sequence[str]) -> list[Envelope | None]:

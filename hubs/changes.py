@@ -20,6 +20,7 @@ from hubs.models import (
     HubType,
     JoinRequest,
     Membership,
+    ResolvedHelpRequest,
     Role,
     User,
     Widget,
@@ -312,3 +313,23 @@ __all__ = [
     "update_hub",
     "update_widget_config",
 ]
+
+
+def resolve_help_request(
+    session: Session, widget: Widget, msg_id: str, channel: str, user: User
+) -> bool:
+    """Mark the call for help ``msg_id`` answered, from ``widget``. Returns False when
+    it was already."""
+    exists = sa.select(ResolvedHelpRequest.id).where(ResolvedHelpRequest.msg_id == msg_id)
+    if session.scalar(exists) is not None:
+        return False
+    session.add(ResolvedHelpRequest(msg_id=msg_id, hub_id=widget.hub_id, resolved_by=user.id))
+    session.commit()
+    _announce(
+        "help.resolved",
+        **_widget_fields(widget),
+        agent=user.username,
+        msg_id=msg_id,
+        channel=channel,
+    )
+    return True

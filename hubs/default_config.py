@@ -146,12 +146,14 @@ BADGES_URL = "https://badges.fedoraproject.org/"
 FEDOCAL_URL = "https://apps.fedoraproject.org/calendar/"
 # Bodhi, for the updates2stable widget.
 BODHI_URL = "https://bodhi.fedoraproject.org/"
-# Red Hat Bugzilla (its REST API), for the bugzilla widget, and the product searched.
+# Red Hat Bugzilla (its REST API), for the bugzilla widget.
 BUGZILLA_URL = "https://bugzilla.redhat.com/"
+# The Bugzilla products whose bugs the bugzilla widget lists.
 BUGZILLA_PRODUCTS = ["Fedora", "Fedora EPEL"]
 # Pagure, for the pagure widget.
 PAGURE_URL = "https://pagure.io/"
-# GitHub's REST API, for the github widget. A token (no scope needed for public
-# repositories) raises GitHub's rate limit from 60 to 5,000 requests an hour.
+# GitHub's REST API, for the github widget.
 GITHUB_URL = "https://api.github.com/"
+# A GitHub token (no scope needed for public repositories): it raises GitHub's rate
+# limit from 60 to 5,000 requests an hour.
 GITHUB_TOKEN: str | None = None

@@ -6,7 +6,9 @@ from typing import Any
 
 from hubs.models import Column, Hub, HubType, Widget
 
-# (plugin, column, config) in display order.
+# (plugin, column, config) in display order. Only widgets that need no setting: a team's
+# fedocal calendar is named after it, a user's badges and updates are theirs, and the
+# halp widget of a user hub watches the channels of the user's teams.
 TEAM_WIDGETS: list[tuple[str, Column, dict[str, Any]]] = [
     ("about", Column.left, {}),
     (
@@ -16,8 +18,12 @@ TEAM_WIDGETS: list[tuple[str, Column, dict[str, Any]]] = [
     ),
     ("rules", Column.left, {}),
     ("feed", Column.left, {"per_page": 10}),
+    ("halp", Column.left, {}),
     ("stats", Column.right, {}),
+    ("meetings", Column.right, {}),
+    ("activity", Column.right, {}),
     ("fedmsgstats", Column.right, {}),
+    ("contact", Column.right, {}),
     ("avatar", Column.right, {"size": 160}),
 ]
 
@@ -25,9 +31,13 @@ USER_WIDGETS: list[tuple[str, Column, dict[str, Any]]] = [
     ("about", Column.left, {}),
     ("sticky", Column.left, {"text": ""}),
     ("feed", Column.left, {"per_page": 10}),
+    ("badges", Column.left, {}),
+    ("updates2stable", Column.left, {}),
     ("avatar", Column.right, {"size": 160}),
     ("stats", Column.right, {}),
+    ("activity", Column.right, {}),
     ("fedmsgstats", Column.right, {}),
+    ("halp", Column.right, {}),
     ("memberships", Column.right, {}),
 ]
 

@@ -47,11 +47,18 @@ def entry(message: Message) -> dict[str, Any]:
     }
 
 
+Cursor = tuple[dt.datetime, int]  # a message's time and id: where a page ends
+
+
 def messages_involving(
-    session, usernames: Iterable[str], limit: int, before: tuple[dt.datetime, int] | None = None
+    session,
+    usernames: Iterable[str],
+    limit: int,
+    before: Cursor | None = None,
+    after: Cursor | None = None,
 ) -> list[Message]:
-    """The newest messages involving ``usernames``, older than ``before`` (the time and id
-    of the last message of the previous page) if given."""
+    """The newest messages involving ``usernames``, older than ``before`` (the cursor of
+    the last message of the previous page) and newer than ``after`` if given."""
     involved = sa.select(MessageUser.message_id).where(MessageUser.username.in_(sorted(usernames)))
     query = (
         sa.select(Message)
@@ -67,11 +74,29 @@ def messages_involving(
                 sa.and_(Message.timestamp == stamp, Message.id < message_id),
             )
         )
+    if after is not None:
+        stamp, message_id = after
+        query = query.where(
+            sa.or_(
+                Message.timestamp > stamp,
+                sa.and_(Message.timestamp == stamp, Message.id > message_id),
+            )
+        )
     return list(session.scalars(query))
 
 
 def latest(
-    session, usernames: Iterable[str], limit: int, before: tuple[dt.datetime, int] | None = None
+    session,
+    usernames: Iterable[str],
+    limit: int,
+    before: Cursor | None = None,
+    after: Cursor | None = None,
 ) -> list[dict[str, Any]]:
     """Feed entries of the newest messages involving ``usernames``."""
-    return [entry(message) for message in messages_involving(session, usernames, limit, before)]
+    messages = messages_involving(session, usernames, limit, before, after)
+    return [entry(message) for message in messages]
+
+
+def cursor(shown: dict[str, Any]) -> Cursor:
+    """The cursor of a feed entry."""
+    return dt.datetime.fromisoformat(shown["time"]), int(shown["id"])

@@ -40,6 +40,8 @@ class HubsProcessor(BaseProcessor):
             "widget.created": f"{agent} added {widget} to {_hub(body)}",
             "widget.updated": f"{agent} changed {widget} on {_hub(body)}",
             "widget.deleted": f"{agent} removed {widget} from {_hub(body)}",
+            "help.resolved": f"{agent} marked a call for help in "
+            f"{body.get('channel', 'a meeting')} as resolved on {_hub(body)}",
             "user.role.added": f"{agent} made {username} {body.get('role', 'a member')} of "
             f"{_hub(body)}",
             "user.role.changed": f"{agent} changed {username}'s role in {_hub(body)} from "

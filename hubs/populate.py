@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from hubs.config import load_config
 from hubs.database import upgrade
 from hubs.defaults import default_widgets
-from hubs.models import Base, Hub, HubType, Membership, Role, User, utcnow
+from hubs.models import Base, Column, Hub, HubType, Membership, Role, User, Widget, utcnow
 
 DEMO_USERS = [
     ("ralph", "Ralph Bean"),
@@ -48,6 +49,10 @@ class DemoTeam:
     stargazers: list[str] = field(default_factory=list)
     rules: str = ""
     links: list[dict[str, str]] = field(default_factory=list)
+    # Settings of the default widgets, by plugin (the rules widget takes rules and links).
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Widgets beside the default ones: (plugin, column, config).
+    extra: list[tuple[str, Column, dict[str, Any]]] = field(default_factory=list)
 
 
 DEMO_TEAMS = [
@@ -65,6 +70,18 @@ DEMO_TEAMS = [
             {"title": "Infrastructure docs", "url": "https://docs.fedoraproject.org/en-US/infra/"},
             {"title": "Tickets", "url": "https://pagure.io/fedora-infrastructure/issues"},
         ],
+        settings={
+            "halp": {"channels": ["#fedora-meeting-1", "#fedora-admin"]},
+            "contact": {
+                "mailing_list": "infrastructure@lists.fedoraproject.org",
+                "chat": ["#fedora-admin", "#admin:fedoraproject.org"],
+                "website": "https://docs.fedoraproject.org/en-US/infra/",
+            },
+        },
+        extra=[
+            ("pagure", Column.left, {"project": "fedora-infrastructure"}),
+            ("bugzilla", Column.right, {"packages": "python-fedora, fedmsg, datanommer"}),
+        ],
     ),
     DemoTeam(
         "design",
@@ -75,6 +92,14 @@ DEMO_TEAMS = [
         subscribers=["ralph", "jflory7"],
         rules="Share early, share often: post your drafts to the design ticket.",
         links=[{"title": "Design tickets", "url": "https://pagure.io/design/issues"}],
+        settings={
+            "halp": {"channels": ["#fedora-design"]},
+            "contact": {
+                "mailing_list": "design-team@lists.fedoraproject.org",
+                "chat": ["#fedora-design", "#design:fedoraproject.org"],
+            },
+        },
+        extra=[("pagure", Column.left, {"project": "design"})],
     ),
     DemoTeam(
         "marketing",
@@ -84,6 +109,7 @@ DEMO_TEAMS = [
         members=["bex"],
         subscribers=["mizmo"],
         stargazers=["ralph"],
+        settings={"halp": {"channels": ["#fedora-meeting-2"], "meeting": "Marketing"}},
     ),
     DemoTeam(
         "i18n",
@@ -91,6 +117,7 @@ DEMO_TEAMS = [
         "Making Fedora work in every language and script.",
         owners=["toshio"],
         members=["pingou"],
+        settings={"halp": {"channels": ["#fedora-meeting-2", "#fedora-i18n"], "meeting": "i18n"}},
     ),
     DemoTeam(
         "websites",
@@ -99,6 +126,8 @@ DEMO_TEAMS = [
         owners=["ryanlerch"],
         members=["abompard", "cverna"],
         subscribers=["bex"],
+        settings={"halp": {"channels": ["#fedora-websites"]}},
+        extra=[("github", Column.left, {"repo": "fedora-infra/fedora-hubs"})],
     ),
 ]
 
@@ -123,6 +152,17 @@ def _ensure_hub(session: Session, name: str, hub_type: HubType, **fields) -> tup
         hub.last_activity = utcnow()
         session.add_all(default_widgets(hub))
     return hub, created
+
+
+def _configure(hub: Hub, team: DemoTeam) -> None:
+    """Give a new demo team hub its settings and its extra widgets."""
+    settings = {**team.settings, "rules": {"text": team.rules, "links": team.links}}
+    for widget in hub.widgets:
+        if widget.plugin in settings:
+            widget.config = {**(widget.config or {}), **settings[widget.plugin]}
+    for plugin, column, config in team.extra:
+        position = sum(1 for widget in hub.widgets if widget.column is column)
+        hub.widgets.append(Widget(plugin=plugin, column=column, position=position, config=config))
 
 
 def populate(session: Session, say: Callable[[str], None] = print) -> dict[str, int]:
@@ -150,9 +190,7 @@ def populate(session: Session, say: Callable[[str], None] = print) -> dict[str, 
             session, team.name, HubType.team, summary=team.summary, description=team.description
         )
         if created:
-            for widget in hub.widgets:
-                if widget.plugin == "rules":
-                    widget.config = {"text": team.rules, "links": team.links}
+            _configure(hub, team)
         added["hubs"] += created
         for role, names in (
             (Role.owner, team.owners),
@@ -174,6 +212,12 @@ CORPUS = os.environ.get(
         "shared", "data", "fedmsg-corpus", "messages.jsonl",
     ),
 )  # fmt: skip
+
+
+# Demo calls for help (meetbot #help), which the corpus has none of: see hubs/demo/README.md.
+DEMO_HELP_CALLS = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "demo", "help-calls.jsonl"
+)
 
 
 def load_messages(
@@ -257,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
             load_messages(session, args.messages)
         else:
             print(f"messages: none loaded ({args.messages} not found)")
+        load_messages(session, DEMO_HELP_CALLS, days=21)
         counts = {
             name: session.scalar(sa.select(sa.func.count()).select_from(table))
             for name, table in Base.metadata.tables.items()

@@ -54,6 +54,12 @@ def accepts(port: int) -> bool:
     return True
 
 
+# The settings naming Fedora's web services.
+SERVICE_URLS = [
+    "BADGES_URL", "BODHI_URL", "BUGZILLA_URL", "FEDOCAL_URL", "GITHUB_URL", "PAGURE_URL",
+]  # fmt: skip
+
+
 @dataclass
 class Stack:
     """The demo hubs on their own PostgreSQL database, and the processes serving them."""
@@ -85,6 +91,8 @@ class Stack:
             "SSE_RETRY_MS": 300,
             "FEDMSG_PUBLISH": True,
             "FEDMSG_CONFIG_DIR": str(self.workdir / "fedmsg.d"),
+            # No process of the stack reaches the internet: Fedora's services are "down".
+            **dict.fromkeys(SERVICE_URLS, f"http://127.0.0.1:{free_port()}/"),
             **self.cache_config,
         }
         self.app = create_app(self.config)

@@ -28,6 +28,7 @@ from hubs.models import Widget
 from hubs.rendering import widget_event
 from hubs.stream import followers_of
 from hubs.widgets import registry as default_registry
+from hubs.widgets.base import Refreshed
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class Counters:
     check_errors: int = 0
     invalidations: int = 0
     rebuilds: int = 0
+    refreshes: int = 0  # brought up to date by the widget's refresh(), not rebuilt
     rebuild_failures: int = 0
     pruned: int = 0
     stream_entries: int = 0
@@ -213,7 +215,8 @@ class Backend:
     # -- rebuilds --------------------------------------------------------------------
 
     def rebuild_widget(self, widget_id: int) -> None:
-        """Drop and rebuild one widget's cache, then publish it (runs in the pool)."""
+        """Bring one widget's cache up to date, then publish it (runs in the pool): with
+        its refresh() when it has one that applies, else by a full rebuild."""
         with self.app.app_context():
             session = db.session
             widget = session.get(Widget, widget_id, options=[joinedload(Widget.hub)])
@@ -222,6 +225,16 @@ class Backend:
             widget_type = self.registry.get(widget.plugin)
             if widget_type is None:
                 return
+            refreshed = self._refresh(session, widget, widget_type)
+            if refreshed is not None:
+                event = widget_event(widget, widget_type, refreshed.envelope)
+                event["prepend"] = {
+                    "role": refreshed.role,
+                    "html": refreshed.html,
+                    "after": str(refreshed.after),
+                }
+                self.publisher.publish(event)
+                return
             widget_type.invalidate(widget)
             envelope = widget_type.rebuild(session, widget)
             with self._lock:
@@ -229,6 +242,18 @@ class Backend:
                 if not envelope["ok"]:
                     self.counters.rebuild_failures += 1
             self.publisher.publish(widget_event(widget, widget_type, envelope))
+
+    def _refresh(self, session: Session, widget: Widget, widget_type) -> Refreshed | None:
+        try:
+            refreshed = widget_type.refresh(session, widget)
+        except Exception:
+            log.exception("refresh() of widget %s failed; rebuilding it", widget.id)
+            session.rollback()
+            return None
+        if refreshed is not None:
+            with self._lock:
+                self.counters.refreshes += 1
+        return refreshed
 
     # -- housekeeping ----------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -27,3 +28,16 @@ def get_json(
         return response.json()
     except (requests.RequestException, ValueError) as error:
         raise ServiceUnavailable(service, f"{url}: {error}") from error
+
+
+class ServiceClient:
+    """What every client has: the service's base URL, its name for error messages (its
+    host), the connect and read timeouts, and one HTTP session."""
+
+    def __init__(
+        self, base_url: str, timeout: tuple[float, float], http: requests.Session | None = None
+    ) -> None:
+        self.base_url = base_url.rstrip("/") + "/"
+        self.service = urlsplit(base_url).netloc or base_url
+        self.timeout = tuple(timeout)
+        self.http = http or requests.Session()

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-import requests
-
-from hubs.clients import ServiceUnavailable, get_json
+from hubs.clients import ServiceClient, ServiceUnavailable, get_json
 
 
 @dataclass(frozen=True)
@@ -20,15 +18,7 @@ class Badge:
     issued: dt.datetime
 
 
-class BadgesClient:
-    def __init__(
-        self, base_url: str, timeout: tuple[float, float], http: requests.Session | None = None
-    ) -> None:
-        self.base_url = base_url.rstrip("/") + "/"
-        self.service = urlsplit(base_url).netloc or base_url
-        self.timeout = timeout
-        self.http = http or requests.Session()
-
+class BadgesClient(ServiceClient):
     def user_badges(self, username: str) -> list[Badge]:
         """The user's badges, newest first; [] for someone with none."""
         url = f"{self.base_url}user/{quote(username, safe='')}/json"

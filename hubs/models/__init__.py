@@ -1,6 +1,7 @@
 """The data model: users, hubs, their memberships and widgets."""
 
 from hubs.models.base import Base, utcnow
+from hubs.models.help import ResolvedHelpRequest
 from hubs.models.hub import (
     DEFAULT_LEFT_WIDTH,
     MAX_LEFT_WIDTH,
@@ -29,6 +30,7 @@ __all__ = [
     "Message",
     "MessagePackage",
     "MessageUser",
+    "ResolvedHelpRequest",
     "Role",
     "SavedNotification",
     "User",

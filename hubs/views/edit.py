@@ -22,7 +22,7 @@ from hubs.forms import form_value, raw_from_form
 from hubs.models import Column, HubType, JoinRequest, Role, User, Widget
 from hubs.views.auth import local_path
 from hubs.views.hubs import HUB_URL, hub_or_404, widget_or_404
-from hubs.widgets import get_widget_type, registry
+from hubs.widgets import get_widget_type, halp, registry
 from hubs.widgets.base import InvalidConfig
 
 bp = Blueprint("edit", __name__)
@@ -334,6 +334,42 @@ bp.add_url_rule(HUB_URL + "requests/<username>/approve", "approve", _answer(True
 bp.add_url_rule(
     HUB_URL + "requests/<username>/decline", "decline", _answer(False), methods=["POST"]
 )
+
+
+def _halp_widget(hub, widget_id: int) -> tuple[Widget, dict]:
+    widget = _hub_widget(hub, widget_id)
+    if widget.plugin != "halp":
+        abort(404, "Only a help-wanted widget has calls for help.")
+    return widget, get_widget_type("halp").config_of(widget)
+
+
+@bp.route(HUB_URL + "w/<int:widget_id>/halp")
+def help_calls(kind: str, name: str, widget_id: int):
+    """Every open call for help of a halp widget; members may mark them resolved."""
+    hub = hub_or_404(kind, name)
+    widget, config = _halp_widget(hub, widget_id)
+    channels = halp.widget_channels(db.session, widget, config["channels"])
+    calls = [shown for _message, shown in halp.open_calls(db.session, channels, config["meeting"])]
+    return render_template("help_calls.html", hub=hub, widget=widget, calls=calls,
+                           channels=channels)  # fmt: skip
+
+
+@bp.route(HUB_URL + "w/<int:widget_id>/halp/resolve", methods=["POST"])
+@hub_action(Action.RESOLVE_HELP)
+def resolve_help(hub, widget_id: int):
+    widget, config = _halp_widget(hub, widget_id)
+    msg_id = _payload().get("msg_id")
+    channels = halp.widget_channels(db.session, widget, config["channels"])
+    shown = {
+        message.msg_id: call
+        for message, call in halp.open_calls(db.session, channels, config["meeting"])
+    }
+    if not isinstance(msg_id, str) or msg_id not in shown:
+        return _refused("That is not an open call for help of this widget.")
+    changes.resolve_help_request(
+        db.session, widget, msg_id, shown[msg_id]["channel"], current_user()
+    )
+    return _done(hub, f"{shown[msg_id]['who']}'s call for help is marked resolved.")
 
 
 @bp.app_context_processor

@@ -29,14 +29,20 @@ WIDGETS = (
     "activity",
     "avatar",
     "badges",
+    "bugzilla",
     "contact",
     "fedmsgstats",
     "feed",
+    "github",
+    "halp",
     "library",
+    "meetings",
     "memberships",
+    "pagure",
     "rules",
     "stats",
     "sticky",
+    "updates2stable",
 )
 
 registry = build_registry(import_module(f"hubs.widgets.{name}") for name in WIDGETS)

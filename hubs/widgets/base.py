@@ -9,7 +9,10 @@ A widget module has:
 - ``chrome`` (optional): a :class:`Chrome`, the panel around it;
 - ``should_invalidate(message, session, widget) -> bool``, decorated with
   :func:`hints` naming the topics/categories and the users/packages it reacts to;
-- ``TITLE`` and ``DESCRIPTION`` shown to people choosing widgets.
+- ``TITLE`` and ``DESCRIPTION`` shown to people choosing widgets;
+- ``refresh(session, widget, data, **config) -> Patch | None`` (optional): bring cached
+  ``data`` up to date more cheaply than ``data()`` (the feed adds its new entries), or
+  None when only a full rebuild will do.
 """
 
 from __future__ import annotations
@@ -21,7 +24,16 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from hubs.cache import Envelope, cache_key, compute_envelope, get_or_build, invalidate, rebuild
+from hubs.cache import (
+    Envelope,
+    cache_key,
+    compute_envelope,
+    get_cached,
+    get_or_build,
+    invalidate,
+    new_version,
+    rebuild,
+)
 from hubs.rendering import render_panel
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
@@ -109,6 +121,29 @@ class Chrome:
 
 DEFAULT_CHROME = Chrome()
 
+
+@dataclass(frozen=True)
+class Patch:
+    """What a widget's refresh() answers: its data brought up to date, and the HTML of
+    what was added at the top of its element with data-role ``role``, so that pages can
+    insert just that and keep what they loaded since (a feed's older pages)."""
+
+    data: dict
+    role: str
+    html: str
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """A widget brought up to date by its refresh(): the new envelope, and what the
+    pages showing ``after`` (the previous version) insert."""
+
+    envelope: Envelope
+    role: str
+    html: str
+    after: int
+
+
 UsersOrPackages = Callable[[Any, Any], Iterable[str]]
 
 
@@ -184,6 +219,7 @@ class WidgetType:
         self.should_invalidate: Callable = module.should_invalidate
         self.hints: Hints = module.should_invalidate.hints
         self._data: Callable[..., dict] = module.data
+        self._refresh: Callable[..., Patch | None] | None = getattr(module, "refresh", None)
 
     def __repr__(self) -> str:
         return f"<WidgetType {self.name}>"
@@ -219,6 +255,24 @@ class WidgetType:
     def rebuild(self, session, widget) -> Envelope:
         """Recompute and store this widget's envelope now."""
         return rebuild(self.cache_key(widget), lambda: self.build(session, widget))
+
+    def refresh(self, session, widget) -> Refreshed | None:
+        """Update the cached envelope with the widget's refresh(), without a full
+        rebuild; None when it has no refresh(), nothing good is cached, or refresh()
+        declines (then rebuild())."""
+        if self._refresh is None:
+            return None
+        key = self.cache_key(widget)
+        [cached] = get_cached([key])
+        if not cached or not cached.get("ok"):
+            return None
+        patch = self._refresh(session, widget, cached["data"], **self.config_of(widget))
+        if patch is None:
+            return None
+        envelope: Envelope = {"ok": True, "data": patch.data, "version": new_version()}
+        envelope["html"] = render_panel(widget, self, envelope)
+        rebuild(key, lambda: envelope)
+        return Refreshed(envelope, patch.role, patch.html, cached["version"])
 
     def invalidate(self, widget) -> None:
         """Drop the cached data of ``widget`` as configured now."""
@@ -272,8 +326,18 @@ def _contract_problems(module: ModuleType) -> list[str]:
                 argument.validator(argument.default)
             except ValueError as error:
                 problems.append(f"argument {argument.name!r}: its default {error}")
-    if callable(data) and all(isinstance(a, Argument) for a in arguments):
-        problems.extend(_signature_problems(data, [a.name for a in arguments]))
+    names = [a.name for a in arguments if isinstance(a, Argument)]
+    if callable(data) and len(names) == len(arguments):
+        problems.extend(_signature_problems(data, names))
+    refresh = getattr(module, "refresh", None)
+    if refresh is not None:
+        if not callable(refresh):
+            problems.append("refresh is not a function")
+        elif len(names) == len(arguments):
+            problems.extend(
+                problem.replace("data()", "refresh()")
+                for problem in _signature_problems(refresh, names)
+            )
     return problems
 
 

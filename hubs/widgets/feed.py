@@ -1,10 +1,16 @@
-"""Feed: the hub's activity on the bus, newest first, with older entries on demand."""
+"""Feed: the hub's activity on the bus, newest first, with older entries on demand.
+New messages are added on top of the cached entries (and pushed alone to the pages),
+rather than the whole feed being read again."""
 
-from hubs.feed import latest
+import hashlib
+
+from flask import render_template
+
+from hubs.feed import cursor, latest
 from hubs.messages import ROLE_TOPICS
 from hubs.people import hub_people, involves_hub_people, widget_people
 from hubs.widgets import validators
-from hubs.widgets.base import ANY, Argument, Chrome, hints
+from hubs.widgets.base import ANY, Argument, Chrome, Patch, hints
 
 TITLE = "Activity feed"
 DESCRIPTION = "What the user, or the team's people, did lately across Fedora."
@@ -21,9 +27,41 @@ template = "feed.html"
 chrome = Chrome(title="Activity feed")
 
 
+def people_digest(people) -> str:
+    """A short fingerprint of whose messages a feed shows."""
+    return hashlib.sha1("\n".join(sorted(people)).encode()).hexdigest()[:16]
+
+
 def data(session, widget, per_page: int) -> dict:
-    entries = latest(session, hub_people(session, widget.hub), per_page + 1)
-    return {"entries": entries[:per_page], "more": len(entries) > per_page, "per_page": per_page}
+    people = hub_people(session, widget.hub)
+    entries = latest(session, people, per_page + 1)
+    return {
+        "entries": entries[:per_page],
+        "more": len(entries) > per_page,
+        "per_page": per_page,
+        "people": people_digest(people),
+    }
+
+
+def refresh(session, widget, data: dict, per_page: int) -> Patch | None:
+    """The cached feed with the messages newer than its first entry on top; None when a
+    full read is needed: the hub's people changed, nothing was shown yet, nothing is
+    new (so something else changed), or more than a page is new."""
+    people = hub_people(session, widget.hub)
+    entries = data.get("entries") or []
+    if data.get("people") != people_digest(people) or not entries:
+        return None
+    newer = latest(session, people, per_page + 1, after=cursor(entries[0]))
+    if not newer or len(newer) > per_page:
+        return None
+    merged = newer + entries
+    fresh = {
+        **data,
+        "entries": merged[:per_page],
+        "more": data.get("more") or len(merged) > per_page,
+    }
+    html = render_template("widgets/feed_entries.html", entries=newer)
+    return Patch(fresh, "feed", html)
 
 
 @hints(categories=[ANY], topics=ROLE_TOPICS, usernames=widget_people)

@@ -18,6 +18,7 @@ from hubs.models import Hub, HubType, Membership, Role, User, Widget
 from hubs.populate import populate, warm_cache
 from hubs.widgets import registry
 from tests.conftest import recreate_postgres_database
+from tests.html import with_role
 
 
 class RecordingPublisher:
@@ -74,12 +75,12 @@ def versions(app) -> dict[int, int]:
         }
 
 
-ACTIVITY = ("fedmsgstats", "feed")
+ACTIVITY = ("activity", "fedmsgstats", "feed")
 
 
 def activity_widgets_of(app, usernames: set[str]) -> set[int]:
-    """Independently of the widgets' checks: the activity widgets (stats and feed) of the
-    user hubs of ``usernames`` and of the team hubs they own or belong to."""
+    """Independently of the widgets' checks: the activity widgets (last active, stats and
+    feed) of the user hubs of ``usernames`` and of the team hubs they own or belong to."""
     with app.app_context():
         session = db.session
         user_hubs = sa.select(Hub.id).where(Hub.type == HubType.user, Hub.name.in_(usernames))
@@ -121,6 +122,8 @@ def test_a_corpus_message_rebuilds_exactly_the_widgets_it_concerns(backend, corp
         if event["data"]["plugin"] == "fedmsgstats":
             assert event["data"]["data"]["total"] == 1  # the stored message is counted
             assert 'data-role="messages-total">1<' in event["html"]
+        elif event["data"]["plugin"] == "activity":
+            assert event["data"]["data"]["last"] is not None  # active just now
         else:
             assert len(event["data"]["data"]["entries"]) == 1  # and is in the feed
 
@@ -244,10 +247,10 @@ def test_survives_a_failing_check(backend, corpus, monkeypatch):
     def broken(message, session, widget):
         raise KeyError("surprise")
 
-    monkeypatch.setattr(registry["fedmsgstats"], "should_invalidate", broken)
-    monkeypatch.setattr(registry["feed"], "should_invalidate", broken)
+    for plugin in ACTIVITY:
+        monkeypatch.setattr(registry[plugin], "should_invalidate", broken)
     assert backend.handle(ralph_messages(corpus)[0]) == set()
-    assert backend.stats()["check_errors"] >= 2
+    assert backend.stats()["check_errors"] >= 3
 
 
 def test_stats_are_written_for_the_cli(backend, tmp_path):
@@ -357,3 +360,28 @@ def test_survives_a_memcached_restart(backend_app, own_memcached, corpus, caplog
     finally:
         backend.close()
         gc.collect()  # let the leaked sockets go while their warnings are ignored
+
+
+def test_a_feed_gets_its_new_entry_pushed_alone(backend, corpus):
+    app = backend.app
+    first, second = (fresh_copy(m, f"feed-{n}") for n, m in enumerate(ralph_messages(corpus)[:2]))
+    backend.handle(first)
+    assert backend.pool.wait_idle(10)
+    feeds = {e["widget_id"] for e in backend.publisher_events if e["data"]["plugin"] == "feed"}
+    assert feeds and not any("prepend" in e for e in backend.publisher_events)
+    before = versions(app)
+    backend.publisher_events.clear()
+
+    backend.handle(second)
+    assert backend.pool.wait_idle(10)
+    pushed = {e["widget_id"]: e for e in backend.publisher_events if e["data"]["plugin"] == "feed"}
+    assert set(pushed) == feeds and backend.stats()["refreshes"] == len(feeds)
+    for widget_id, event in pushed.items():
+        prepend = event["prepend"]
+        assert prepend["role"] == "feed" and prepend["after"] == str(before[widget_id])
+        assert [e["data-msg-id"] for e in with_role(prepend["html"], "feed-entry")] == ["feed-1"]
+        entries = [e["msg_id"] for e in event["data"]["data"]["entries"]]
+        assert entries == ["feed-1", "feed-0"] and versions(app)[widget_id] == event["version"]
+    # Only the feeds were refreshed: the rest was rebuilt as before.
+    others = [e for e in backend.publisher_events if e["data"]["plugin"] != "feed"]
+    assert others and not any("prepend" in e for e in others)

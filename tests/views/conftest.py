@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from hubs.models import Column, HubType, JoinRequest, Membership, Role, User, Widget
+from hubs.backend.store import store_message
+from hubs.models import (
+    Column,
+    HubType,
+    JoinRequest,
+    Membership,
+    ResolvedHelpRequest,
+    Role,
+    User,
+    Widget,
+)
+from hubs.populate import DEMO_HELP_CALLS
 from tests import factories
 
 PERSONAS = ["anonymous", "stranger", "subscriber", "member", "owner", "other_owner"]
@@ -33,9 +45,16 @@ def team(session):
         factories.role(session, user_hub, people[name], Role.owner)
     factories.widget(session, hub, "sticky", text="Hello")
     factories.widget(session, hub, "stats", column=Column.right)
+    factories.widget(session, hub, "halp", column=Column.right, channels=[HELP_CALL["channel"]])
+    store_message(session, {**HELP_CALL_MESSAGE}, [], [])
     session.add(JoinRequest(hub_id=hub.id, user_id=people["bex"].id))
     session.commit()
     return hub
+
+
+with open(DEMO_HELP_CALLS) as _handle:
+    HELP_CALL_MESSAGE = json.loads(_handle.readline())["msg"]
+HELP_CALL = HELP_CALL_MESSAGE["msg"]
 
 
 PERSONA_USER = {
@@ -51,12 +70,16 @@ PERSONA_USER = {
 @dataclass(frozen=True)
 class Endpoint:
     name: str
-    path: str  # under /t/infrastructure/; {widget} is the sticky widget's id
+    path: str  # under /t/infrastructure/; {widget}: the sticky widget's id, {halp}: halp's
     payload: dict[str, Any]
     allowed: frozenset[str]
 
-    def url(self, widget_id: int) -> str:
-        return "/t/infrastructure/" + self.path.format(widget=widget_id)
+    def url(self, session) -> str:
+        ids = {
+            "widget": sticky_id(session),
+            "halp": session.scalar(sa.select(Widget.id).where(Widget.plugin == "halp")),
+        }
+        return "/t/infrastructure/" + self.path.format(**ids)
 
 
 OWNERS = frozenset({"owner"})
@@ -77,6 +100,12 @@ ENDPOINTS = [
     Endpoint("unstar", "unstar", {}, LOGGED_IN),
     Endpoint("join", "join", {}, frozenset({"stranger", "subscriber", "other_owner"})),
     Endpoint("leave", "leave", {}, frozenset({"member", "owner"})),
+    Endpoint(
+        "resolve help",
+        "w/{halp}/halp/resolve",
+        {"msg_id": HELP_CALL_MESSAGE["msg_id"]},
+        frozenset({"member", "owner"}),
+    ),
 ]
 
 
@@ -96,6 +125,7 @@ def snapshot(session) -> dict[str, list]:
             session.execute(sa.text("SELECT id, summary, description, archived FROM hubs"))
         ),
         "users": sorted(session.scalars(sa.select(User.username))),
+        "resolved": sorted(session.scalars(sa.select(ResolvedHelpRequest.msg_id))),
     }
 
 

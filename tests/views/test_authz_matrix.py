@@ -4,7 +4,7 @@ get 401/403 and nothing changes."""
 import pytest
 
 from tests.conftest import log_in
-from tests.views.conftest import ENDPOINTS, PERSONA_USER, PERSONAS, snapshot, sticky_id
+from tests.views.conftest import ENDPOINTS, PERSONA_USER, PERSONAS, snapshot
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -12,7 +12,7 @@ from tests.views.conftest import ENDPOINTS, PERSONA_USER, PERSONAS, snapshot, st
 def test_authorization_matrix(client, session, team, endpoint, persona, published):
     log_in(client, PERSONA_USER[persona])
     before = snapshot(session)
-    response = client.post(endpoint.url(sticky_id(session)), json=endpoint.payload)
+    response = client.post(endpoint.url(session), json=endpoint.payload)
     after = snapshot(session)
     if persona in endpoint.allowed:
         assert response.status_code == 200, response.get_json()

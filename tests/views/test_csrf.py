@@ -6,7 +6,7 @@ import re
 import pytest
 
 from tests.conftest import log_in
-from tests.views.conftest import ENDPOINTS, snapshot, sticky_id
+from tests.views.conftest import ENDPOINTS, snapshot
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def test_post_without_a_valid_token_is_refused(client, session, team, endpoint, 
     log_in(client, "nirik" if endpoint.name not in ("join",) else "lmacken")
     headers = {} if token == "missing" else {"X-CSRFToken": "forged-token"}
     before = snapshot(session)
-    response = client.post(endpoint.url(sticky_id(session)), json=endpoint.payload, headers=headers)
+    response = client.post(endpoint.url(session), json=endpoint.payload, headers=headers)
     assert response.status_code == 400
     assert "CSRF" in response.get_json()["message"]
     assert snapshot(session) == before

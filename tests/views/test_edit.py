@@ -18,7 +18,7 @@ def widgets(session):
 def test_owner_sees_the_controls_others_do_not(client, team):
     log_in(client, "nirik")
     page = client.get("/t/infrastructure/").text
-    assert len(with_role(page, "widget-controls")) == 2
+    assert len(with_role(page, "widget-controls")) == 3
     assert with_role(page, "edit-settings") and with_role(page, "add-widget-left")
     for visitor in ("ralph", "lmacken", None):
         log_in(client, visitor)
@@ -38,7 +38,7 @@ def test_add_a_widget_with_the_form(client, session, team, published):
     )  # fmt: skip
     assert response.status_code == 302
     rules = next(w for w in widgets(session) if w.plugin == "rules")
-    assert rules.column is Column.right and rules.position == 1
+    assert rules.column is Column.right and rules.position == 2
     assert rules.config == {
         "text": "Be *kind*",
         "links": [{"title": "Docs", "url": "https://docs.fedoraproject.org"}],
@@ -84,14 +84,19 @@ def test_configure_move_and_remove(client, session, team):
     assert [(w.plugin, w.column.value, w.position) for w in widgets(session)] == [
         ("sticky", "right", 0),
         ("stats", "right", 1),
+        ("halp", "right", 2),
     ]
     client.post(f"/t/infrastructure/w/{sticky}/move", json={"column": "right", "position": 9})
-    assert [(w.plugin, w.position) for w in widgets(session)] == [("stats", 0), ("sticky", 1)]
+    assert [(w.plugin, w.position) for w in widgets(session)] == [
+        ("stats", 0),
+        ("halp", 1),
+        ("sticky", 2),
+    ]
     bad = client.post(f"/t/infrastructure/w/{sticky}/move", json={"position": "top"})
     assert bad.status_code == 400
 
     client.post(f"/t/infrastructure/w/{sticky}/delete")
-    assert [w.plugin for w in widgets(session)] == ["stats"]
+    assert [w.plugin for w in widgets(session)] == ["stats", "halp"]
 
 
 def test_settings_form_validates(client, session, team):

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from hubs.backend.store import store_message
 from hubs.bus import message_people_and_packages
 from hubs.feed import ago
-from hubs.models import HubType, Message, MessageUser, Role, utcnow
+from hubs.memo import forget
+from hubs.models import HubType, Message, MessageUser, Role, User, utcnow
 from hubs.populate import load_messages
 from hubs.rendering import render_panel
 from hubs.widgets import registry
@@ -88,8 +89,67 @@ def test_feed_rendering_normal_and_empty(app_context, session, stored, ralph_hub
     assert "/avatar/ralph.svg" in html  # offline: local avatars, no remote icons
     lonely = factories.hub(session, "nobody", HubType.user)
     empty = registry["feed"].compute(session, factories.widget(session, lonely, "feed"))
-    assert empty == {"entries": [], "more": False, "per_page": 10}
+    assert empty["entries"] == [] and empty["more"] is False and empty["per_page"] == 10
     assert with_role(render_panel(widget, registry["feed"], {"ok": True, "data": empty}), "empty")
+
+
+def store_new(session, corpus, username: str, count: int) -> list[str]:
+    """Store ``count`` corpus messages involving ``username`` again, as new (now)."""
+    mine = [e["msg"] for e in corpus if username in message_people_and_packages(e["msg"])[0]]
+    ids = []
+    for number, original in enumerate(mine[:count]):
+        message = {
+            **original,
+            "msg_id": f"new-{username}-{number}",
+            "timestamp": utcnow().timestamp(),
+        }
+        store_message(session, message, *message_people_and_packages(message))
+        ids.append(message["msg_id"])
+    session.commit()
+    return ids
+
+
+def test_refresh_puts_new_messages_on_top_without_reading_the_feed_again(
+    app_context, session, stored, ralph_hub, corpus
+):
+    widget = factories.widget(session, ralph_hub, "feed", per_page=5)
+    feed = registry["feed"]
+    before = feed.data(session, widget)  # cached
+    new = store_new(session, corpus, "ralph", 2)
+    refreshed = feed.refresh(session, widget)
+    shown = [e["msg_id"] for e in refreshed.envelope["data"]["entries"]]
+    assert shown == list(reversed(new)) + [e["msg_id"] for e in before["data"]["entries"][:3]]
+    assert refreshed.envelope["data"]["more"] is True and refreshed.role == "feed"
+    assert [e["data-msg-id"] for e in with_role(refreshed.html, "feed-entry")] == shown[:2]
+    assert refreshed.after == before["version"] < refreshed.envelope["version"]
+    # What was cached is what a full read gives.
+    assert feed.data(session, widget) == refreshed.envelope
+    assert shown == [e["msg_id"] for e in feed.compute(session, widget)["entries"]]
+
+
+def test_refresh_declines_when_a_full_read_is_needed(
+    app_context, session, stored, ralph_hub, corpus
+):
+    feed = registry["feed"]
+    widget = factories.widget(session, ralph_hub, "feed", per_page=3)
+    assert feed.refresh(session, widget) is None  # nothing cached yet
+    feed.data(session, widget)
+    assert feed.refresh(session, widget) is None  # nothing new
+    store_new(session, corpus, "ralph", 4)
+    assert feed.refresh(session, widget) is None  # more than a page is new
+    team = factories.hub(session, "infrastructure")
+    team_feed = factories.widget(session, team, "feed")
+    factories.role(session, team, factories.user(session, "nirik"), Role.owner)
+    feed.data(session, team_feed)
+    factories.role(
+        session,
+        team,
+        session.scalars(sa.select(User).where(User.username == "ralph")).one(),
+        Role.member,
+    )
+    forget(session)
+    store_new(session, corpus, "ralph", 1)
+    assert feed.refresh(session, team_feed) is None  # ralph joined: the people changed
 
 
 def test_feed_more_refuses_bad_cursors(client, session, ralph_hub):

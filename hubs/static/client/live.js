@@ -1,6 +1,7 @@
 // Live widgets: one EventSource per tab to hubs-sse. A "widget" event carries the
-// widget's freshly rendered panel, swapped in place; a "snapshot" event means events
-// were missed, so every widget is fetched again.
+// widget's freshly rendered panel, swapped in place (or, for a feed, just its new
+// entries, put on top); a "snapshot" event means events were missed, so every widget is
+// fetched again.
 
 import { fillWidget, replaceWith } from "./widgets.js";
 
@@ -29,9 +30,29 @@ export function applyWidgetEvent(doc, event, win = globalThis) {
   if (!current) return null;
   const shown = Number(current.dataset.version || 0);
   if (event.version && shown && event.version <= shown) return null; // stale or replayed
+  if (event.prepend && prependEntries(doc, current, event, win)) return current;
   const fresh = replaceWith(current, event.html);
   highlight(fresh, win);
   return fresh;
+}
+
+// A widget that only gained entries on top (the feed): when the page shows the version
+// they were added to, insert them and keep everything else, such as older entries the
+// reader loaded with "More". Returns false when the whole panel must be swapped.
+export function prependEntries(doc, current, event, win = globalThis) {
+  const { role, html, after } = event.prepend;
+  if (current.dataset.version !== after) return false;
+  const list = current.querySelector(`[data-role="${role}"]`);
+  if (!list) return false;
+  const template = doc.createElement("template");
+  template.innerHTML = html.trim();
+  const added = Array.from(template.content.children).filter(
+    (entry) => !entry.dataset.msgId || !list.querySelector(`[data-msg-id="${entry.dataset.msgId}"]`),
+  );
+  list.prepend(...added);
+  current.dataset.version = String(event.version);
+  for (const entry of added) highlight(entry, win);
+  return true;
 }
 
 export async function refetchAll(doc, fetchImpl = fetch) {

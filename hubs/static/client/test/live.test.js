@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { applyWidgetEvent, connect, refetchAll, setIndicator, streamUrl } from "../live.js";
+import { applyWidgetEvent, connect, prependEntries, refetchAll, setIndicator, streamUrl } from "../live.js";
 
 // A document with widgets by id, each replaceable; enough for live.js.
 function fakeDocument(widgets) {
@@ -135,4 +135,48 @@ test("a stream entry is fetched and put on top, once", async () => {
   assert.deepEqual(asked, ["/u/ralph/stream/entry?msg_id=m-1"]);
   assert.equal(prepended.length, 1);
   assert.equal(prepended[0].html, "<li>entry</li>");
+});
+
+// A feed panel showing entries by msg_id, enough for prependEntries.
+function feedPanel(version, ids) {
+  const entry = (msgId) => ({ dataset: { msgId }, classList: { add() {}, remove() {} } });
+  const list = {
+    entries: ids.map(entry),
+    querySelector(selector) {
+      const id = selector.match(/data-msg-id="([^"]+)"/)[1];
+      return this.entries.find((e) => e.dataset.msgId === id) || null;
+    },
+    prepend(...added) {
+      this.entries.unshift(...added);
+    },
+  };
+  const panel = { dataset: { version }, querySelector: (s) => (s === '[data-role="feed"]' ? list : null) };
+  const doc = {
+    createElement: () => ({
+      set innerHTML(html) {
+        this.content = { children: [...html.matchAll(/data-msg-id="([^"]+)"/g)].map((m) => entry(m[1])) };
+      },
+    }),
+  };
+  return { panel, list, doc };
+}
+
+const newEntries = (version, after, ...ids) => ({
+  widget_id: 1,
+  version,
+  prepend: { role: "feed", after, html: ids.map((id) => `<li data-msg-id="${id}"></li>`).join("") },
+});
+
+test("new feed entries go on top, keeping the older ones the reader loaded", () => {
+  const { panel, list, doc } = feedPanel("10", ["b", "a", "older-1", "older-2"]);
+  assert.equal(prependEntries(doc, panel, newEntries(11, "10", "d", "c", "b"), noTimers), true);
+  assert.deepEqual(list.entries.map((e) => e.dataset.msgId), ["d", "c", "b", "a", "older-1", "older-2"]);
+  assert.equal(panel.dataset.version, "11");
+});
+
+test("entries meant for another version are refused: the panel is swapped instead", () => {
+  const { panel, list, doc } = feedPanel("10", ["a"]);
+  assert.equal(prependEntries(doc, panel, newEntries(12, "11", "c"), noTimers), false);
+  assert.deepEqual(list.entries.map((e) => e.dataset.msgId), ["a"]);
+  assert.equal(panel.dataset.version, "10");
 });

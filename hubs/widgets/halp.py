@@ -1,0 +1,172 @@
+"""Help wanted: the ``#help`` calls raised in the team's IRC meetings (meetbot), newest
+first, until someone marks them resolved.
+
+On a user hub with no channels set, it shows the calls raised in the channels of the
+teams the user belongs to: where they could lend a hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from hubs.feed import ago
+from hubs.messages import body, concerns_widget, topic_suffix
+from hubs.models import HubType, Membership, Message, ResolvedHelpRequest, Role, User, Widget
+from hubs.widgets import validators
+from hubs.widgets.base import Argument, Chrome, hints
+
+TITLE = "Help wanted"
+DESCRIPTION = "Calls for help (#help) raised in the team's IRC meetings, until resolved."
+ARGUMENTS = [
+    Argument(
+        "channels",
+        default=[],
+        validator=validators.channels,
+        kind="text",
+        help="IRC channels where the team meets, separated by spaces: #fedora-meeting-1 "
+        "#fedora-admin. Empty on a user hub: the channels of the user's teams.",
+    ),
+    Argument(
+        "meeting",
+        default="",
+        validator=validators.text(max_length=100),
+        help='Only meetings whose title contains this (e.g. "Infrastructure"); empty: all.',
+    ),
+    Argument(
+        "per_page",
+        default=5,
+        validator=validators.integer(1, 50),
+        help="How many calls for help to show.",
+    ),
+]
+
+template = "halp.html"
+chrome = Chrome(title="Help wanted")
+
+HELP_TOPIC = "meetbot.meeting.item.help"
+RESOLVED_TOPIC = "hubs.help.resolved"
+# How many of the latest calls for help, from every channel, are looked through.
+SCAN = 1000
+
+
+def widget_channels(session: Session, widget: Widget, channels: list[str]) -> list[str]:
+    """The channels ``widget`` watches: its own, or on a user hub without any, those of
+    the halp widgets of the teams its user owns or is a member of."""
+    if channels or widget.hub.type is not HubType.user:
+        return list(channels)
+    teams = (
+        sa.select(Membership.hub_id)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.role.in_([Role.owner, Role.member]), User.username == widget.hub.name)
+    )
+    found: set[str] = set()
+    for config in session.scalars(
+        sa.select(Widget.config).where(Widget.plugin == "halp", Widget.hub_id.in_(teams))
+    ):
+        found.update((config or {}).get("channels") or [])
+    return sorted(found)
+
+
+def _is_help_call(payload: dict[str, Any], channels: list[str], meeting: str) -> bool:
+    details = payload.get("details")
+    if payload.get("channel") not in channels or not isinstance(details, dict):
+        return False
+    title = payload.get("meeting_topic") or ""
+    return not meeting or meeting.casefold() in str(title).casefold()
+
+
+def log_link(payload: dict[str, Any]) -> str | None:
+    """The line of the meeting's log where the call was made."""
+    url = payload.get("url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        return None
+    url = url.replace("http://", "https://", 1)
+    line = payload["details"].get("linenum")
+    return f"{url}.log.html" + (f"#l-{line}" if isinstance(line, int) else "")
+
+
+def help_call(message: Message, now: dt.datetime | None = None) -> dict[str, Any]:
+    payload = body(message.body)
+    details = payload["details"]
+    return {
+        "msg_id": message.msg_id,
+        "who": str(details.get("nick") or "someone"),
+        "text": str(details.get("line") or ""),
+        "meeting": str(payload.get("meeting_topic") or ""),
+        "topic": str(payload.get("topic") or ""),
+        "channel": str(payload["channel"]),
+        "time": message.timestamp.isoformat(),
+        "ago": ago(message.timestamp, now),
+        "link": log_link(payload),
+    }
+
+
+def open_calls(
+    session: Session, channels: list[str], meeting: str = ""
+) -> list[tuple[Message, dict[str, Any]]]:
+    """The unresolved calls for help in ``channels``, newest first."""
+    if not channels:
+        return []
+    latest = session.scalars(
+        sa.select(Message)
+        .where(Message.category == "meetbot", Message.topic.endswith("." + HELP_TOPIC))
+        .order_by(Message.timestamp.desc(), Message.id.desc())
+        .limit(SCAN)
+    ).all()
+    calls = [m for m in latest if _is_help_call(body(m.body), channels, meeting)]
+    if not calls:
+        return []
+    resolved = set(
+        session.scalars(
+            sa.select(ResolvedHelpRequest.msg_id).where(
+                ResolvedHelpRequest.msg_id.in_([m.msg_id for m in calls])
+            )
+        )
+    )
+    return [(m, help_call(m)) for m in calls if m.msg_id not in resolved]
+
+
+def data(session, widget, channels: list, meeting: str, per_page: int) -> dict:
+    watched = widget_channels(session, widget, channels)
+    calls = [shown for _message, shown in open_calls(session, watched, meeting)]
+    return {
+        "channels": watched,
+        "meeting": meeting,
+        "calls": calls[:per_page],
+        "total": len(calls),
+        "own_channels": bool(channels),
+    }
+
+
+def _concerns_user(message: dict[str, Any], widget: Widget) -> bool:
+    return widget.hub.type is HubType.user and body(message).get("username") == widget.hub.name
+
+
+@hints(
+    topics=[
+        HELP_TOPIC,
+        RESOLVED_TOPIC,
+        "hubs.widget.updated",
+        "hubs.user.role.added",
+        "hubs.user.role.changed",
+        "hubs.user.role.removed",
+    ]
+)
+def should_invalidate(message, session, widget) -> bool:
+    suffix = topic_suffix(str(message.get("topic", "")))
+    if suffix == "hubs.widget.updated":
+        return concerns_widget(message, widget.id)
+    if suffix.startswith("hubs.user.role."):
+        return _concerns_user(message, widget) and not (widget.config or {}).get("channels")
+    if suffix not in (HELP_TOPIC, RESOLVED_TOPIC):
+        return False
+    config = widget.config or {}
+    channels = widget_channels(session, widget, config.get("channels") or [])
+    payload = body(message)
+    if suffix == RESOLVED_TOPIC:
+        return payload.get("channel") in channels
+    return _is_help_call(payload, channels, config.get("meeting") or "")

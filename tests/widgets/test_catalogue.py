@@ -1,0 +1,58 @@
+"""Every widget is offered in the editor's picker with its settings form, can be added
+with its defaults, and is listed in the README with its description."""
+
+import pathlib
+import re
+
+import pytest
+import sqlalchemy as sa
+from markupsafe import escape
+
+from hubs.models import Role, Widget
+from hubs.widgets import registry
+from tests import factories
+from tests.conftest import log_in
+from tests.html import elements, with_role
+
+README = pathlib.Path(__file__).resolve().parents[2] / "README.rst"
+
+
+@pytest.fixture
+def team(session):
+    hub = factories.hub(session, "infrastructure")
+    factories.role(session, hub, factories.user(session, "nirik"), Role.owner)
+    session.commit()
+    return hub
+
+
+def test_the_picker_offers_every_widget(client, team):
+    log_in(client, "nirik")
+    page = client.get("/t/infrastructure/edit/widgets/new").text
+    options = [e["value"] for e in elements(page) if e["<tag>"] == "option"]
+    assert sorted(options) == sorted(registry)
+
+
+@pytest.mark.parametrize("name", sorted(registry))
+def test_each_widget_has_its_form_and_can_be_added(client, session, team, name):
+    team_id = team.id
+    log_in(client, "nirik")
+    widget_type = registry[name]
+    form = client.get(f"/t/infrastructure/edit/widgets/new?plugin={name}").text
+    assert with_role(form, "widget-form") and str(escape(widget_type.description)) in form
+    for argument in widget_type.arguments:
+        assert with_role(form, f"field-{argument.name}"), f"{name}: no field {argument.name}"
+    if not widget_type.arguments:
+        assert with_role(form, "no-settings")
+    added = client.post("/t/infrastructure/widgets", json={"plugin": name, "config": {}})
+    assert added.status_code == 200, added.get_json()
+    plugins = session.scalars(sa.select(Widget.plugin).where(Widget.hub_id == team_id)).all()
+    assert plugins == [name]
+
+
+def test_the_readme_lists_every_widget_with_its_description():
+    text = README.read_text()
+    section = text.split("\nWidgets\n-------\n", 1)[1].split("\n----", 1)[0]
+    listed = dict(re.findall(r"^- ``(\w+)``: (.+?)(?=^- |\n\n|\Z)", section, re.M | re.S))
+    assert sorted(listed) == sorted(registry)
+    for name, line in listed.items():
+        assert " ".join(line.split()) == registry[name].description, name
