@@ -38,3 +38,18 @@ def involves_hub_people(message, session, widget) -> bool:
         return True
     usernames, _packages = message_people_and_packages(message)
     return not usernames.isdisjoint(hub_people(session, widget.hub))
+
+
+def widget_user(widget) -> str:
+    """The account a per-person widget shows: its "username" setting, else the user of
+    its user hub; "" on a team hub with none set."""
+    configured = (widget.config or {}).get("username")
+    if configured:
+        return configured
+    return widget.hub.name if widget.hub.type is HubType.user else ""
+
+
+def widget_user_list(session, widget) -> list[str]:
+    """For hints: the widget's user, if it has one."""
+    user = widget_user(widget)
+    return [user] if user else []

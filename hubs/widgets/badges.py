@@ -5,7 +5,7 @@ from flask import current_app
 from hubs.bus import message_people_and_packages
 from hubs.clients.badges import BadgesClient
 from hubs.messages import topic_suffix
-from hubs.models import HubType
+from hubs.people import widget_user, widget_user_list
 from hubs.widgets import validators
 from hubs.widgets.base import Argument, Chrome, hints
 
@@ -30,15 +30,8 @@ template = "badges.html"
 chrome = Chrome(title="Badges")
 
 
-def badge_user(widget) -> str:
-    configured = (widget.config or {}).get("username")
-    if configured:
-        return configured
-    return widget.hub.name if widget.hub.type is HubType.user else ""
-
-
 def data(session, widget, username: str, limit: int) -> dict:
-    user = username or badge_user(widget)
+    user = username or widget_user(widget)
     if not user:
         return {"username": "", "badges": [], "total": 0}
     config = current_app.config
@@ -61,14 +54,9 @@ def data(session, widget, username: str, limit: int) -> dict:
     }
 
 
-def _usernames(session, widget):
-    user = badge_user(widget)
-    return [user] if user else []
-
-
-@hints(categories=["fedbadges"], usernames=_usernames)
+@hints(categories=["fedbadges"], usernames=widget_user_list)
 def should_invalidate(message, session, widget) -> bool:
     if not topic_suffix(str(message.get("topic", ""))).startswith("fedbadges."):
         return False
     usernames, _packages = message_people_and_packages(message)
-    return badge_user(widget) in usernames
+    return widget_user(widget) in usernames

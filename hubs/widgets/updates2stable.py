@@ -6,7 +6,7 @@ from flask import current_app
 
 from hubs.clients.bodhi import BodhiClient, Update
 from hubs.messages import body, topic_suffix
-from hubs.models import HubType
+from hubs.people import widget_user, widget_user_list
 from hubs.widgets import validators
 from hubs.widgets.base import Argument, Chrome, hints
 
@@ -31,14 +31,6 @@ template = "updates2stable.html"
 chrome = Chrome(title="Updates to stable")
 
 
-def packager(widget) -> str:
-    """The configured user, else the user of a user hub, else "" (a team hub)."""
-    configured = (widget.config or {}).get("username")
-    if configured:
-        return configured
-    return widget.hub.name if widget.hub.type is HubType.user else ""
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -48,7 +40,7 @@ def _days_in_testing(update: Update, now: dt.datetime) -> int:
 
 
 def data(session, widget, username: str, limit: int) -> dict:
-    user = username or packager(widget)
+    user = username or widget_user(widget)
     if not user:
         return {"username": "", "updates": [], "total": 0}
     config = current_app.config
@@ -111,14 +103,9 @@ def submitter(message) -> str:
     return ""
 
 
-def _usernames(session, widget):
-    user = packager(widget)
-    return [user] if user else []
-
-
-@hints(topics=UPDATE_TOPICS, usernames=_usernames)
+@hints(topics=UPDATE_TOPICS, usernames=widget_user_list)
 def should_invalidate(message, session, widget) -> bool:
     if topic_suffix(str(message.get("topic", ""))) not in UPDATE_TOPICS:
         return False
-    user = packager(widget)
+    user = widget_user(widget)
     return bool(user) and submitter(message) == user

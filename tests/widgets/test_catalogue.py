@@ -9,10 +9,11 @@ import sqlalchemy as sa
 from markupsafe import escape
 
 from hubs.models import Role, Widget
+from hubs.rendering import render_panel
 from hubs.widgets import registry
 from tests import factories
 from tests.conftest import log_in
-from tests.html import elements, with_role
+from tests.html import elements, widget_states, with_role
 
 README = pathlib.Path(__file__).resolve().parents[2] / "README.rst"
 
@@ -56,3 +57,14 @@ def test_the_readme_lists_every_widget_with_its_description():
     assert sorted(listed) == sorted(registry)
     for name, line in listed.items():
         assert " ".join(line.split()) == registry[name].description, name
+
+
+@pytest.mark.parametrize("name", sorted(registry))
+def test_each_widget_has_an_error_state_without_details(app_context, session, team, name):
+    widget = factories.widget(session, team, name)
+    envelope = {"ok": False, "error": "KeyError: 'secret detail'", "public_error": None}
+    html = render_panel(widget, registry[name], envelope)
+    assert widget_states(html) == {name: "error"}
+    assert with_role(html, "widget-error") and "secret detail" not in html
+    outage = {**envelope, "public_error": "Could not reach pagure.io right now."}
+    assert "Could not reach pagure.io right now." in render_panel(widget, registry[name], outage)
