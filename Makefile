@@ -48,6 +48,7 @@ bench: test-deps
 	scripts/start-memcached $(MEMCACHED)
 	$(BIN)/python bench/page.py --memcached $(MEMCACHED)
 	$(BIN)/python bench/triage.py
+	$(BIN)/python bench/feed.py
 	$(BIN)/python bench/sse.py
 	$(BIN)/python bench/e2e.py --memcached $(MEMCACHED)
 

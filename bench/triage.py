@@ -47,7 +47,7 @@ def seed(session, hubs: int, rng: random.Random, corpus: list[dict]) -> int:
                 [Role.owner] + [Role.member] * 5, rng.sample(names, 6), strict=True
             ):
                 session.add(Membership(hub=hub, user=users[member], role=role))
-        widgets = default_widgets(hub)
+        widgets = default_widgets(hub)[:10]
         for plugin, config in EXTRA_WIDGETS[: 10 - len(widgets)]:
             widgets.append(Widget(hub=hub, plugin=plugin, column=Column.right, config=config))
         session.add_all(widgets)

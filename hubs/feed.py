@@ -60,6 +60,12 @@ def messages_involving(
     """The newest messages involving ``usernames``, older than ``before`` (the cursor of
     the last message of the previous page) and newer than ``after`` if given."""
     involved = sa.select(MessageUser.message_id).where(MessageUser.username.in_(sorted(usernames)))
+    # The bounds on the users' rows too, so that the (username, timestamp) index narrows
+    # the messages to look at, not just their order.
+    if before is not None:
+        involved = involved.where(MessageUser.timestamp <= before[0])
+    if after is not None:
+        involved = involved.where(MessageUser.timestamp >= after[0])
     query = (
         sa.select(Message)
         .where(Message.id.in_(involved))
