@@ -35,3 +35,11 @@ SSE_BACKEND_ENDPOINTS = ["tcp://backend01.example.org:8091"]
 AVATARS = "libravatar"
 FASJSON_URL = "https://fasjson.fedoraproject.org/"
 FASJSON_AUTH = "gssapi"
+
+# The external widgets reach Fedora's services at their default addresses
+# (BADGES_URL, FEDOCAL_URL, BODHI_URL, BUGZILLA_URL, PAGURE_URL, GITHUB_URL). A token
+# lifts GitHub's limit of 60 requests an hour (no scope is needed for public repos).
+GITHUB_TOKEN = "a GitHub token of the hubs service account"
+SERVICE_TIMEOUT = (3.05, 10)
+# How long a failed widget (a service down) is shown as such before it is tried again.
+CACHE_ERROR_EXPIRATION = 120
