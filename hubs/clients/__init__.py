@@ -30,6 +30,18 @@ def get_json(
         raise ServiceUnavailable(service, f"{url}: {error}") from error
 
 
+def web_url(value: Any) -> str:
+    """A link a service gave for people to follow: http or https only (anything else,
+    such as a javascript: URL, is an answer to refuse). TypeError otherwise, which the
+    clients turn into ServiceUnavailable with the rest of a malformed answer."""
+    if not isinstance(value, str) or urlsplit(value.strip()).scheme.lower() not in (
+        "http",
+        "https",
+    ):
+        raise TypeError(f"{value!r} is not an http(s) link")
+    return value.strip()
+
+
 class ServiceClient:
     """What every client has: the service's base URL, its name for error messages (its
     host), the connect and read timeouts, and one HTTP session."""

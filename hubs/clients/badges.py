@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from hubs.clients import ServiceClient, ServiceUnavailable, get_json
+from hubs.clients import ServiceClient, ServiceUnavailable, get_json, web_url
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class BadgesClient(ServiceClient):
                     id=str(item["id"]),
                     name=str(item["name"]),
                     description=str(item.get("description") or ""),
-                    image=str(item.get("image") or ""),
+                    image=web_url(item["image"]) if item.get("image") else "",
                     issued=dt.datetime.fromtimestamp(float(item["issued"]), dt.UTC),
                 )
                 for item in document.get("assertions") or []

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import requests
 
-from hubs.clients import ServiceClient, ServiceUnavailable
+from hubs.clients import ServiceClient, ServiceUnavailable, web_url
 
 MEDIA_TYPE = "application/vnd.github+json"
 API_VERSION = "2022-11-28"
@@ -181,7 +181,7 @@ def _item(item: dict[str, Any], draft: bool = False) -> Item:
         title=_text(item["title"]),
         author=_text(item["user"]["login"]),
         created=_time(item["created_at"]),
-        url=_text(item["html_url"]),
+        url=web_url(item["html_url"]),
         draft=draft,
     )
 

@@ -74,10 +74,14 @@ def test_a_dead_service_shows_its_name_and_is_not_hammered(client, session, ralp
     assert page.status_code == 200 and "Could not reach badges.fedoraproject.org" in page.text
 
 
-def test_garbage_from_the_service_is_an_error_state(app_context, session, ralph_hub):
+SCRIPT_IMAGE = {"id": "x", "name": "x", "image": "javascript:alert(1)", "issued": 1}
+
+
+@pytest.mark.parametrize("assertion", [{"name": "no id"}, SCRIPT_IMAGE])
+def test_garbage_from_the_service_is_an_error_state(app_context, session, ralph_hub, assertion):
     widget = factories.widget(session, ralph_hub, "badges")
     with responses.RequestsMock() as mock:
-        mock.get(f"{BADGES}user/ralph/json", json={"assertions": [{"name": "no id"}]})
+        mock.get(f"{BADGES}user/ralph/json", json={"assertions": [assertion]})
         envelope = registry["badges"].build(session, widget)
     assert envelope["ok"] is False
     assert envelope["public_error"] == "Could not reach badges.fedoraproject.org right now."

@@ -194,6 +194,7 @@ def test_a_minimal_pull_request_reads_fine(app_context, session, team):
         {"json": [{**A_PULL, "user": None}]},
         {"json": [{**A_PULL, "number": "5690"}]},
         {"json": [{**A_PULL, "created_at": "yesterday"}]},
+        {"json": [{**A_PULL, "html_url": "javascript:alert(1)"}]},
         {"json": {"message": "Not Found", "status": "404"}},
         {"body": "{not json"},
         {"json": {"message": "Not Found", "status": "404"}, "status": 404},
