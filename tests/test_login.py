@@ -10,6 +10,7 @@ import requests
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
+from hubs.defaults import USER_WIDGETS
 from hubs.models import Hub, HubType, Membership, Role, User
 from tests.html import with_role
 
@@ -63,7 +64,11 @@ def test_first_login_creates_the_user_and_their_hub_then_logout(
     user = session.scalar(sa.select(User).where(User.username == "ralph"))
     assert (user.fullname, user.email) == ("Ralph Bean", "ralph@fedoraproject.org")
     hub = session.scalar(sa.select(Hub).where(Hub.name == "ralph", Hub.type == HubType.user))
-    assert len(hub.widgets) >= 4
+    layout = sorted(hub.widgets, key=lambda w: (w.column.value, w.position))
+    assert [(w.plugin, w.column) for w in layout] == sorted(
+        ((plugin, column) for plugin, column, _config in USER_WIDGETS),
+        key=lambda pair: pair[1].value,
+    )  # the default user widgets, in their order
     assert (
         session.scalar(sa.select(Membership.role).where(Membership.hub_id == hub.id)) is Role.owner
     )
