@@ -55,3 +55,11 @@ def require(user: User | None, action: Action, hub: Hub) -> None:
         abort(401, "Log in first.")
     if not allowed(user, action, hub):
         abort(403, f"You may not do that ({action.value}) on {hub.name}.")
+
+
+def require_help_resolver(user: User, channel: str, team_channels: list[str]) -> None:
+    """A call for help is resolved for every hub showing it, so besides RESOLVE_HELP on
+    the hub, the user must own or belong to a team whose halp widget watches its channel
+    (``team_channels``): 403 otherwise."""
+    if channel not in team_channels:
+        abort(403, f"Only the members of a team that meets in {channel} can resolve its calls.")

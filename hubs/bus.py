@@ -83,12 +83,19 @@ def _read_people_and_packages(message: dict[str, Any]) -> tuple[set[str], set[st
     meta = _meta(config)
     try:
         processor = meta.msg2processor(message, **config)
-        usernames = meta.msg2usernames(message, processor=processor, **config)
-        packages = meta.msg2packages(message, processor=processor, **config)
     except Exception:
         log.debug("fedmsg.meta could not read %r", message.get("msg_id"), exc_info=True)
         return set(), set()
-    return {u for u in usernames if isinstance(u, str)}, {p for p in packages if isinstance(p, str)}
+    # Apart: a failed account lookup (FAS unreachable) must not lose the packages.
+    found = []
+    for read in (meta.msg2usernames, meta.msg2packages):
+        try:
+            names = read(message, processor=processor, **config)
+        except Exception:
+            log.debug("fedmsg.meta could not read %r", message.get("msg_id"), exc_info=True)
+            names = ()
+        found.append({name for name in names if isinstance(name, str)})
+    return found[0], found[1]
 
 
 def conglomerate(messages: list[dict[str, Any]], subject: str) -> list[dict[str, Any]]:

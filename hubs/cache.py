@@ -215,8 +215,9 @@ def compute_envelope(creator: Callable[[], dict], describe: str) -> Envelope:
 
 
 def new_version() -> int:
-    """A version for a new envelope: later ones are larger."""
-    return time.time_ns()
+    """A version for a new envelope: later ones are larger. Microseconds, so that it
+    stays below 2**53 and browsers read it exactly (JSON numbers are doubles)."""
+    return time.time_ns() // 1000
 
 
 def get_cached(keys: Sequence[str]) -> list[Envelope | None]:

@@ -297,6 +297,30 @@ def answer_join_request(session: Session, hub: Hub, user: User, approve: bool, a
     return True
 
 
+def resolve_help_request(
+    session: Session, widget: Widget, msg_id: str, channel: str, user: User
+) -> bool:
+    """Mark the call for help ``msg_id`` answered, from ``widget``. Returns False when
+    it was already."""
+    exists = sa.select(ResolvedHelpRequest.id).where(ResolvedHelpRequest.msg_id == msg_id)
+    if session.scalar(exists) is not None:
+        return False
+    session.add(ResolvedHelpRequest(msg_id=msg_id, hub_id=widget.hub_id, resolved_by=user.id))
+    try:
+        session.commit()
+    except sa.exc.IntegrityError:  # someone else resolved it in the meantime
+        session.rollback()
+        return False
+    _announce(
+        "help.resolved",
+        **_widget_fields(widget),
+        agent=user.username,
+        msg_id=msg_id,
+        channel=channel,
+    )
+    return True
+
+
 __all__ = [
     "ChangeRefused",
     "InvalidConfig",
@@ -308,28 +332,9 @@ __all__ = [
     "move_widget",
     "remove_role",
     "request_to_join",
+    "resolve_help_request",
     "set_role",
     "sign_up",
     "update_hub",
     "update_widget_config",
 ]
-
-
-def resolve_help_request(
-    session: Session, widget: Widget, msg_id: str, channel: str, user: User
-) -> bool:
-    """Mark the call for help ``msg_id`` answered, from ``widget``. Returns False when
-    it was already."""
-    exists = sa.select(ResolvedHelpRequest.id).where(ResolvedHelpRequest.msg_id == msg_id)
-    if session.scalar(exists) is not None:
-        return False
-    session.add(ResolvedHelpRequest(msg_id=msg_id, hub_id=widget.hub_id, resolved_by=user.id))
-    session.commit()
-    _announce(
-        "help.resolved",
-        **_widget_fields(widget),
-        agent=user.username,
-        msg_id=msg_id,
-        channel=channel,
-    )
-    return True

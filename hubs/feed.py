@@ -55,17 +55,18 @@ def messages_involving(
     usernames: Iterable[str],
     limit: int,
     before: Cursor | None = None,
-    after: Cursor | None = None,
+    newer_than: int | None = None,
 ) -> list[Message]:
     """The newest messages involving ``usernames``, older than ``before`` (the cursor of
-    the last message of the previous page) and newer than ``after`` if given."""
+    the last message of the previous page) if given; with ``newer_than``, only those
+    stored after the message of that id."""
     involved = sa.select(MessageUser.message_id).where(MessageUser.username.in_(sorted(usernames)))
     # The bounds on the users' rows too, so that the (username, timestamp) index narrows
     # the messages to look at, not just their order.
     if before is not None:
         involved = involved.where(MessageUser.timestamp <= before[0])
-    if after is not None:
-        involved = involved.where(MessageUser.timestamp >= after[0])
+    if newer_than is not None:
+        involved = involved.where(MessageUser.message_id > newer_than)
     query = (
         sa.select(Message)
         .where(Message.id.in_(involved))
@@ -80,14 +81,6 @@ def messages_involving(
                 sa.and_(Message.timestamp == stamp, Message.id < message_id),
             )
         )
-    if after is not None:
-        stamp, message_id = after
-        query = query.where(
-            sa.or_(
-                Message.timestamp > stamp,
-                sa.and_(Message.timestamp == stamp, Message.id > message_id),
-            )
-        )
     return list(session.scalars(query))
 
 
@@ -96,11 +89,14 @@ def latest(
     usernames: Iterable[str],
     limit: int,
     before: Cursor | None = None,
-    after: Cursor | None = None,
 ) -> list[dict[str, Any]]:
     """Feed entries of the newest messages involving ``usernames``."""
-    messages = messages_involving(session, usernames, limit, before, after)
-    return [entry(message) for message in messages]
+    return [entry(message) for message in messages_involving(session, usernames, limit, before)]
+
+
+def last_stored(session) -> int:
+    """The id of the latest message stored: what a feed has seen when it reads now."""
+    return session.scalar(sa.select(sa.func.max(Message.id))) or 0
 
 
 def cursor(shown: dict[str, Any]) -> Cursor:

@@ -173,6 +173,11 @@ class Backend:
         self.counters.stream_entries += len(followers)
 
     def _check(self, session: Session, message: dict, candidates: Iterable[int]) -> set[int]:
+        # Checks may read the app's config (a service's settings): give them the app.
+        with self.app.app_context():
+            return self._check_in_app(session, message, candidates)
+
+    def _check_in_app(self, session: Session, message: dict, candidates: Iterable[int]) -> set[int]:
         stale = set()
         for widget_id in candidates:
             self.counters.candidates += 1

@@ -16,7 +16,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 
 from hubs import changes
 from hubs.auth import current_user
-from hubs.authz import Action, require
+from hubs.authz import Action, require, require_help_resolver
 from hubs.database import db
 from hubs.forms import form_value, raw_from_form
 from hubs.models import Column, HubType, JoinRequest, Role, User, Widget
@@ -366,9 +366,11 @@ def resolve_help(hub, widget_id: int):
     }
     if not isinstance(msg_id, str) or msg_id not in shown:
         return _refused("That is not an open call for help of this widget.")
-    changes.resolve_help_request(
-        db.session, widget, msg_id, shown[msg_id]["channel"], current_user()
-    )
+    user, channel = current_user(), shown[msg_id]["channel"]
+    # A resolution hides the call on every hub: only a team that meets there may.
+    require_help_resolver(user, channel, halp.member_channels(db.session, user.username))
+    if not changes.resolve_help_request(db.session, widget, msg_id, channel, user):
+        return _refused("Someone marked that call resolved already.")
     return _done(hub, f"{shown[msg_id]['who']}'s call for help is marked resolved.")
 
 

@@ -6,8 +6,9 @@ import hashlib
 
 from flask import render_template
 
-from hubs.feed import cursor, latest
+from hubs.feed import ago, cursor, entry, last_stored, latest, messages_involving
 from hubs.messages import ROLE_TOPICS
+from hubs.models import utcnow
 from hubs.people import hub_people, involves_hub_people, widget_people
 from hubs.widgets import validators
 from hubs.widgets.base import ANY, Argument, Chrome, Patch, hints
@@ -34,33 +35,45 @@ def people_digest(people) -> str:
 
 def data(session, widget, per_page: int) -> dict:
     people = hub_people(session, widget.hub)
+    seen = last_stored(session)  # before reading: what comes later is new to refresh()
     entries = latest(session, people, per_page + 1)
     return {
         "entries": entries[:per_page],
         "more": len(entries) > per_page,
         "per_page": per_page,
         "people": people_digest(people),
+        "seen": seen,
     }
 
 
 def refresh(session, widget, data: dict, per_page: int) -> Patch | None:
-    """The cached feed with the messages newer than its first entry on top; None when a
+    """The cached feed with the messages stored since it was read on top; None when a
     full read is needed: the hub's people changed, nothing was shown yet, nothing is
-    new (so something else changed), or more than a page is new."""
+    new (so something else changed), more than a page is new, or a new message is
+    older than the top entry (it belongs further down)."""
     people = hub_people(session, widget.hub)
     entries = data.get("entries") or []
-    if data.get("people") != people_digest(people) or not entries:
+    if data.get("people") != people_digest(people) or not entries or "seen" not in data:
         return None
-    newer = latest(session, people, per_page + 1, after=cursor(entries[0]))
-    if not newer or len(newer) > per_page:
+    seen = last_stored(session)
+    found = messages_involving(session, people, per_page + 1, newer_than=data["seen"])
+    found = [message for message in found if message.id <= seen]
+    top = cursor(entries[0])
+    if not found or len(found) > per_page:
         return None
-    merged = newer + entries
+    if any((message.timestamp, message.id) < top for message in found):
+        return None
+    now = utcnow()
+    merged = [entry(message) for message in found] + [
+        {**shown, "ago": ago(cursor(shown)[0], now)} for shown in entries
+    ]
     fresh = {
         **data,
         "entries": merged[:per_page],
         "more": data.get("more") or len(merged) > per_page,
+        "seen": seen,
     }
-    html = render_template("widgets/feed_entries.html", entries=newer)
+    html = render_template("widgets/feed_entries.html", entries=merged[: len(found)])
     return Patch(fresh, "feed", html)
 
 

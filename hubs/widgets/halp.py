@@ -8,14 +8,16 @@ teams the user belongs to: where they could lend a hand.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hubs.feed import ago
+from hubs.memo import memo
 from hubs.messages import body, concerns_widget, topic_suffix
-from hubs.models import HubType, Membership, Message, ResolvedHelpRequest, Role, User, Widget
+from hubs.models import Hub, HubType, Membership, Message, ResolvedHelpRequest, Role, User, Widget
 from hubs.widgets import validators
 from hubs.widgets.base import Argument, Chrome, hints
 
@@ -53,22 +55,65 @@ RESOLVED_TOPIC = "hubs.help.resolved"
 SCAN = 1000
 
 
+def _team_halp_rows(session: Session, *conditions) -> list[tuple[str, int, int, dict | None]]:
+    """(member's username, team hub id, widget id, config) for the halp widgets of team
+    hubs and their owners and members, narrowed by ``conditions``."""
+    return session.execute(
+        sa.select(User.username, Widget.hub_id, Widget.id, Widget.config)
+        .join(Membership, Membership.hub_id == Widget.hub_id)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Widget.plugin == "halp",
+            Membership.role.in_([Role.owner, Role.member]),
+            Widget.hub_id.in_(sa.select(Hub.id).where(Hub.type == HubType.team)),
+            *conditions,
+        )
+    ).all()
+
+
+def member_channels(session: Session, username: str) -> list[str]:
+    """The channels watched by the halp widgets of the teams ``username`` owns or is a
+    member of: where they may lend a hand, and mark calls resolved."""
+    found: set[str] = set()
+    for _name, _hub_id, _widget_id, config in _team_halp_rows(session, User.username == username):
+        found.update((config or {}).get("channels") or [])
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class TeamHalp:
+    """For the backend's checks: each member's team hubs with a halp widget, and the
+    channels those watch (read once, until hubs' own data changes)."""
+
+    hubs: dict[str, frozenset[int]]
+    channels: dict[str, frozenset[str]]
+    widgets: frozenset[int]  # the halp widgets of team hubs
+
+
+def team_halp(session: Session) -> TeamHalp:
+    def load() -> TeamHalp:
+        hubs: dict[str, set[int]] = {}
+        channels: dict[str, set[str]] = {}
+        widgets: set[int] = set()
+        for username, hub_id, widget_id, config in _team_halp_rows(session):
+            hubs.setdefault(username, set()).add(hub_id)
+            channels.setdefault(username, set()).update((config or {}).get("channels") or [])
+            widgets.add(widget_id)
+        return TeamHalp(
+            {name: frozenset(ids) for name, ids in hubs.items()},
+            {name: frozenset(found) for name, found in channels.items()},
+            frozenset(widgets),
+        )
+
+    return memo(session, "halp-teams", load)
+
+
 def widget_channels(session: Session, widget: Widget, channels: list[str]) -> list[str]:
     """The channels ``widget`` watches: its own, or on a user hub without any, those of
     the halp widgets of the teams its user owns or is a member of."""
     if channels or widget.hub.type is not HubType.user:
         return list(channels)
-    teams = (
-        sa.select(Membership.hub_id)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.role.in_([Role.owner, Role.member]), User.username == widget.hub.name)
-    )
-    found: set[str] = set()
-    for config in session.scalars(
-        sa.select(Widget.config).where(Widget.plugin == "halp", Widget.hub_id.in_(teams))
-    ):
-        found.update((config or {}).get("channels") or [])
-    return sorted(found)
+    return member_channels(session, widget.hub.name)
 
 
 def _is_help_call(payload: dict[str, Any], channels: list[str], meeting: str) -> bool:
@@ -142,15 +187,18 @@ def data(session, widget, channels: list, meeting: str, per_page: int) -> dict:
     }
 
 
-def _concerns_user(message: dict[str, Any], widget: Widget) -> bool:
-    return widget.hub.type is HubType.user and body(message).get("username") == widget.hub.name
+def _derives_channels(widget: Widget) -> bool:
+    """A user hub's widget with no channels of its own: it shows its user's teams'."""
+    return widget.hub.type is HubType.user and not (widget.config or {}).get("channels")
 
 
 @hints(
     topics=[
         HELP_TOPIC,
         RESOLVED_TOPIC,
+        "hubs.widget.created",
         "hubs.widget.updated",
+        "hubs.widget.deleted",
         "hubs.user.role.added",
         "hubs.user.role.changed",
         "hubs.user.role.removed",
@@ -158,15 +206,27 @@ def _concerns_user(message: dict[str, Any], widget: Widget) -> bool:
 )
 def should_invalidate(message, session, widget) -> bool:
     suffix = topic_suffix(str(message.get("topic", "")))
-    if suffix == "hubs.widget.updated":
-        return concerns_widget(message, widget.id)
+    payload = body(message)
+    derived = _derives_channels(widget)
+    if suffix.startswith("hubs.widget."):
+        if concerns_widget(message, widget.id):
+            return True
+        # The halp widget of one of the user's teams: the channels shown may change.
+        teams = team_halp(session)
+        return (
+            derived
+            and payload.get("widget_id") in teams.widgets
+            and payload.get("hub_id") in teams.hubs.get(widget.hub.name, frozenset())
+        )
     if suffix.startswith("hubs.user.role."):
-        return _concerns_user(message, widget) and not (widget.config or {}).get("channels")
+        return derived and payload.get("username") == widget.hub.name
     if suffix not in (HELP_TOPIC, RESOLVED_TOPIC):
         return False
     config = widget.config or {}
-    channels = widget_channels(session, widget, config.get("channels") or [])
-    payload = body(message)
+    if derived:
+        channels = team_halp(session).channels.get(widget.hub.name, frozenset())
+    else:
+        channels = config.get("channels") or []
     if suffix == RESOLVED_TOPIC:
         return payload.get("channel") in channels
     return _is_help_call(payload, channels, config.get("meeting") or "")

@@ -14,9 +14,10 @@ from hubs.app import create_app
 from hubs.backend.triage import Backend
 from hubs.bus import message_people_and_packages
 from hubs.database import db, upgrade
-from hubs.models import Hub, HubType, Membership, Role, User, Widget
+from hubs.models import Column, Hub, HubType, Membership, Role, User, Widget
 from hubs.populate import populate, warm_cache
 from hubs.widgets import registry
+from tests import factories
 from tests.conftest import recreate_postgres_database
 from tests.html import with_role
 
@@ -385,3 +386,44 @@ def test_a_feed_gets_its_new_entry_pushed_alone(backend, corpus):
     # Only the feeds were refreshed: the rest was rebuilt as before.
     others = [e for e in backend.publisher_events if e["data"]["plugin"] != "feed"]
     assert others and not any("prepend" in e for e in others)
+
+
+# A config for each widget that makes its checks look at messages.
+CHECKED_CONFIGS = {
+    "badges": {"username": "ralph"},
+    "bugzilla": {"packages": "rpm, vtk, python-alembic"},
+    "github": {"repo": "fedora-infra/github2fedmsg"},
+    "halp": {"channels": ["#fedora-meeting-1"]},
+    "meetings": {"calendar": "awesome"},
+    "pagure": {"project": "test"},
+    "updates2stable": {"username": "ralph"},
+}
+
+
+def test_every_widget_checks_the_whole_corpus_in_the_backend(backend, corpus):
+    """The checks run as the consumer runs them (no request, no app context of their
+    own): none fails, and each external widget finds the messages about its config."""
+    app = backend.app
+    with app.app_context():
+        hub = db.session.scalars(sa.select(Hub).where(Hub.name == "infrastructure")).one()
+        added = {}
+        for plugin in registry:
+            widget = Widget(hub=hub, plugin=plugin, column=Column.right, position=50,
+                            config=CHECKED_CONFIGS.get(plugin, {}))  # fmt: skip
+            db.session.add(widget)
+            db.session.flush()
+            added[widget.id] = plugin
+        db.session.commit()
+        db.session.remove()
+    for widget_id in added:  # as the web app announces new widgets
+        backend.handle(factories.hubs_message("hubs.widget.created", hub_id=hub.id,
+                                              widget_id=widget_id))  # fmt: skip
+    assert backend.pool.wait_idle(10)
+    stale: dict[str, int] = {}
+    for number, entry in enumerate(corpus):
+        for widget_id in backend.handle(fresh_copy(entry["msg"], f"corpus-{number}")):
+            if widget_id in added:
+                stale[added[widget_id]] = stale.get(added[widget_id], 0) + 1
+    assert backend.pool.wait_idle(30)
+    assert backend.stats()["check_errors"] == 0
+    assert set(CHECKED_CONFIGS) - {"halp"} <= set(stale), stale

@@ -190,6 +190,13 @@ def test_a_new_feed_entry_goes_on_top_and_older_pages_stay(stack, page, corpus):
     )
     expect(entries).to_have_count(16)  # added on top, the older pages kept
     expect(entries.nth(1)).to_have_attribute("data-msg-id", "history-14")
+    stack.publish(
+        {**ralph_message(corpus, "feed-live-2"), "timestamp": time.time()},
+        until=lambda: entries.first.get_attribute("data-msg-id") == "feed-live-2",
+        what="the second new entry on top",
+    )
+    expect(entries).to_have_count(17)  # and again: still no panel swap
+    expect(entries.nth(1)).to_have_attribute("data-msg-id", "feed-live-1")
     expect(entries.last).to_have_attribute("data-msg-id", "history-0")
     assert page.evaluate("window.__sameDocument") is True
     assert page.errors == []

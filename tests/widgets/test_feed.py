@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from hubs.backend.store import store_message
 from hubs.bus import message_people_and_packages
-from hubs.feed import ago
+from hubs.feed import ago, cursor
 from hubs.memo import forget
 from hubs.models import HubType, Message, MessageUser, Role, User, utcnow
 from hubs.populate import load_messages
@@ -122,6 +122,8 @@ def test_refresh_puts_new_messages_on_top_without_reading_the_feed_again(
     assert refreshed.envelope["data"]["more"] is True and refreshed.role == "feed"
     assert [e["data-msg-id"] for e in with_role(refreshed.html, "feed-entry")] == shown[:2]
     assert refreshed.after == before["version"] < refreshed.envelope["version"]
+    # Every entry's age is told again, not kept from when it was first read.
+    assert all(e["ago"] == ago(cursor(e)[0]) for e in refreshed.envelope["data"]["entries"])
     # What was cached is what a full read gives.
     assert feed.data(session, widget) == refreshed.envelope
     assert shown == [e["msg_id"] for e in feed.compute(session, widget)["entries"]]
@@ -137,6 +139,13 @@ def test_refresh_declines_when_a_full_read_is_needed(
     assert feed.refresh(session, widget) is None  # nothing new
     store_new(session, corpus, "ralph", 4)
     assert feed.refresh(session, widget) is None  # more than a page is new
+    # A message that arrives late (its time is older than the top entry) goes below it:
+    # only a full read puts it in its place.
+    feed.rebuild(session, widget)
+    late = {**corpus[0]["msg"], "msg_id": "late", "timestamp": utcnow().timestamp() - 7200}
+    store_message(session, late, ["ralph"], [])
+    session.commit()
+    assert feed.refresh(session, widget) is None
     team = factories.hub(session, "infrastructure")
     team_feed = factories.widget(session, team, "feed")
     factories.role(session, team, factories.user(session, "nirik"), Role.owner)

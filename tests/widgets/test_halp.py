@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from hubs.bus import render
-from hubs.models import Hub, HubType, ResolvedHelpRequest, Role
+from hubs.models import Hub, HubType, ResolvedHelpRequest, Role, User
 from hubs.populate import DEMO_HELP_CALLS, load_messages
 from hubs.rendering import render_panel
 from hubs.widgets import registry
@@ -196,3 +196,53 @@ def test_the_resolution_reads_well_in_feeds(app_context):
         "ralph marked a call for help in #fedora-meeting-1 as resolved on the "
         "infrastructure team hub"
     )
+
+
+def test_only_a_team_meeting_in_the_channel_resolves_its_calls(client, session, team, calls):
+    target = next(m for m in calls if m["msg"]["channel"] == INFRA)
+    # mizmo is no member of infrastructure: pointing her own hub at its channel is no key.
+    hers = factories.widget(session, user_hub(session, "mizmo"), "halp", channels=[INFRA])
+    session.commit()
+    log_in(client, "mizmo")
+    refused = client.post(f"/u/mizmo/w/{hers.id}/halp/resolve", json={"msg_id": target["msg_id"]})
+    assert refused.status_code == 403 and "meets in #fedora-meeting-1" in refused.text
+    assert session.scalar(sa.select(sa.func.count()).select_from(ResolvedHelpRequest)) == 0
+    # ralph is: from his own hub, which shows his teams' calls, he may.
+    his = factories.widget(session, user_hub(session, "ralph"), "halp")
+    session.commit()
+    log_in(client, "ralph")
+    done = client.post(f"/u/ralph/w/{his.id}/halp/resolve", json={"msg_id": target["msg_id"]})
+    assert done.status_code == 200
+    assert target["msg_id"] not in [
+        c["msg_id"] for c in HALP.compute(session, halp_of(team))["calls"]
+    ]
+
+
+def test_two_resolving_at_once_is_no_error(app_context, session, team, calls, monkeypatch):
+    from hubs import changes
+
+    target = next(m for m in calls if m["msg"]["channel"] == INFRA)
+    ralph = session.scalars(sa.select(User).where(User.username == "ralph")).one()
+    nirik = session.scalars(sa.select(User).where(User.username == "nirik")).one()
+    assert changes.resolve_help_request(session, halp_of(team), target["msg_id"], INFRA, ralph)
+    # nirik's check ran before ralph's row was there: the insert collides.
+    monkeypatch.setattr(session, "scalar", lambda *args, **kwargs: None)
+    assert not changes.resolve_help_request(session, halp_of(team), target["msg_id"], INFRA, nirik)
+    monkeypatch.undo()
+    resolvers = session.scalars(sa.select(ResolvedHelpRequest.resolved_by)).all()
+    assert resolvers == [ralph.id]
+
+
+def test_a_user_hub_follows_its_teams_halp_settings(app_context, session, team):
+    mine = factories.widget(session, user_hub(session, "ralph"), "halp")
+    check = HALP.should_invalidate
+    team_halp = halp_of(team).id
+    changed = factories.hubs_message("hubs.widget.updated", hub_id=team.id, widget_id=team_halp)
+    assert check(changed, session, mine)  # the halp widget of ralph's team
+    sticky = factories.widget(session, team, "sticky")
+    other = factories.hubs_message("hubs.widget.updated", hub_id=team.id, widget_id=sticky.id)
+    assert not check(other, session, mine)  # another widget of the team
+    elsewhere = factories.hubs_message("hubs.widget.updated", hub_id=-1, widget_id=team_halp)
+    assert not check(elsewhere, session, mine)
+    own = factories.widget(session, user_hub(session, "nirik"), "halp", channels=["#x-y"])
+    assert not check(changed, session, own)  # it has channels of its own

@@ -19,6 +19,11 @@ export function setIndicator(doc, state) {
   indicator.textContent = { live: "live", reconnecting: "reconnecting…", connecting: "connecting…" }[state];
 }
 
+// A value made safe inside a quoted CSS attribute selector (msg_ids come from the bus).
+export function cssString(value) {
+  return String(value).replace(/["\\]/g, "\\$&").replace(/\n/g, "\\a ");
+}
+
 function highlight(element, win) {
   if (!element || !element.classList) return;
   element.classList.add("hubs-updated");
@@ -47,7 +52,7 @@ export function prependEntries(doc, current, event, win = globalThis) {
   const template = doc.createElement("template");
   template.innerHTML = html.trim();
   const added = Array.from(template.content.children).filter(
-    (entry) => !entry.dataset.msgId || !list.querySelector(`[data-msg-id="${entry.dataset.msgId}"]`),
+    (entry) => !entry.dataset.msgId || !list.querySelector(`[data-msg-id="${cssString(entry.dataset.msgId)}"]`),
   );
   list.prepend(...added);
   current.dataset.version = String(event.version);
@@ -69,7 +74,7 @@ export async function refetchAll(doc, fetchImpl = fetch) {
 // A new entry of My Stream: fetch it as the page shows entries, put it on top.
 export async function addStreamEntry(doc, event, user, fetchImpl = fetch, win = globalThis) {
   const list = doc.querySelector('[data-role="stream"]');
-  if (!list || list.querySelector(`[data-msg-id="${event.msg_id}"]`)) return null;
+  if (!list || list.querySelector(`[data-msg-id="${cssString(event.msg_id)}"]`)) return null;
   const url = `/u/${encodeURIComponent(user)}/stream/entry?msg_id=${encodeURIComponent(event.msg_id)}`;
   const response = await fetchImpl(url, { credentials: "same-origin" });
   if (!response.ok) return null;

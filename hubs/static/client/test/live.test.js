@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { applyWidgetEvent, connect, prependEntries, refetchAll, setIndicator, streamUrl } from "../live.js";
+import { applyWidgetEvent, connect, cssString, prependEntries, refetchAll, setIndicator, streamUrl } from "../live.js";
 
 // A document with widgets by id, each replaceable; enough for live.js.
 function fakeDocument(widgets) {
@@ -167,16 +167,30 @@ const newEntries = (version, after, ...ids) => ({
   prepend: { role: "feed", after, html: ids.map((id) => `<li data-msg-id="${id}"></li>`).join("") },
 });
 
-test("new feed entries go on top, keeping the older ones the reader loaded", () => {
-  const { panel, list, doc } = feedPanel("10", ["b", "a", "older-1", "older-2"]);
-  assert.equal(prependEntries(doc, panel, newEntries(11, "10", "d", "c", "b"), noTimers), true);
-  assert.deepEqual(list.entries.map((e) => e.dataset.msgId), ["d", "c", "b", "a", "older-1", "older-2"]);
-  assert.equal(panel.dataset.version, "11");
+// Versions as the server makes them: microseconds since 1970, exact as JSON numbers.
+const V1 = 1795836149854979;
+const V2 = V1 + 1500;
+const V3 = V2 + 2700;
+
+test("new feed entries go on top, again and again, keeping the older ones loaded", () => {
+  const { panel, list, doc } = feedPanel(String(V1), ["b", "a", "older-1", "older-2"]);
+  const first = JSON.parse(JSON.stringify(newEntries(V2, String(V1), "d", "c", "b")));
+  assert.equal(prependEntries(doc, panel, first, noTimers), true);
+  assert.equal(panel.dataset.version, String(V2));
+  const second = JSON.parse(JSON.stringify(newEntries(V3, String(V2), "e")));
+  assert.equal(prependEntries(doc, panel, second, noTimers), true);
+  assert.deepEqual(list.entries.map((e) => e.dataset.msgId), ["e", "d", "c", "b", "a", "older-1", "older-2"]);
+  assert.equal(panel.dataset.version, String(V3));
 });
 
 test("entries meant for another version are refused: the panel is swapped instead", () => {
-  const { panel, list, doc } = feedPanel("10", ["a"]);
-  assert.equal(prependEntries(doc, panel, newEntries(12, "11", "c"), noTimers), false);
+  const { panel, list, doc } = feedPanel(String(V1), ["a"]);
+  assert.equal(prependEntries(doc, panel, newEntries(V3, String(V2), "c"), noTimers), false);
   assert.deepEqual(list.entries.map((e) => e.dataset.msgId), ["a"]);
-  assert.equal(panel.dataset.version, "10");
+  assert.equal(panel.dataset.version, String(V1));
+});
+
+test("msg_ids are quoted safely in selectors", () => {
+  assert.equal(cssString('2026-ab"]'), '2026-ab\\"]');
+  assert.equal(cssString("a\\b"), "a\\\\b");
 });
