@@ -182,11 +182,17 @@ def cache_key(widget_id: int, plugin: str, config: dict[str, Any]) -> str:
     return f"hubs:widget:{widget_id}:{plugin}:{digest}"
 
 
+# A widget whose data goes stale with the clock (a meeting starts) puts under this key
+# of its data the time (seconds since 1970) after which it must be computed again.
+FRESH_UNTIL = "fresh_until"
+
+
 def _is_fresh(envelope: Any) -> bool:
     if envelope is NO_VALUE:
         return False
     if envelope.get("ok"):
-        return True
+        until = (envelope.get("data") or {}).get(FRESH_UNTIL)
+        return until is None or time.time() < until
     return time.time() - envelope.get("at", 0) < region.error_expiration
 
 

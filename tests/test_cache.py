@@ -139,6 +139,29 @@ def test_failed_data_is_kept_for_the_error_expiration_only(app_context, session,
     assert len(calls) == 2
 
 
+def test_data_fresh_until_a_time_is_computed_again_after_it(
+    app_context, session, team, monkeypatch
+):
+    _hub, sticky = team
+    sticky_type = registry["sticky"]
+    now = [1_000_000.0]
+    calls = []
+
+    def timely(session, widget, **config):
+        calls.append(now[0])
+        return {"html": "meeting soon", cache.FRESH_UNTIL: now[0] + 600}
+
+    monkeypatch.setattr(sticky_type, "_data", timely)
+    monkeypatch.setattr(cache.time, "time", lambda: now[0])
+    sticky_type.data(session, sticky)
+    now[0] += 599
+    sticky_type.data(session, sticky)
+    assert len(calls) == 1  # still fresh
+    now[0] += 1
+    sticky_type.data(session, sticky)
+    assert calls == [1_000_000.0, 1_000_600.0]  # due: computed again
+
+
 def test_non_json_data_is_an_error(app_context, session, team, monkeypatch):
     _hub, sticky = team
     monkeypatch.setattr(registry["sticky"], "_data", lambda session, widget, **c: {"x": object()})

@@ -16,6 +16,9 @@ API_VERSION = "2022-11-28"
 USER_AGENT = "fedora-hubs"
 # The issues list mixes in pull requests: a full page leaves enough issues once they are dropped.
 ISSUES_PAGE = 100
+# How many pages of the issues list are read at most to find the issues among the pull
+# requests.
+ISSUE_PAGES = 3
 
 
 class RateLimited(ServiceUnavailable):
@@ -101,13 +104,22 @@ class GitHubClient(ServiceClient):
         return ItemList(items=items, total=total, more=more)
 
     def open_issues(self, repo: str, limit: int) -> ItemList:
-        """Up to ``limit`` open issues of ``repo``, newest first, without pull requests."""
-        response = self._get(f"repos/{quote(repo)}/issues", state="open", per_page=ISSUES_PAGE)
-        try:
-            issues = [_item(issue) for issue in _list(response) if not is_pull_request(issue)]
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            raise ServiceUnavailable(self.service, f"unexpected answer: {error}") from error
-        # Other pages mix issues and pull requests too: only this page's issues are counted.
+        """Up to ``limit`` open issues of ``repo``, newest first, without pull requests.
+
+        GitHub lists issues and pull requests together: pages are read until ``limit``
+        issues are found, at most ISSUE_PAGES of them (each one a request counted by the
+        rate limit); the total counts the issues of the pages read."""
+        issues: list[Item] = []
+        for page in range(1, ISSUE_PAGES + 1):
+            response = self._get(
+                f"repos/{quote(repo)}/issues", state="open", per_page=ISSUES_PAGE, page=page
+            )
+            try:
+                issues += [_item(issue) for issue in _list(response) if not is_pull_request(issue)]
+            except (KeyError, TypeError, ValueError, AttributeError) as error:
+                raise ServiceUnavailable(self.service, f"unexpected answer: {error}") from error
+            if len(issues) >= limit or "next" not in response.links:
+                break
         return ItemList(items=issues[:limit], total=len(issues), more="next" in response.links)
 
     def _get(self, path: str, **params: Any) -> requests.Response:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 
+from hubs.cache import FRESH_UNTIL
 from hubs.clients.fedocal import FedocalClient, Meeting, UnknownCalendar
 from hubs.markup import render_markdown
 from hubs.messages import body, topic_suffix
@@ -78,7 +79,13 @@ def data(session, widget, calendar: str, n_meetings: int, days: int) -> dict:
     except UnknownCalendar:
         return {**found, "unknown_calendar": True, "meetings": []}
     upcoming = [meeting for meeting in meetings if meeting.end > now][:n_meetings]
-    return {**found, "meetings": [_meeting(client, meeting, now) for meeting in upcoming]}
+    # No message says a meeting started or ended: the data is good until the next does.
+    changes = [m.start if m.start > now else m.end for m in upcoming]
+    return {
+        **found,
+        "meetings": [_meeting(client, meeting, now) for meeting in upcoming],
+        FRESH_UNTIL: min(changes).timestamp() if changes else None,
+    }
 
 
 def _meeting(client: FedocalClient, meeting: Meeting, now: dt.datetime) -> dict[str, Any]:

@@ -34,8 +34,9 @@ def recorded(name: str):
     return json.loads((RECORDED / f"{name}.json").read_text())
 
 
-def open_only(per_page: int) -> list:
-    return [matchers.query_param_matcher({"state": "open", "per_page": str(per_page)})]
+def open_only(per_page: int, page: int | None = None) -> list:
+    query = {"state": "open", "per_page": str(per_page)}
+    return [matchers.query_param_matcher(query if page is None else {**query, "page": str(page)})]
 
 
 def replay_bodhi(mock, per_page: int) -> None:
@@ -46,7 +47,7 @@ def replay_bodhi(mock, per_page: int) -> None:
         match=open_only(per_page),
     )
     # The issues list mixes in pull requests: one full page, whatever the limit.
-    mock.get(f"{BODHI}/issues", json=recorded("issues-bodhi"), match=open_only(100))
+    mock.get(f"{BODHI}/issues", json=recorded("issues-bodhi"), match=open_only(100, 1))
 
 
 def draw(widget, data) -> str:
@@ -140,11 +141,11 @@ def test_headers_and_a_token_only_when_configured(app_context, session, team):
 def test_nothing_open(app_context, session, team):
     widget = factories.widget(session, team, "github", repo="fedora-infra/github2fedmsg")
     with responses.RequestsMock() as mock:
-        for kind, per_page in (("pulls", 5), ("issues", 100)):
+        for kind, match in (("pulls", open_only(5)), ("issues", open_only(100, 1))):
             mock.get(
                 f"{API}repos/fedora-infra/github2fedmsg/{kind}",
                 json=recorded(f"{kind}-github2fedmsg"),
-                match=open_only(per_page),
+                match=match,
             )
         data = registry["github"].compute(session, widget)
     assert data["pull_requests"]["entries"] == data["issues"]["entries"] == []
@@ -354,3 +355,31 @@ def test_the_repository_of_a_message(corpus):
     push = next(e["msg"] for e in corpus if e["topic"].endswith("github.push"))
     assert message_repository(push) is None  # a push names its repository without full_name
     assert message_repository({"msg": {"repository": "fedora-infra/bodhi"}}) is None
+
+
+def test_issues_behind_a_page_of_pull_requests_are_found(app_context, session, team):
+    """The issues list mixes in pull requests: with a hundred recent pull requests on
+    the first page, the issues are on the next ones."""
+    pulls = [
+        {**A_PULL, "number": 6000 - n, "pull_request": {"url": f"{BODHI}/pulls/{6000 - n}"}}
+        for n in range(100)
+    ]
+    issue = {
+        **A_PULL,
+        "number": 5001,
+        "title": "Composes stall",
+        "html_url": f"{A_PULL['html_url']}x",
+    }
+    widget = factories.widget(session, team, "github", repo="fedora-infra/bodhi", what="issues",
+                              limit=2)  # fmt: skip
+    link = '<https://api.github.com/repositories/1/issues?page={}>; rel="next"'
+    with responses.RequestsMock() as mock:
+        mock.get(f"{BODHI}/issues", json=pulls, headers={"Link": link.format(2)},
+                 match=open_only(100, 1))  # fmt: skip
+        mock.get(f"{BODHI}/issues", json=[*pulls[:50], issue], headers={"Link": link.format(3)},
+                 match=open_only(100, 2))  # fmt: skip
+        mock.get(f"{BODHI}/issues", json=[issue], match=open_only(100, 3))
+        data = registry["github"].compute(session, widget)
+        assert len(mock.calls) == 3  # and no more: the last page was reached
+    assert [i["number"] for i in data["issues"]["entries"]] == [5001, 5001]
+    assert data["issues"]["total"] == 2 and data["issues"]["more"] is False

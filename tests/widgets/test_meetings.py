@@ -97,6 +97,8 @@ def test_next_meetings_soonest_first_with_a_limit(app_context, session, infra, s
     assert first["when"] == "Mon 1 Dec 2025, 11:30-12:30 UTC"
     assert first["local"] == "11:30 Europe/London"
     assert [m["ongoing"] for m in data["meetings"]] == [True, False, False, False]
+    # Good until the triage session ends: then the list must change with no message.
+    assert data["fresh_until"] == dt.datetime(2025, 12, 1, 12, 30, tzinfo=dt.UTC).timestamp()
     assert first["location"] == "fedora-meeting-1@irc.libera.chat"
     assert first["managers"] == ["zlopez"]
     assert first["url"] == f"{FEDOCAL}meeting/11004/?from_date=2025-12-01"
