@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,10 +31,32 @@ def get_json(
         raise ServiceUnavailable(service, f"{url}: {error}") from error
 
 
+# Readers of the fields of an answer: each returns the value, or raises TypeError or
+# ValueError, which the clients turn into ServiceUnavailable with the rest of a
+# malformed answer.
+
+
+def text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{value!r} is not text")
+    return value
+
+
+def whole_number(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{value!r} is not a whole number")
+    return value
+
+
+def iso_time(value: Any) -> dt.datetime:
+    """An ISO 8601 time, in UTC (one without a zone is taken as UTC)."""
+    when = dt.datetime.fromisoformat(text(value))
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+
+
 def web_url(value: Any) -> str:
     """A link a service gave for people to follow: http or https only (anything else,
-    such as a javascript: URL, is an answer to refuse). TypeError otherwise, which the
-    clients turn into ServiceUnavailable with the rest of a malformed answer."""
+    such as a javascript: URL, is an answer to refuse)."""
     if not isinstance(value, str) or urlsplit(value.strip()).scheme.lower() not in (
         "http",
         "https",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from hubs.clients import ServiceClient, ServiceUnavailable, get_json
+from hubs.clients import ServiceClient, ServiceUnavailable, get_json, iso_time, text
 
 # Every status of Red Hat Bugzilla's Fedora workflow before CLOSED.
 OPEN_STATUSES = (
@@ -116,32 +116,20 @@ def _bug(item: dict[str, Any]) -> Bug:
         raise TypeError(f"bug id {bug_id!r} is not a number")
     return Bug(
         id=bug_id,
-        summary=_text(item["summary"]),
-        status=_text(item["status"]),
+        summary=text(item["summary"]),
+        status=text(item["status"]),
         component=_names(item["component"]),
-        product=_text(item.get("product", "")),
-        priority=_text(item.get("priority", "")),
-        severity=_text(item.get("severity", "")),
-        assigned_to=_text(item.get("assigned_to", "")),
-        created=_time(item["creation_time"]),
-        changed=_time(item["last_change_time"]),
+        product=text(item.get("product", "")),
+        priority=text(item.get("priority", "")),
+        severity=text(item.get("severity", "")),
+        assigned_to=text(item.get("assigned_to", "")),
+        created=iso_time(item["creation_time"]),
+        changed=iso_time(item["last_change_time"]),
     )
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{value!r} is not text")
-    return value
 
 
 def _names(value: Any) -> str:
     """A component: one name upstream, a list of names on Red Hat's Bugzilla."""
     if isinstance(value, list):
-        return ", ".join(_text(name) for name in value)
-    return _text(value)
-
-
-def _time(value: Any) -> dt.datetime:
-    """Bugzilla's ISO 8601 times, with or without their "Z", in UTC."""
-    when = dt.datetime.fromisoformat(_text(value))
-    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+        return ", ".join(text(name) for name in value)
+    return text(value)

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import requests
 
-from hubs.clients import ServiceClient, ServiceUnavailable, web_url
+from hubs.clients import ServiceClient, ServiceUnavailable, iso_time, text, web_url
 
 MEDIA_TYPE = "application/vnd.github+json"
 API_VERSION = "2022-11-28"
@@ -190,21 +190,9 @@ def _item(item: dict[str, Any], draft: bool = False) -> Item:
         raise TypeError(f"number {number!r} is not a whole number")
     return Item(
         number=number,
-        title=_text(item["title"]),
-        author=_text(item["user"]["login"]),
-        created=_time(item["created_at"]),
+        title=text(item["title"]),
+        author=text(item["user"]["login"]),
+        created=iso_time(item["created_at"]),
         url=web_url(item["html_url"]),
         draft=draft,
     )
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{value!r} is not text")
-    return value
-
-
-def _time(value: Any) -> dt.datetime:
-    """GitHub's times: ISO 8601 in UTC ("2024-05-02T09:14:03Z")."""
-    when = dt.datetime.fromisoformat(_text(value))
-    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from hubs.clients import ServiceClient, ServiceUnavailable, get_json
+from hubs.clients import ServiceClient, ServiceUnavailable, get_json, text, whole_number
 
 
 @dataclass(frozen=True)
@@ -91,33 +91,21 @@ def _count(pagination: Any, shown: int) -> tuple[int, bool]:
         return shown, False
     if not isinstance(pagination, dict):
         raise TypeError("pagination is not an object")
-    pages, per_page = _whole(pagination["pages"]), _whole(pagination["per_page"])
+    pages, per_page = whole_number(pagination["pages"]), whole_number(pagination["per_page"])
     if pages <= 1:
         return shown, False
     return max(shown, (pages - 1) * per_page + 1), True
 
 
 def _ticket(item: dict[str, Any], url_prefix: str) -> Ticket:
-    number = _whole(item["id"])
+    number = whole_number(item["id"])
     return Ticket(
         number=number,
-        title=_text(item["title"]),
-        author=_text(item["user"]["name"]),
+        title=text(item["title"]),
+        author=text(item["user"]["name"]),
         created=_timestamp(item["date_created"]),
         url=f"{url_prefix}{number}",
     )
-
-
-def _whole(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{value!r} is not a whole number")
-    return value
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{value!r} is not text")
-    return value
 
 
 def _timestamp(value: Any) -> dt.datetime:

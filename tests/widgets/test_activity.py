@@ -2,23 +2,13 @@
 
 import datetime as dt
 
-import pytest
-
 from hubs.backend.store import store_message
 from hubs.bus import message_people_and_packages
-from hubs.models import HubType, Role, utcnow
+from hubs.models import utcnow
 from hubs.rendering import render_panel
 from hubs.widgets import registry
 from tests import factories
 from tests.html import with_role
-
-
-@pytest.fixture
-def ralph_hub(session):
-    user = factories.user(session, "ralph")
-    hub = factories.hub(session, "ralph", HubType.user)
-    factories.role(session, hub, user, Role.owner)
-    return hub
 
 
 def store_ralph_message(session, corpus, when):

@@ -9,7 +9,6 @@ import requests
 import responses
 
 from hubs.bus import message_people_and_packages
-from hubs.models import HubType, Role
 from hubs.rendering import render_panel
 from hubs.widgets import registry
 from tests import factories
@@ -28,14 +27,6 @@ def service():
                 json=json.loads((RECORDED / f"user-{user}.json").read_text()),
             )
         yield mock
-
-
-@pytest.fixture
-def ralph_hub(session):
-    user = factories.user(session, "ralph")
-    hub = factories.hub(session, "ralph", HubType.user)
-    factories.role(session, hub, user, Role.owner)
-    return hub
 
 
 def test_badges_newest_first_with_a_limit(app_context, session, ralph_hub, service):

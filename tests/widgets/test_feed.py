@@ -31,14 +31,6 @@ def stored(session, corpus):
     session.commit()
 
 
-@pytest.fixture
-def ralph_hub(session):
-    user = factories.user(session, "ralph")
-    hub = factories.hub(session, "ralph", HubType.user)
-    factories.role(session, hub, user, Role.owner)
-    return hub
-
-
 def expected_ids(session, usernames) -> list[str]:
     """Written apart from hubs.feed: msg_ids involving ``usernames``, newest first."""
     rows = session.execute(

@@ -14,7 +14,6 @@ from hubs.bus import message_people_and_packages
 from hubs.clients import ServiceUnavailable
 from hubs.clients.bodhi import BodhiClient
 from hubs.messages import topic_suffix
-from hubs.models import HubType, Role
 from hubs.rendering import render_panel
 from hubs.widgets import registry
 from hubs.widgets.base import InvalidConfig
@@ -56,14 +55,6 @@ def _today(monkeypatch):
     """The widget counts days in testing from a fixed now, a week after the recordings."""
     now = dt.datetime(2019, 6, 20, 12, 0, tzinfo=dt.UTC)
     monkeypatch.setattr("hubs.widgets.updates2stable._now", lambda: now)
-
-
-@pytest.fixture
-def ralph_hub(session):
-    user = factories.user(session, "ralph")
-    hub = factories.hub(session, "ralph", HubType.user)
-    factories.role(session, hub, user, Role.owner)
-    return hub
 
 
 def test_only_updates_ready_for_stable_longest_waiting_first(
