@@ -18,6 +18,8 @@ import sys
 import tempfile
 import time
 
+import sqlalchemy as sa
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 CORPUS = os.path.join(os.path.dirname(ROOT), "shared/data/fedmsg-corpus/messages.jsonl")
@@ -66,6 +68,8 @@ def main() -> None:
                 if n % 5000 == 4999:
                     session.commit()
                     print(f"history: {n + 1}/{args.history} messages stored", flush=True)
+            session.commit()
+            session.execute(sa.text("ANALYZE"))  # planner statistics, as autovacuum keeps them
             session.commit()
             print(f"{args.history} messages, a team of {args.people}, {args.per_page} a page")
 

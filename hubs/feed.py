@@ -73,6 +73,9 @@ def messages_involving(
         .order_by(Message.timestamp.desc(), Message.id.desc())
         .limit(limit)
     )
+    if newer_than is not None:
+        # On the messages too: a range of their primary key, not a walk down their times.
+        query = query.where(Message.id > newer_than)
     if before is not None:
         stamp, message_id = before
         query = query.where(

@@ -37,7 +37,11 @@ class Message(Base):
 
 class MessageUser(Base):
     __tablename__ = "message_users"
-    __table_args__ = (sa.Index("ix_message_users_username_timestamp", "username", "timestamp"),)
+    __table_args__ = (
+        sa.Index("ix_message_users_username_timestamp", "username", "timestamp"),
+        # "Stored since": what a feed's refresh asks.
+        sa.Index("ix_message_users_username_message_id", "username", "message_id"),
+    )
 
     message_id: Mapped[int] = mapped_column(
         sa.ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
