@@ -2,7 +2,6 @@
 The local widgets are full of corpus data; the Fedora services are unreachable, so the
 external widgets say so, and no page fails."""
 
-import socket
 import subprocess
 import sys
 
@@ -11,23 +10,17 @@ import pytest
 from hubs.app import create_app
 from hubs.cache import close_cache
 from tests.html import widget_states, with_role
-from tests.stack import SERVICE_URLS
+from tests.stack import SERVICE_URLS, free_port
 from tests.test_populate import ROOT
 
 LOCAL = ["feed", "fedmsgstats", "activity", "halp"]
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The demo site's config after populate.py ran, with every service unreachable."""
     where = tmp_path_factory.mktemp("demo")
-    dead = f"http://127.0.0.1:{closed_port()}/"
+    dead = f"http://127.0.0.1:{free_port()}/"
     config = {
         "DATABASE_URL": f"sqlite:///{where / 'hubs.db'}",
         "CACHE_BACKEND": "dogpile.cache.dbm",

@@ -6,7 +6,6 @@ a second view within the negative-cache period makes no new request."""
 from __future__ import annotations
 
 import http.server
-import socket
 import threading
 import time
 
@@ -16,6 +15,7 @@ import requests
 from hubs.widgets import registry
 from tests import factories
 from tests.html import widget_states, with_role
+from tests.stack import free_port
 
 # plugin -> (the setting naming its service, a config that makes it call the service)
 EXTERNAL = {
@@ -63,20 +63,14 @@ class DeadService(http.server.BaseHTTPRequestHandler):
         self.wfile.write(page)
 
     def log_message(self, *args):
-        pass
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        """Quiet: the test reads what the client saw, not the server's log."""
 
 
 @pytest.fixture(params=MODES)
 def dead(request):
     """(mode, base URL) of a dead service."""
     if request.param == "refused":
-        yield request.param, f"http://127.0.0.1:{closed_port()}/"
+        yield request.param, f"http://127.0.0.1:{free_port()}/"
         return
     handler = type("Handler", (DeadService,), {"mode": request.param})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
