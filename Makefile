@@ -27,7 +27,7 @@ test-deps: $(VENV)/.test-deps
 run: deps
 	$(BIN)/python populate.py
 	@echo "==> Fedora Hubs on http://localhost:5000/ (Ctrl-C stops it)"
-	$(BIN)/honcho start -f Procfile
+	$(BIN)/fedora-hubs run
 
 test: test-deps
 	scripts/install-system-packages memcached chromium node:nodejs npm

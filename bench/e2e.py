@@ -26,10 +26,10 @@ sys.path.insert(0, ROOT)
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from hubs.bus import message_people_and_packages  # noqa: E402
+from hubs.demo import FEDMSG_CORPUS as CORPUS  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.stack import Stack  # noqa: E402
 
-CORPUS = Path(ROOT).parent / "shared/data/fedmsg-corpus/messages.jsonl"
 TOTAL = '[data-plugin="fedmsgstats"] [data-role="messages-total"]'
 
 

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-CORPUS = os.path.join(os.path.dirname(ROOT), "shared/data/fedmsg-corpus/messages.jsonl")
+from hubs.demo import FEDMSG_CORPUS as CORPUS  # noqa: E402
 
 EXTRA_WIDGETS = [("sticky", {"text": "more"}), ("fedmsgstats", {}), ("about", {}), ("stats", {})]
 

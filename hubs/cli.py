@@ -157,7 +157,14 @@ def sync_teams_command(groups: tuple[str, ...]) -> None:
 
 @cli.command("run", context_settings={"ignore_unknown_options": True})
 def run_everything() -> None:
-    """Start every process of the Procfile (web, relay, backend, sse, oidc), like make run."""
-    procfile = os.path.join(os.path.dirname(os.path.dirname(__file__)), "Procfile")
-    honcho = os.path.join(os.path.dirname(sys.executable), "honcho")
-    os.execv(honcho, [honcho, "start", "-f", procfile])
+    """Start every process of the Procfile (web, relay, backend, sse, oidc), like make run:
+    one that dies is restarted, the others run on; Ctrl-C stops them all."""
+    from pathlib import Path
+
+    from hubs import devstack
+
+    root = Path(__file__).resolve().parent.parent
+    procfile = root / "Procfile"
+    if not procfile.exists():
+        raise click.ClickException(f"no Procfile at {procfile}: run this from a clone of Hubs")
+    sys.exit(devstack.main(procfile, root))

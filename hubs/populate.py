@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from hubs.config import load_config
 from hubs.database import upgrade
 from hubs.defaults import default_widgets
+from hubs.demo import FEDMSG_CORPUS, HELP_CALLS
 from hubs.models import Base, Column, Hub, HubType, Membership, Role, User, Widget, utcnow
 
 DEMO_USERS = [
@@ -205,19 +206,7 @@ def populate(session: Session, say: Callable[[str], None] = print) -> dict[str, 
     return added
 
 
-CORPUS = os.environ.get(
-    "HUBS_DEMO_MESSAGES",
-    os.path.join(
-        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-        "shared", "data", "fedmsg-corpus", "messages.jsonl",
-    ),
-)  # fmt: skip
-
-
-# Demo calls for help (meetbot #help), which the corpus has none of: see hubs/demo/README.md.
-DEMO_HELP_CALLS = os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "demo", "help-calls.jsonl"
-)
+CORPUS = os.environ.get("HUBS_DEMO_MESSAGES", str(FEDMSG_CORPUS))
 
 
 def load_messages(
@@ -301,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
             load_messages(session, args.messages)
         else:
             print(f"messages: none loaded ({args.messages} not found)")
-        load_messages(session, DEMO_HELP_CALLS, days=21)
+        load_messages(session, str(HELP_CALLS), days=21)
         counts = {
             name: session.scalar(sa.select(sa.func.count()).select_from(table))
             for name, table in Base.metadata.tables.items()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import pathlib
 from urllib.parse import urlsplit
 
 import memcache
@@ -18,14 +17,14 @@ from hubs.app import create_app
 from hubs.bus import set_sender
 from hubs.cache import close_cache
 from hubs.database import db, upgrade
+from hubs.demo import FEDMSG_CORPUS
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "HUBS_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 )
 POSTGRES_TEST_DB = os.environ.get("HUBS_TEST_POSTGRES_DB", "hubs_test")
 MEMCACHED = os.environ.get("HUBS_TEST_MEMCACHED", "127.0.0.1:11211")
-CORPUS = pathlib.Path(__file__).resolve().parents[2] / "shared/data/fedmsg-corpus/messages.jsonl"
-CORPUS = pathlib.Path(os.environ.get("HUBS_FEDMSG_CORPUS", CORPUS))
+CORPUS = FEDMSG_CORPUS
 
 
 def _postgres_version() -> str:
@@ -171,7 +170,7 @@ def _quiet_logs(caplog):
 
 @pytest.fixture(scope="session")
 def corpus() -> list[dict]:
-    """The real bus messages of the shared corpus."""
+    """The real bus messages of the corpus (hubs/demo/fedmsg-corpus/)."""
     with open(CORPUS) as handle:
         return [json.loads(line) for line in handle]
 

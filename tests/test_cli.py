@@ -158,14 +158,3 @@ def test_sync_teams_says_when_fasjson_is_unreachable(app):
     result = app.test_cli_runner().invoke(cli, ["sync-teams"])
     assert result.exit_code == 1
     assert "FASJSON at http://127.0.0.1:9/" in result.output
-
-
-def test_run_starts_every_process_of_the_procfile(app, monkeypatch):
-    started = []
-    monkeypatch.setattr("hubs.cli.os.execv", lambda path, args: started.append((path, args)))
-    assert run(app, "run").exit_code == 0
-    ((path, args),) = started
-    assert path.endswith("/honcho") and args[1:3] == ["start", "-f"]
-    with open(args[3]) as procfile:
-        names = {line.split(":", 1)[0] for line in procfile if line.strip()}
-    assert names == {"web", "relay", "backend", "sse", "oidc"}
