@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from hubs.backend.store import store_message
+from hubs.demo import HELP_CALLS as DEMO_HELP_CALLS
 from hubs.models import (
     Column,
     HubType,
@@ -20,7 +21,6 @@ from hubs.models import (
     User,
     Widget,
 )
-from hubs.populate import DEMO_HELP_CALLS
 from tests import factories
 
 PERSONAS = ["anonymous", "stranger", "subscriber", "member", "owner", "other_owner"]

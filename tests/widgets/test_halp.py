@@ -7,8 +7,9 @@ import pytest
 import sqlalchemy as sa
 
 from hubs.bus import render
+from hubs.demo import HELP_CALLS as DEMO_HELP_CALLS
 from hubs.models import Hub, HubType, ResolvedHelpRequest, Role, User
-from hubs.populate import DEMO_HELP_CALLS, load_messages
+from hubs.populate import load_messages
 from hubs.rendering import render_panel
 from hubs.widgets import registry
 from tests import factories
@@ -31,7 +32,7 @@ def calls(session, corpus, tmp_path):
     lines = tmp_path / "corpus.jsonl"
     lines.write_text("".join(json.dumps({"msg": e["msg"]}) + "\n" for e in corpus))
     load_messages(session, str(lines), say=lambda _: None)
-    load_messages(session, DEMO_HELP_CALLS, say=lambda _: None, days=21)
+    load_messages(session, str(DEMO_HELP_CALLS), say=lambda _: None, days=21)
     return demo_calls()
 
 
