@@ -30,7 +30,7 @@ run: deps
 	$(BIN)/fedora-hubs run
 
 test: test-deps
-	scripts/install-system-packages memcached chromium node:nodejs npm
+	scripts/install-system-packages memcached chromium node:nodejs npm systemd-analyze:systemd
 	scripts/start-memcached $(MEMCACHED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

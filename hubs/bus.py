@@ -46,6 +46,49 @@ def bus_config(config_dir: str | None = None) -> dict[str, Any]:
 _meta_ready = False
 
 
+class OneLineLogs(logging.Filter):
+    """fedmsg.meta's own logging, made one line per event.
+
+    - Its processors log a full traceback for every message they cannot read (a
+      KeyError in a message of an unexpected shape): that becomes one WARNING line
+      naming the message and the error, the traceback kept for DEBUG.
+    - With no FAS credentials (as everywhere but Fedora's own hosts) every lookup of
+      a username warns that there is no FAS cache: that is said once, at INFO.
+    """
+
+    FAS_NOTICES = ("No previous fas cache found", "No fas_credentials found", "No previous fasjson")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._said: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message.startswith(self.FAS_NOTICES):
+            if self._said:
+                return False
+            self._said.add(message)
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg, record.args = (
+                "fedmsg.meta: no FAS credentials, so IRC nicks and emails in messages "
+                "are not mapped to account names",
+                None,
+            )
+            return True
+        if record.name.startswith("fedmsg.meta") and record.exc_info and record.exc_info[1]:
+            logger = logging.getLogger(record.name)
+            if not logger.isEnabledFor(logging.DEBUG):
+                error = record.exc_info[1]
+                record.msg = "%s (%s: %s)"
+                record.args = (message, type(error).__name__, error)
+                record.exc_info = record.exc_text = None
+                record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+_one_line_logs = OneLineLogs()
+
+
 def _meta(config: dict[str, Any]):
     global _meta_ready
     import fedmsg.meta
@@ -56,6 +99,9 @@ def _meta(config: dict[str, Any]):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 fedmsg.meta.make_processors(**config)
+            # fedmsg.meta logs as itself; Fedora's processors' FAS lookups as moksha.hub.
+            for name in ("fedmsg.meta", "fedmsg.meta.buildsys", "moksha.hub"):
+                logging.getLogger(name).addFilter(_one_line_logs)
             _meta_ready = True
     return fedmsg.meta
 

@@ -205,8 +205,9 @@ def compute_envelope(creator: Callable[[], dict], describe: str) -> Envelope:
         from hubs.clients import ServiceUnavailable
 
         if isinstance(error, ServiceUnavailable):
-            # An outage, not a bug: one line with what the service answered.
-            log.warning("Widget %s: %s %s", describe, error, error.detail)
+            # An outage, not a bug: one line saying what went wrong; the rest at DEBUG.
+            log.warning("Widget %s: %s (%s)", describe, error, error.reason)
+            log.debug("Widget %s: %s", describe, error.detail)
         else:
             log.exception("Widget %s failed to compute its data", describe)
         return {

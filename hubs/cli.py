@@ -57,6 +57,15 @@ def prune_messages(days: int | None, cap: int | None) -> None:
     click.echo(f"deleted {deleted} messages")
 
 
+def columns(rows: list[tuple[str, ...]]) -> str:
+    """Rows as lines of left-aligned columns two spaces apart (the last one unpadded)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join(
+        "  ".join([*(c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)), row[-1]])
+        for row in rows
+    )
+
+
 # -- the widget cache --------------------------------------------------------------------
 
 
@@ -87,9 +96,11 @@ def cache_state() -> list[tuple[Widget, bool]]:
 @with_appcontext
 def cache_list() -> None:
     """Every widget and whether its data is cached."""
-    for widget, cached in cache_state():
-        state = "cached" if cached else "-"
-        click.echo(f"{widget.hub.url_path}w/{widget.id}/  {widget.plugin:12}  {state}")
+    rows = [
+        (f"{widget.hub.url_path}w/{widget.id}/", widget.plugin, "cached" if cached else "-")
+        for widget, cached in cache_state()
+    ]
+    click.echo(columns([("widget", "plugin", "data"), *rows]))
 
 
 @cache_group.command("coverage")
@@ -120,16 +131,34 @@ def cache_clean() -> None:
 @click.argument("name")
 @click.option("--owner", required=True, help="account name of its first owner")
 @click.option("--summary", default="", help="one line about the team")
+@click.option(
+    "--create-owner", is_flag=True, help="create the owner's account if Hubs has none yet"
+)
 @with_appcontext
-def create_team_command(name: str, owner: str, summary: str) -> None:
+def create_team_command(name: str, owner: str, summary: str, create_owner: bool) -> None:
     """Create a team hub with the default widgets."""
     from hubs import changes, teams
+    from hubs.widgets import validators
 
+    for label, value, check in (
+        ("team name", name, validators.team_name),
+        ("--owner", owner, validators.username),
+        ("--summary", summary, validators.text(max_length=256)),
+    ):
+        try:
+            check(value)
+        except ValueError as error:
+            raise click.BadParameter(f"{value!r} {error}", param_hint=label) from None
     session = db.session
     if session.scalar(sa.select(Hub).where(Hub.type == HubType.team, Hub.name == name)):
         raise click.ClickException(f"a team hub named {name!r} exists already")
     user = session.scalar(sa.select(User).where(User.username == owner))
     if user is None:
+        if not create_owner:
+            raise click.ClickException(
+                f"Hubs has no account {owner!r} (it is made at their first login); "
+                "check the name, or pass --create-owner to make it now"
+            )
         user = changes.sign_up(session, owner, owner, None)
     hub = teams.create_team(session, name, user, agent="fedora-hubs", summary=summary)
     click.echo(f"created {hub.url_path} owned by {owner}")

@@ -68,6 +68,10 @@ BACKEND_JUNK_TOPICS: list[str] = ["buildsys.repo.init", "buildsys.repo.done", "m
 # Seconds between two summary lines of the backend's counters in its log.
 BACKEND_SUMMARY_INTERVAL = 60
 
+# A burst of messages has settled once no message came for this many seconds and no
+# rebuild is left: then the counters are written for `fedora-hubs backend-stats`.
+BACKEND_SETTLE_SECONDS = 0.5
+
 # The message store keeps messages this many days...
 MESSAGE_RETENTION_DAYS = 90
 

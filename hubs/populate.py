@@ -1,12 +1,15 @@
-"""Demo data: users, team hubs with members and widgets, and a hub for every user.
+"""Demo data: users, team hubs with members and widgets, a hub for every user, and real
+bus messages in the message store.
 
-Running it twice leaves the same rows; ``--reset`` empties the tables first.
+It seeds what is missing and never undoes what people did since: a hub that exists
+keeps its widgets and memberships as its owners left them, and the demo messages are
+loaded once (pruning some later does not bring them back). ``--reset`` empties the
+tables first, for a clean slate.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -183,16 +186,19 @@ def populate(session: Session, say: Callable[[str], None] = print) -> dict[str, 
             session, username, HubType.user, summary=fullname, description=""
         )
         added["hubs"] += created
-        added["memberships"] += _ensure_role(session, hub, user, Role.owner)
+        if created:
+            added["memberships"] += _ensure_role(session, hub, user, Role.owner)
     say(f"users: {len(DEMO_USERS)} demo users, {added['users']} new")
 
     for team in DEMO_TEAMS:
         hub, created = _ensure_hub(
             session, team.name, HubType.team, summary=team.summary, description=team.description
         )
-        if created:
-            _configure(hub, team)
         added["hubs"] += created
+        say(f"team hub {team.name}: {'created' if created else 'already there, left as it is'}")
+        if not created:
+            continue
+        _configure(hub, team)
         for role, names in (
             (Role.owner, team.owners),
             (Role.member, team.members),
@@ -201,7 +207,6 @@ def populate(session: Session, say: Callable[[str], None] = print) -> dict[str, 
         ):
             for username in names:
                 added["memberships"] += _ensure_role(session, hub, users[username], role)
-        say(f"team hub {team.name}: {'created' if created else 'already there'}")
     session.commit()
     return added
 
@@ -213,20 +218,32 @@ def load_messages(
     session: Session, path: str, say: Callable[[str], None] = print, days: int = 30
 ) -> int:
     """Fill the message store with real bus messages, their times spread over the last
-    ``days`` days (in their order) so activity widgets look alive. Returns how many new."""
-    from hubs.backend.store import store_message
+    ``days`` days (in their order) so activity widgets look alive. Returns how many new.
+
+    Once any of them is stored, the file counts as loaded: retention pruning the old
+    ones is not undone by the next run (that is what --reset is for)."""
+    from hubs.backend.store import message_id, store_message
     from hubs.bus import message_people_and_packages
+    from hubs.models import Message
 
     with open(path) as handle:
         messages = [json.loads(line)["msg"] for line in handle if line.strip()]
     messages.sort(key=lambda message: message.get("timestamp") or 0)
+    # The message's own id, or one made from its content: the same on every run.
+    ids = [message_id(message) for message in messages]
+    stored = 0
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        stored += session.scalar(
+            sa.select(sa.func.count()).select_from(Message).where(Message.msg_id.in_(chunk))
+        )
+    if stored:
+        say(f"messages: {os.path.basename(path)} was loaded before ({stored} still stored)")
+        return 0
     now = utcnow().timestamp()
     added = 0
-    for index, original in enumerate(messages):
-        message = dict(original)
-        if not message.get("msg_id"):
-            digest = hashlib.sha1(json.dumps(original, sort_keys=True).encode()).hexdigest()
-            message["msg_id"] = f"demo-{digest[:20]}"
+    for index, (original, msg_id) in enumerate(zip(messages, ids, strict=True)):
+        message = {**original, "msg_id": msg_id}
         message["timestamp"] = now - 60 - days * 86400 * (len(messages) - 1 - index) / len(messages)
         usernames, packages = message_people_and_packages(message)
         added += store_message(session, message, usernames, packages) is not None

@@ -134,6 +134,22 @@ class Stack:
             wait_for(lambda: accepts(self.ports["sse"]), 20, "hubs-sse")
         return process
 
+    def backend_stats(self) -> dict:
+        from tests.oracles import backend_stats
+
+        return backend_stats(self.app) or {}
+
+    def wait_settled(self, seen: int, timeout: float = 30) -> dict:
+        """Until the backend has seen ``seen`` messages and settled: nothing left to
+        rebuild (it writes its counters once a burst is over)."""
+        return wait_for(
+            lambda: (
+                (s := self.backend_stats()).get("seen", 0) >= seen and s["queue_depth"] == 0 and s
+            ),
+            timeout,
+            f"the backend to settle after {seen} messages",
+        )
+
     def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
         process = self.processes.pop(name)
         process.send_signal(sig)

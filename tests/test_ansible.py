@@ -191,7 +191,7 @@ def test_unit_is_valid(name, tmp_path):
     assert unit["Install"]["WantedBy"] == "multi-user.target"
 
     if shutil.which("systemd-analyze") is None:
-        return  # the structural checks above are all this machine can do
+        pytest.fail("systemd-analyze is missing: `make test` installs it (package systemd)")
     # systemd's own check, with paths and an account that exist here: it refuses a unit
     # whose executables are missing.
     here = role_defaults(

@@ -1,6 +1,7 @@
 """Reading messages with fedmsg.meta (Fedora's processors and hubs' own) and the one
 publish wrapper."""
 
+import contextlib
 import logging
 
 import pytest
@@ -98,3 +99,40 @@ def test_a_failing_publish_is_logged_not_raised(caplog):
     with caplog.at_level(logging.ERROR, logger="hubs.bus"):
         bus.publish("hub.updated", hub_id=1)
     assert "Could not publish hubs.hub.updated" in caplog.text
+
+
+def _readable_and_broken(corpus):
+    """Each corpus message, and a copy its processor cannot read (a body of the wrong
+    shape, as a new version of a Fedora service might send)."""
+    for entry in corpus:
+        message = entry["msg"]
+        yield dict(message)
+        yield {**message, "msg_id": f"broken-{message.get('msg_id')}", "msg": {"x": 1}}
+
+
+def test_reading_messages_logs_one_line_per_event(corpus, caplog):
+    caplog.set_level(logging.INFO)
+    for message in _readable_and_broken(corpus):
+        bus.message_people_and_packages(message)
+        try:
+            bus.render(message)
+        except Exception:  # a feed shows such a message plainly (tests/widgets/test_feed.py)
+            continue
+    theirs = [r for r in caplog.records if r.name.startswith(("fedmsg", "moksha"))]
+    assert theirs, "the broken messages must be reported"
+    assert not [r for r in theirs if r.exc_info or "\n" in r.getMessage()]
+    fas = [r for r in theirs if "FAS" in r.getMessage()]
+    assert len(fas) <= 1 and all(r.levelno == logging.INFO for r in fas)
+    failed = [r for r in theirs if "failed on" in r.getMessage()]
+    assert failed and all(r.levelno == logging.WARNING for r in failed)
+    assert all("KeyError" in r.getMessage() and "broken-" in r.getMessage() for r in failed)
+
+
+def test_the_traceback_of_an_unreadable_message_is_kept_for_debugging(corpus, caplog):
+    caplog.set_level(logging.DEBUG, logger="fedmsg.meta")
+    for message in _readable_and_broken(corpus):
+        bus.message_people_and_packages(message)
+        with contextlib.suppress(Exception):
+            bus.render(message)
+    failed = [r for r in caplog.records if r.name == "fedmsg.meta" and "failed on" in r.msg]
+    assert failed and all(r.exc_info and r.levelno == logging.ERROR for r in failed)

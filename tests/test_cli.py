@@ -1,6 +1,7 @@
 import json
 import os
 import pathlib
+import re
 import time
 
 import pytest
@@ -67,13 +68,19 @@ def test_cache_coverage_counts_cached_widgets(app, session, client):
             registry[widget.plugin].data(session, widget)
     assert "3 of 4 widgets cached: 75.0%" in run(app, "cache", "coverage").output
     listing = run(app, "cache", "list").output.splitlines()
+    assert listing[0].split() == ["widget", "plugin", "data"]
     assert sum(line.endswith("cached") for line in listing) == 3
+    # Every column starts at the same place on every line.
+    starts = {tuple(m.start() for m in re.finditer(r"(?<=  )\S", line)) for line in listing}
+    assert len(starts) == 1, listing
     cleaned = run(app, "cache", "clean").output
     assert "dropped the cached data of 4 widgets" in cleaned
     assert "0 of 4 widgets cached: 0.0%" in run(app, "cache", "coverage").output
 
 
 def test_create_team(app, session, published):
+    factories.user(session, "ralph")
+    session.commit()
     result = run(app, "create-team", "badges", "--owner", "ralph", "--summary", "Badges!")
     assert "created /t/badges/ owned by ralph" in result.output
     hub = session.scalar(sa.select(Hub).where(Hub.name == "badges", Hub.type == HubType.team))
@@ -81,6 +88,50 @@ def test_create_team(app, session, published):
     assert [m.user.username for m in hub.memberships if m.role is Role.owner] == ["ralph"]
     again = app.test_cli_runner().invoke(cli, ["create-team", "badges", "--owner", "ralph"])
     assert again.exit_code != 0 and "exists already" in again.output
+
+
+def _hubs_and_users(session):
+    return (
+        session.scalar(sa.select(sa.func.count()).select_from(Hub)),
+        session.scalar(sa.select(sa.func.count()).select_from(User)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("", "like a Fedora group name"),
+        ("Bad Name/<x>", "like a Fedora group name"),
+        ("design/../x", "like a Fedora group name"),
+        ("-flag", "like a Fedora group name"),
+        (".hidden", "like a Fedora group name"),
+        ("x" * 65, "like a Fedora group name"),
+    ],
+)
+def test_create_team_refuses_names_that_make_no_hub_url(app, session, name, reason):
+    factories.user(session, "ralph")
+    session.commit()
+    before = _hubs_and_users(session)
+    result = app.test_cli_runner().invoke(cli, ["create-team", "--owner", "ralph", "--", name])
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for team name" in result.output and reason in result.output
+    assert _hubs_and_users(session) == before
+
+
+def test_create_team_refuses_an_unknown_owner_unless_asked(app, session, published):
+    before = _hubs_and_users(session)
+    refused = app.test_cli_runner().invoke(cli, ["create-team", "qa", "--owner", "nobody-here"])
+    assert refused.exit_code == 1
+    assert "Hubs has no account 'nobody-here'" in refused.output
+    assert "--create-owner" in refused.output
+    assert _hubs_and_users(session) == before and published == []
+
+    bad = app.test_cli_runner().invoke(cli, ["create-team", "qa", "--owner", "no body"])
+    assert bad.exit_code == 2 and "Invalid value for --owner" in bad.output
+
+    made = run(app, "create-team", "qa", "--owner", "nobody-here", "--create-owner")
+    assert "created /t/qa/ owned by nobody-here" in made.output
+    assert session.scalar(sa.select(User).where(User.username == "nobody-here")) is not None
 
 
 @pytest.fixture
@@ -158,3 +209,17 @@ def test_sync_teams_says_when_fasjson_is_unreachable(app):
     result = app.test_cli_runner().invoke(cli, ["sync-teams"])
     assert result.exit_code == 1
     assert "FASJSON at http://127.0.0.1:9/" in result.output
+
+
+def test_cache_list_lines_up_hubs_of_every_name_length(app, session):
+    for name in ("qa", "infrastructure"):
+        hub = factories.hub(session, name)
+        for plugin in ("about", "fedmsgstats"):
+            factories.widget(session, hub, plugin)
+    session.commit()
+    listing = run(app, "cache", "list").output.splitlines()
+    assert len(listing) == 5
+    plugin_at = {line.index(plugin) for line in listing for plugin in ("plugin", "about ", "fedm")
+                 if plugin in line}  # fmt: skip
+    data_at = {len(line) - len(line.split()[-1]) for line in listing}
+    assert len(plugin_at) == 1 and len(data_at) == 1, listing

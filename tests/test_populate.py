@@ -6,8 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from hubs.database import create_engine
-from hubs.models import Base, Hub, HubType, Role, Widget
-from hubs.populate import DEMO_TEAMS, populate, reset
+from hubs.demo import FEDMSG_CORPUS
+from hubs.models import Base, Hub, HubType, Membership, Message, Role, User, Widget
+from hubs.populate import DEMO_TEAMS, load_messages, populate, reset
 from tests.conftest import recreate_postgres_database
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -34,6 +35,29 @@ def test_populate_twice_gives_the_same_rows(session):
         sa.select(sa.func.count()).select_from(Hub).where(Hub.type == HubType.user)
     )
     assert users == counts["users"]  # a hub for every demo user
+
+
+def test_populate_again_keeps_what_people_changed(session):
+    say = [].append
+    populate(session, say=say)
+    assert load_messages(session, str(FEDMSG_CORPUS), say=say) > 0
+    infrastructure = session.scalars(sa.select(Hub).where(Hub.name == "infrastructure")).one()
+    ralph = session.scalars(sa.select(User).where(User.username == "ralph")).one()
+    # An owner removes a member and a widget; retention drops some old messages.
+    session.delete(session.get(Membership, (infrastructure.id, ralph.id, Role.member)))
+    session.delete(next(w for w in infrastructure.widgets if w.plugin == "sticky"))
+    for message in session.scalars(sa.select(Message).order_by(Message.timestamp).limit(50)):
+        session.delete(message)
+    session.commit()
+    counts = row_counts(session)
+
+    lines = []
+    assert populate(session, say=lines.append) == {"users": 0, "hubs": 0, "memberships": 0}
+    assert load_messages(session, str(FEDMSG_CORPUS), say=lines.append) == 0
+    assert row_counts(session) == counts
+    assert "team hub infrastructure: already there, left as it is" in lines
+    left = counts["messages"]
+    assert lines[-1] == f"messages: messages.jsonl was loaded before ({left} still stored)"
 
 
 def test_every_demo_hub_has_owners_and_default_widgets(session):

@@ -82,12 +82,18 @@ def _within_cap(table, column, cap: int):
 
 
 def prune(session: Session, days: int, cap: int) -> int:
-    """Delete messages older than ``days``, and those that are not among the ``cap``
-    newest of any of their users or packages. Returns how many were deleted."""
+    """Delete messages older than ``days``, and those of some user or package that are
+    not among the ``cap`` newest of any of their users or packages. A message of nobody
+    and no package only goes with age. Returns how many were deleted."""
     cutoff = utcnow() - dt.timedelta(days=days)
+    has_people_or_packages = sa.or_(
+        Message.id.in_(sa.select(MessageUser.message_id)),
+        Message.id.in_(sa.select(MessagePackage.message_id)),
+    )
     doomed = sa.or_(
         Message.timestamp < cutoff,
         sa.and_(
+            has_people_or_packages,
             Message.id.not_in(_within_cap(MessageUser, MessageUser.username, cap)),
             Message.id.not_in(_within_cap(MessagePackage, MessagePackage.package, cap)),
         ),

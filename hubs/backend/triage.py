@@ -82,6 +82,13 @@ class Backend:
             count = self.index.build(self.session)
             self.session.commit()  # keep the widgets, end the read transaction
         log.info("Hint index built: %d widgets", count)
+        self._stats_lock = threading.Lock()
+        self._activity = threading.Event()
+        self._closing = threading.Event()
+        self._settler = threading.Thread(
+            target=self._write_stats_when_settled, name="stats", daemon=True
+        )
+        self._settler.start()
 
     @property
     def session(self) -> Session:
@@ -113,6 +120,7 @@ class Backend:
                 self._reset_session()
             finally:
                 self._periodic()
+                self._activity.set()
         return set()
 
     def _handle(self, message: Any) -> set[int]:
@@ -280,16 +288,39 @@ class Backend:
             self._last_prune = now
             self.prune()
 
-    def write_stats(self) -> dict[str, int]:
-        """Log the counters and write them where `fedora-hubs backend-stats` reads them."""
-        stats = self.stats()
-        log.info("backend: %s", ", ".join(f"{key}={value}" for key, value in stats.items()))
-        path = stats_path(self.app.config)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path + ".tmp", "w") as handle:
-            json.dump({"time": time.time(), "pid": os.getpid(), **stats}, handle)
-        os.replace(path + ".tmp", path)
-        return stats
+    def write_stats(self, summary: bool = True) -> dict[str, int]:
+        """Write the counters where `fedora-hubs backend-stats` reads them; with
+        ``summary``, also log them."""
+        with self._stats_lock:
+            stats = self.stats()
+            if summary:
+                log.info("backend: %s", ", ".join(f"{k}={v}" for k, v in stats.items()))
+            path = stats_path(self.app.config)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path + ".tmp", "w") as handle:
+                json.dump({"time": time.time(), "pid": os.getpid(), **stats}, handle)
+            os.replace(path + ".tmp", path)
+            return stats
+
+    def _write_stats_when_settled(self) -> None:
+        """After each burst of messages, once it has settled (no message for
+        BACKEND_SETTLE_SECONDS, no rebuild left), write the counters."""
+        settle = self.app.config["BACKEND_SETTLE_SECONDS"]
+        while True:
+            self._activity.wait()
+            while not self._closing.is_set():
+                self._activity.clear()
+                if not self.pool.wait_idle(timeout=settle):
+                    self._activity.set()  # rebuilds still running: look again
+                    continue
+                if not self._activity.wait(settle):
+                    break
+            if self._closing.is_set():
+                return
+            try:
+                self.write_stats(summary=False)
+            except OSError:
+                log.warning("Cannot write the backend's counters", exc_info=True)
 
     def prune(self) -> int:
         with self.app.app_context():
@@ -307,10 +338,14 @@ class Backend:
         return deleted
 
     def close(self) -> None:
+        self._closing.set()
+        self._activity.set()
+        self._settler.join(timeout=5)
         self.pool.wait_idle(timeout=30)
         self.pool.shutdown()
         self.publisher.close()
         self._reset_session()
+        self.write_stats()  # the last word, for `fedora-hubs backend-stats`
 
 
 def stats_path(config) -> str:

@@ -18,6 +18,18 @@ class ServiceUnavailable(RuntimeError):
         self.detail = detail
         super().__init__(f"Could not reach {service} right now.")
 
+    @property
+    def reason(self) -> str:
+        """What went wrong, in a few words, for the one log line of an outage."""
+        cause = self.__cause__
+        if isinstance(cause, requests.Timeout):
+            return "timed out"
+        if isinstance(cause, requests.ConnectionError):
+            return "cannot connect"
+        if isinstance(cause, requests.HTTPError) and cause.response is not None:
+            return f"HTTP {cause.response.status_code}"
+        return "unexpected answer"
+
 
 def get_json(
     http: requests.Session, url: str, service: str, timeout: tuple[float, float], **params: Any

@@ -23,6 +23,7 @@ import zmq.asyncio
 from aiohttp import web
 
 from hubs.config import load_config
+from hubs.errors import error_document
 from hubs.sse.auth import SessionReader
 from hubs.sse.streams import Streams
 
@@ -47,7 +48,9 @@ def _cors_headers(request: web.Request) -> dict[str, str]:
 
 
 def _refuse(request: web.Request, status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status, headers=_cors_headers(request))
+    return web.json_response(
+        error_document(status, message), status=status, headers=_cors_headers(request)
+    )
 
 
 async def stream(request: web.Request) -> web.StreamResponse:

@@ -18,6 +18,7 @@ from hubs import changes
 from hubs.auth import current_user
 from hubs.authz import Action, require, require_help_resolver
 from hubs.database import db
+from hubs.errors import error_document
 from hubs.forms import form_value, raw_from_form
 from hubs.models import Column, HubType, JoinRequest, Role, User, Widget
 from hubs.views.auth import local_path
@@ -50,7 +51,7 @@ def _done(hub, message: str, **fields):
 
 def _refused(message: str, errors: dict | None = None, status: int = 400):
     if _json():
-        return jsonify(error=message, errors=errors or {}), status
+        return jsonify(error_document(status, message, errors)), status
     abort(status, message)
 
 

@@ -4,6 +4,8 @@ from flask import jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from hubs.errors import error_document
+
 
 def _wants_json() -> bool:
     return (
@@ -15,7 +17,7 @@ def _wants_json() -> bool:
 
 def handle_http_error(error: HTTPException):
     if _wants_json():
-        return jsonify(error=error.name, message=error.description), error.code
+        return jsonify(error_document(error.code, error.description)), error.code
     # A page that needs a login sends there; a failed login itself shows its error.
     if error.code == 401 and request.method == "GET" and request.blueprint != "oidc_auth":
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

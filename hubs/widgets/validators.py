@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 Validator = Callable[[Any], Any]
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$", re.IGNORECASE)
+# Group names of Fedora's account system: what a team hub's URL /t/<name>/ is made of.
+TEAM_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 
 def text(max_length: int = 10_000, required: bool = False) -> Validator:
@@ -62,6 +64,15 @@ def username(value: Any) -> str:
     if not isinstance(value, str) or not USERNAME_RE.match(value.strip()):
         raise ValueError("must be a Fedora account name")
     return value.strip()
+
+
+def team_name(value: Any) -> str:
+    if not isinstance(value, str) or not TEAM_NAME_RE.fullmatch(value):
+        raise ValueError(
+            "must be 1 to 64 lowercase letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit (like a Fedora group name)"
+        )
+    return value
 
 
 def link_list(max_links: int = 50) -> Validator:

@@ -95,3 +95,27 @@ def test_prune_by_age_and_by_cap(session):
     assert deleted == 4
     assert count(session, MessageUser) == 5  # m-2, m-3, m-4 for ralph; m-20 for ralph+mizmo
     assert count(session, MessagePackage) == 1
+
+
+def test_prune_keeps_fresh_messages_of_nobody_until_they_age(session):
+    now = utcnow()
+    minute_old = _message(1, now - dt.timedelta(minutes=1))
+    month_old = _message(2, now - dt.timedelta(days=30))
+    too_old = _message(3, now - dt.timedelta(days=91))
+    for message in (minute_old, month_old, too_old):
+        store_message(session, message, [], [])
+    session.commit()
+
+    assert prune(session, days=90, cap=1) == 1
+    assert set(session.scalars(sa.select(Message.msg_id))) == {"m-1", "m-2"}
+
+
+def test_prune_leaves_the_corpus_alone_under_the_default_retention(session, corpus):
+    from hubs.demo import FEDMSG_CORPUS
+    from hubs.populate import load_messages
+
+    stored = load_messages(session, str(FEDMSG_CORPUS), say=lambda line: None)
+    unique = {message_id(entry["msg"]) for entry in corpus}  # a few examples share an id
+    assert stored == len(unique) == count(session, Message)
+    assert prune(session, days=90, cap=500) == 0
+    assert count(session, Message) == len(unique)

@@ -14,12 +14,13 @@ from hubs.app import create_app
 from hubs.backend.triage import Backend
 from hubs.bus import message_people_and_packages
 from hubs.database import db, upgrade
-from hubs.models import Column, Hub, HubType, Membership, Role, User, Widget
+from hubs.models import Column, Hub, Role, User, Widget
 from hubs.populate import populate, warm_cache
 from hubs.widgets import registry
 from tests import factories
 from tests.conftest import recreate_postgres_database
 from tests.html import with_role
+from tests.oracles import ACTIVITY, activity_widgets_of, backend_stats, versions
 
 
 class RecordingPublisher:
@@ -63,41 +64,6 @@ def backend(backend_app):
     backend.publisher_sent = publisher.sent
     yield backend
     backend.close()
-
-
-def versions(app) -> dict[int, int]:
-    """Each widget's cached version, as the cache holds it now."""
-    with app.app_context():
-        widgets = db.session.scalars(sa.select(Widget)).all()
-        keys = [registry[w.plugin].cache_key(w) for w in widgets]
-        return {
-            w.id: (envelope or {}).get("version")
-            for w, envelope in zip(widgets, cache.get_cached(keys), strict=True)
-        }
-
-
-ACTIVITY = ("activity", "fedmsgstats", "feed")
-
-
-def activity_widgets_of(app, usernames: set[str]) -> set[int]:
-    """Independently of the widgets' checks: the activity widgets (last active, stats and
-    feed) of the user hubs of ``usernames`` and of the team hubs they own or belong to."""
-    with app.app_context():
-        session = db.session
-        user_hubs = sa.select(Hub.id).where(Hub.type == HubType.user, Hub.name.in_(usernames))
-        team_hubs = (
-            sa.select(Membership.hub_id)
-            .join(User)
-            .where(User.username.in_(usernames), Membership.role.in_([Role.owner, Role.member]))
-        )
-        return set(
-            session.scalars(
-                sa.select(Widget.id).where(
-                    Widget.plugin.in_(ACTIVITY),
-                    sa.or_(Widget.hub_id.in_(user_hubs), Widget.hub_id.in_(team_hubs)),
-                )
-            )
-        )
 
 
 def ralph_messages(corpus):
@@ -427,3 +393,29 @@ def test_every_widget_checks_the_whole_corpus_in_the_backend(backend, corpus):
     assert backend.pool.wait_idle(30)
     assert backend.stats()["check_errors"] == 0
     assert set(CHECKED_CONFIGS) - {"halp"} <= set(stale), stale
+
+
+def test_stats_are_written_once_a_burst_settles_and_on_shutdown(backend_app, corpus):
+    from tests.stack import wait_for
+
+    backend = Backend(backend_app, publisher=RecordingPublisher(), workers=2)
+    try:
+        assert backend_stats(backend_app) is None  # not yet: the summary is a minute off
+        burst = [fresh_copy(m, f"burst-{n}") for n, m in enumerate(ralph_messages(corpus)[:5])]
+        for message in burst:
+            backend.handle(message)
+        settled = wait_for(
+            lambda: (s := backend_stats(backend_app)) and s["seen"] == 5 and s, 10, "the stats"
+        )
+        assert settled["stored"] == 5 and settled["queue_depth"] == 0
+        assert settled["rebuilds"] + settled["refreshes"] >= 5
+    finally:
+        backend.close()
+
+    # A backend stopped before its burst settled still leaves its last counters.
+    backend_app.config["BACKEND_SETTLE_SECONDS"] = 3600
+    backend = Backend(backend_app, publisher=RecordingPublisher(), workers=2)
+    backend.handle(fresh_copy(ralph_messages(corpus)[5], "just-before-the-end"))
+    assert backend_stats(backend_app)["seen"] == 5
+    backend.close()
+    assert backend_stats(backend_app)["seen"] == 1

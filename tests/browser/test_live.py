@@ -16,6 +16,7 @@ from hubs.database import db
 from hubs.models import Hub, Widget
 from hubs.widgets import registry
 from tests.browser.conftest import logged_in_context
+from tests.oracles import stored
 from tests.stack import Stack
 
 TOTAL = '[data-plugin="fedmsgstats"] [data-role="messages-total"]'
@@ -96,10 +97,9 @@ def test_the_page_catches_up_after_the_sse_process_restarts(stack, page, corpus)
     )
     # While no sse process runs, the backend rebuilds the widget: the event is lost.
     message = ralph_message(corpus, "while-sse-down")
-    from tests.integration.test_fedmsg_hub import stored
-
+    seen = stack.backend_stats()["seen"]
     stack.publish(message, until=lambda: stored(stack.app, "while-sse-down"))
-    time.sleep(1)  # the rebuild lands in the cache
+    stack.wait_settled(seen=seen + 1)  # its rebuild is in the cache, and was pushed nowhere
     expect(page.locator(TOTAL)).to_have_text("0")
 
     stack.start("sse")

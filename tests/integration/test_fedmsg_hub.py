@@ -4,17 +4,13 @@ and rebuilds exactly the widgets it concerns."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
-import sqlalchemy as sa
 
-from hubs import cache
 from hubs.bus import message_people_and_packages
 from hubs.database import db
-from hubs.models import Message, Widget
+from hubs.models import Widget
 from hubs.widgets import registry
-from tests.backend.test_triage import activity_widgets_of
+from tests.oracles import activity_widgets_of, stored, versions
 from tests.stack import Stack, wait_for
 
 
@@ -28,22 +24,6 @@ def stack(tmp_path, memcached_config):
     finally:
         stack.close()
         print(stack.logs())
-
-
-def versions(app) -> dict[int, int | None]:
-    with app.app_context():
-        widgets = db.session.scalars(sa.select(Widget)).all()
-        keys = [registry[w.plugin].cache_key(w) for w in widgets]
-        found = dict(zip([w.id for w in widgets], cache.get_cached(keys), strict=True))
-        db.session.remove()
-        return {widget_id: (e or {}).get("version") for widget_id, e in found.items()}
-
-
-def stored(app, msg_id: str) -> bool:
-    with app.app_context():
-        found = db.session.scalar(sa.select(Message.id).where(Message.msg_id == msg_id))
-        db.session.remove()
-    return found is not None
 
 
 def test_a_bus_message_rebuilds_its_widgets_through_relay_and_hub(stack, corpus):
@@ -65,7 +45,7 @@ def test_a_bus_message_rebuilds_its_widgets_through_relay_and_hub(stack, corpus)
         return changed if changed >= expected else set()
 
     changed = wait_for(rebuilt, 10, "the widgets to be rebuilt")
-    time.sleep(0.5)  # anything else would have been rebuilt by now
+    stack.wait_settled(seen=1)  # every rebuild the message caused is done
     now = versions(app)
     assert {w for w in now if now[w] != before[w]} == expected == changed
     with app.app_context():

@@ -27,7 +27,9 @@ def test_post_without_a_valid_token_is_refused(client, session, team, endpoint, 
     before = snapshot(session)
     response = client.post(endpoint.url(session), json=endpoint.payload, headers=headers)
     assert response.status_code == 400
-    assert "CSRF" in response.get_json()["message"]
+    document = response.get_json()
+    assert document["error"] == "bad_request" and document["errors"] == {}
+    assert "CSRF" in document["message"]
     assert snapshot(session) == before
 
 

@@ -64,7 +64,8 @@ def test_invalid_config_reshows_the_form_and_stores_nothing(client, session, tea
     )
     assert response.status_code == 400
     assert response.get_json() == {
-        "error": "Invalid widget config.",
+        "error": "bad_request",
+        "message": "Invalid widget config.",
         "errors": {"text": "must be text"},
     }
     assert snapshot(session) == before
@@ -153,7 +154,7 @@ def test_the_last_owner_cannot_leave(client, session, team):
     log_in(client, "nirik")
     refused = client.post("/t/infrastructure/leave", json={})
     assert refused.status_code == 400
-    assert "last owner" in refused.get_json()["error"]
+    assert "last owner" in refused.get_json()["message"]
     assert _roles(session, "nirik") == {Role.owner}
     demote = client.post("/t/infrastructure/members", json={"username": "nirik", "role": "member"})
     assert demote.status_code == 400

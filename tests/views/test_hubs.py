@@ -157,7 +157,11 @@ def test_real_404_pages(client, infra, path):
 def test_json_404(client, infra):
     response = client.get("/t/infrastructure/w/999999/json")
     assert response.status_code == 404
-    assert response.get_json()["message"] == "The hub 'infrastructure' has no widget 999999."
+    assert response.get_json() == {
+        "error": "not_found",
+        "message": "The hub 'infrastructure' has no widget 999999.",
+        "errors": {},
+    }
 
 
 def test_widget_of_another_hub_is_404(client, session, infra):

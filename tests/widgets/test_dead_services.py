@@ -126,13 +126,27 @@ def test_a_dead_service_is_an_error_state_not_a_failed_page(client, session, dea
     assert len(sent) == made  # the failure was cached: no new request
 
 
-@pytest.mark.parametrize("dead", ["refused"], indirect=True)
+REASONS = {
+    "refused": "cannot connect",
+    "timeout": "timed out",
+    "500": "HTTP 500",
+    "not-json": "unexpected answer",
+}
+
+
 @pytest.mark.parametrize("plugin", ["badges"], indirect=True)
-def test_an_outage_is_one_log_line_with_its_details(app_context, session, dead, plugin, caplog):
-    _mode, url = dead
+def test_an_outage_is_one_log_line_with_its_details_at_debug(
+    app_context, session, dead, plugin, caplog
+):
+    mode, url = dead
+    caplog.set_level("DEBUG", logger="hubs.cache")
     widget = factories.widget(session, factories.hub(session, "infrastructure"), "badges",
                               username="ralph")  # fmt: skip
     assert registry["badges"].build(session, widget)["ok"] is False
-    [record] = [r for r in caplog.records if r.name == "hubs.cache"]
-    assert record.levelname == "WARNING" and record.exc_info is None
-    assert f"{url}user/ralph/json" in record.getMessage()
+    warning, detail = [r for r in caplog.records if r.name == "hubs.cache"]
+    assert warning.levelname == "WARNING" and warning.exc_info is None
+    assert warning.getMessage() == (
+        f"Widget {widget!r}: Could not reach 127.0.0.1:{url.rsplit(':', 1)[1].strip('/')} "
+        f"right now. ({REASONS[mode]})"
+    )
+    assert detail.levelname == "DEBUG" and f"{url}user/ralph/json" in detail.getMessage()

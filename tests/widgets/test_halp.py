@@ -135,7 +135,7 @@ def test_a_member_resolves_a_call_and_it_is_gone(client, session, team, calls, p
     assert target["msg_id"] not in shown and len(shown) == 2
     # Resolving it again, or a message that is no call of this widget, is refused.
     again = client.post(url, json={"msg_id": target["msg_id"]})
-    assert again.status_code == 400 and "not an open call" in again.get_json()["error"]
+    assert again.status_code == 400 and "not an open call" in again.get_json()["message"]
     design = next(m for m in calls if m["msg"]["channel"] == "#fedora-design")
     assert client.post(url, json={"msg_id": design["msg_id"]}).status_code == 400
     assert client.post(url, json={"msg_id": ["x"]}).status_code == 400
