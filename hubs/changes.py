@@ -64,9 +64,22 @@ def create_user(session: Session, username: str, fullname: str, email: str | Non
     return user
 
 
-def create_hub(session: Session, name: str, hub_type: HubType, agent: str, **fields) -> Hub:
+def create_hub(
+    session: Session,
+    name: str,
+    hub_type: HubType,
+    agent: str,
+    owner: User | None = None,
+    **fields,
+) -> Hub:
+    """A new hub with its default widgets (and its first owner), committed together
+    before hub.created goes out: the backend indexes what the message announces."""
     hub = Hub(name=name, type=hub_type, **fields)
     session.add(hub)
+    session.flush()
+    session.add_all(default_widgets(hub))
+    if owner is not None:
+        session.add(Membership(hub_id=hub.id, user_id=owner.id, role=Role.owner))
     session.commit()
     _announce("hub.created", **hub_fields(hub), agent=agent)
     return hub
@@ -269,10 +282,7 @@ def remove_role(session: Session, hub: Hub, user: User, role: Role, agent: str) 
 def sign_up(session: Session, username: str, fullname: str, email: str | None) -> User:
     """A new user, with their own hub (they own it) and its default widgets."""
     user = create_user(session, username, fullname, email)
-    hub = create_hub(session, username, HubType.user, agent=username, summary=fullname)
-    session.add_all(default_widgets(hub))
-    session.add(Membership(hub_id=hub.id, user_id=user.id, role=Role.owner))
-    session.commit()
+    create_hub(session, username, HubType.user, agent=username, owner=user, summary=fullname)
     return user
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import runpy
+import secrets
 from typing import Any
 
 from hubs import default_config
@@ -13,6 +14,22 @@ CONFIG_ENVVAR = "HUBS_CONFIG"
 
 def _uppercase(namespace: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in namespace.items() if key.isupper()}
+
+
+# Keys that were ever published (defaults and examples of this project): anyone can sign
+# a session cookie with them, so no process starts with one.
+PUBLIC_SECRET_KEYS = frozenset(
+    {
+        "change-me-in-production",
+        "replace with a long random string",
+        "hubs-development-secret-key-change-me",
+    }
+)
+SECRET_KEY_FILE = "secret-key"
+
+
+class InsecureConfig(RuntimeError):
+    """A setting that would let anyone in: the process refuses to start."""
 
 
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -25,4 +42,48 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         config.update(_uppercase(runpy.run_path(path)))
     if overrides:
         config.update(overrides)
+    config["SECRET_KEY"] = secret_key(config)
     return config
+
+
+def secret_key(config: dict[str, Any]) -> str:
+    """The key signing session cookies. Unset (the embedded default), a random key made
+    once in VAR_DIR, so the web app, its workers and hubs-sse on this machine share it;
+    a published or empty key is refused."""
+    key = config.get("SECRET_KEY")
+    if key is None:
+        return _key_in_var_dir(config["VAR_DIR"])
+    if not isinstance(key, str) or not key.strip():
+        raise InsecureConfig("SECRET_KEY is empty: set a long random string (or leave it unset)")
+    if key in PUBLIC_SECRET_KEYS:
+        raise InsecureConfig(
+            f"SECRET_KEY is {key!r}, a published example: anyone could sign a session "
+            'cookie. Set your own, e.g. python -c "import secrets; print(secrets.token_hex(32))"'
+        )
+    return key
+
+
+def _key_in_var_dir(var_dir: str) -> str:
+    path = os.path.join(var_dir, SECRET_KEY_FILE)
+    try:
+        with open(path) as handle:
+            key = handle.read().strip()
+        if key:
+            return key
+    except FileNotFoundError:
+        pass
+    os.makedirs(var_dir, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Exclusive creation: of two processes starting at once, both read the first's key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        with open(path) as handle:
+            return handle.read().strip() or _raise_empty(path)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def _raise_empty(path: str) -> str:
+    raise InsecureConfig(f"{path} is empty: delete it and a new key is made")

@@ -10,8 +10,10 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 # Runtime files (SQLite database, dbm cache) of the embedded default live here.
 VAR_DIR = os.environ.get("HUBS_VAR_DIR", os.path.join(os.path.dirname(_HERE), "var"))
 
-# Flask's secret, signs the session cookie. Production configs must set their own.
-SECRET_KEY = "change-me-in-production"
+# Flask's secret, signs the session cookie (and hubs-sse reads it). None: a random key
+# made once in VAR_DIR/secret-key, shared by the processes of this machine; set your
+# own where the web app runs on several hosts. A published or empty key is refused.
+SECRET_KEY = None
 
 # SQLAlchemy database URL: SQLite under var/ by default,
 # "postgresql://user@host/dbname" in production.
@@ -71,6 +73,9 @@ BACKEND_SUMMARY_INTERVAL = 60
 # A burst of messages has settled once no message came for this many seconds and no
 # rebuild is left: then the counters are written for `fedora-hubs backend-stats`.
 BACKEND_SETTLE_SECONDS = 0.5
+
+# Bus messages larger than this (bytes, as JSON) are counted as invalid, not stored.
+MESSAGE_MAX_BYTES = 256 * 1024
 
 # The message store keeps messages this many days...
 MESSAGE_RETENTION_DAYS = 90

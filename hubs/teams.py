@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from hubs import changes
 from hubs.clients.fasjson import FasjsonClient, Group
-from hubs.defaults import default_widgets
 from hubs.models import Hub, HubType, Membership, Role, User
 
 
@@ -31,11 +30,9 @@ class SyncReport:
 
 def create_team(session: Session, name: str, owner: User, agent: str, summary: str = "") -> Hub:
     """A team hub with its default widgets and its first owner."""
-    hub = changes.create_hub(session, name, HubType.team, agent=agent, summary=summary)
-    session.add_all(default_widgets(hub))
-    session.commit()
-    changes.set_role(session, hub, owner, Role.owner, agent=agent)
-    return hub
+    return changes.create_hub(
+        session, name, HubType.team, agent=agent, owner=owner, summary=summary
+    )
 
 
 def _user(session: Session, username: str, report: SyncReport) -> User:
@@ -54,8 +51,6 @@ def _sync_group(session: Session, group: Group, owners: list[str], members: list
             session, group.name, HubType.team, agent=agent,
             summary=group.description[:256], description=group.description,
         )  # fmt: skip
-        session.add_all(default_widgets(hub))
-        session.commit()
         report.hubs_created += 1
     wanted = dict.fromkeys(members, Role.member)
     wanted.update(dict.fromkeys(owners, Role.owner))

@@ -223,7 +223,9 @@ def test_settings_file_is_python_with_known_settings(tmp_path):
     )
     assert settings["CACHE_BACKEND"] == "dogpile.cache.memcached"
     assert settings["CACHE_ARGUMENTS"]["url"] == ["127.0.0.1:11211"]
-    assert settings["SECRET_KEY"] == defaults["hubs_dev_secret_key"]
+    assert "SECRET_KEY" not in settings  # unset: made at random in VAR_DIR
+    vaulted = render("config.py.j2", {**defaults, "hubs_dev_secret_key": "from-the-vault"})
+    assert 'SECRET_KEY = "from-the-vault"' in vaulted
     assert settings["SSE_URL"] == "http://localhost:8080/stream"
     assert settings["SESSION_COOKIE_SECURE"] is False
     assert settings["VAR_DIR"] == defaults["hubs_dev_state_dir"]

@@ -10,7 +10,7 @@ EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 
 def test_production_config_example(monkeypatch):
     monkeypatch.setenv("HUBS_CONFIG", str(EXAMPLES / "production-config.py"))
-    config = load_config()
+    config = load_config({"SECRET_KEY": "the operator's own"})
     assert config["DATABASE_URL"].startswith("postgresql://")
     assert config["CACHE_BACKEND"] == "dogpile.cache.memcached"
     assert len(config["CACHE_ARGUMENTS"]["url"]) == 2

@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 
 from hubs.defaults import USER_WIDGETS
 from hubs.models import Hub, HubType, Membership, Role, User
+from tests.conftest import log_in
 from tests.html import with_role
 
 
@@ -95,6 +96,35 @@ def test_login_only_redirects_within_the_site(client, provider):
     assert "next=/" in response.location and "evil" not in response.location
     response = client.get("/login?next=//evil.example/x")
     assert "evil" not in response.location
+
+
+HOSTILE_NEXT = [
+    "//evil.example/phish",
+    "https://evil.example/",
+    "/\\evil.example/",
+    "\\\\evil.example",
+    "javascript:alert(1)",
+    "/ok\r\nSet-Cookie: x=1",
+]
+
+
+@pytest.mark.parametrize("target", HOSTILE_NEXT)
+def test_flask_oidcs_own_routes_only_redirect_within_the_site(client, provider, target):
+    log_in(client, "ralph")
+    for route in ("/oidc/logout", "/oidc/login"):
+        response = client.get(route, query_string={"next": target})
+        assert response.status_code == 302
+        assert response.location.startswith("/") and not response.location.startswith("//")
+        assert "evil" not in response.location and "\n" not in response.location
+    # Followed to the end, logout lands on the front page.
+    final = client.get("/oidc/logout", query_string={"next": target}, follow_redirects=True)
+    assert final.request.path == "/" and final.status_code == 200
+
+
+def test_local_paths_pass_unchanged_through_oidcs_routes(client, provider):
+    log_in(client, "ralph")
+    response = client.get("/oidc/logout", query_string={"next": "/t/infrastructure/"})
+    assert response.location == "/t/infrastructure/"
 
 
 def test_a_refused_login_logs_nobody_in(client, provider):

@@ -87,12 +87,15 @@ class HintIndex:
                     del index[key]
         return entry
 
-    def reindex_hub(self, session: Session, hub_id: int) -> None:
-        """Index the widgets of one hub again (its people changed)."""
-        for widget in session.scalars(
+    def reindex_hub(self, session: Session, hub_id: int) -> list[int]:
+        """Index the widgets of one hub again (it is new, or its people changed);
+        returns their ids."""
+        widgets = session.scalars(
             sa.select(Widget).where(Widget.hub_id == hub_id).options(joinedload(Widget.hub))
-        ):
+        ).all()
+        for widget in widgets:
             self.add(session, widget)
+        return [widget.id for widget in widgets]
 
     def _keys(self, entry: Entry) -> Iterable[tuple[Any, dict]]:
         hints = entry.hints

@@ -23,12 +23,15 @@ class InvalidMessage(ValueError):
 
 
 def message_time(message: dict[str, Any]) -> dt.datetime:
-    """The message's timestamp as an aware datetime; now when it has none usable."""
+    """The message's timestamp as an aware datetime: now when it has none (some old
+    fedmsg messages), InvalidMessage when it has one that is not a time."""
     stamp = message.get("timestamp")
-    if isinstance(stamp, (int, float)) and not isinstance(stamp, bool):
-        with contextlib.suppress(OverflowError, OSError, ValueError):  # out of range
+    if stamp is None:
+        return utcnow()
+    if isinstance(stamp, (int, float)) and not isinstance(stamp, bool) and stamp >= 0:
+        with contextlib.suppress(OverflowError, OSError, ValueError):  # out of range, NaN
             return dt.datetime.fromtimestamp(stamp, dt.UTC)
-    return utcnow()
+    raise InvalidMessage(f"timestamp {str(stamp)[:40]!r} is not a time")
 
 
 def message_id(message: dict[str, Any]) -> str:
@@ -42,17 +45,33 @@ def message_id(message: dict[str, Any]) -> str:
     return f"sha1-{digest}"
 
 
-def store_message(
-    session: Session, message: dict[str, Any], usernames: Iterable[str], packages: Iterable[str]
-) -> Message | None:
-    """Keep ``message`` with its users and packages; None if it was stored before."""
+def check_message(message: dict[str, Any], max_bytes: int | None = None) -> dt.datetime:
+    """What the store needs of a message, checked: a topic, a body, a real time and a
+    size within ``max_bytes`` (as JSON). Returns its time; raises InvalidMessage."""
     topic = message.get("topic")
     if not isinstance(topic, str) or not topic or not isinstance(message.get("msg"), dict):
         raise InvalidMessage("a bus message needs a topic and a msg object")
+    when = message_time(message)
+    if max_bytes is not None:
+        size = len(json.dumps(message, default=str).encode())
+        if size > max_bytes:
+            raise InvalidMessage(f"{topic}: {size} bytes, more than the {max_bytes} allowed")
+    return when
+
+
+def store_message(
+    session: Session,
+    message: dict[str, Any],
+    usernames: Iterable[str],
+    packages: Iterable[str],
+    max_bytes: int | None = None,
+) -> Message | None:
+    """Keep ``message`` with its users and packages; None if it was stored before."""
+    when = check_message(message, max_bytes)
+    topic = message["topic"]
     msg_id = message_id(message)
     if session.scalar(sa.select(Message.id).where(Message.msg_id == msg_id)) is not None:
         return None
-    when = message_time(message)
     users = sorted({u for u in usernames if 0 < len(u) <= MAX_NAME})
     names = sorted({p for p in packages if 0 < len(p) <= MAX_PACKAGE})
     row = Message(

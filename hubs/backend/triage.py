@@ -18,7 +18,13 @@ from sqlalchemy.orm import Session, joinedload
 from hubs.backend.hints import HintIndex
 from hubs.backend.publisher import Publisher, make_publisher
 from hubs.backend.rebuild import RebuildPool
-from hubs.backend.store import InvalidMessage, message_id, prune, store_message
+from hubs.backend.store import (
+    InvalidMessage,
+    check_message,
+    message_id,
+    prune,
+    store_message,
+)
 from hubs.bus import message_people_and_packages
 from hubs.cache import close_cache
 from hubs.database import db
@@ -132,6 +138,8 @@ class Backend:
         if self.junk and suffix.startswith(self.junk):
             self.counters.junk += 1
             return set()
+        # At the door: a message the store would refuse goes no further.
+        check_message(message, self.app.config["MESSAGE_MAX_BYTES"])
         usernames, packages = message_people_and_packages(message)
         if self._store(message, usernames, packages):
             self._tell_followers(message, usernames)
@@ -158,7 +166,9 @@ class Backend:
         with self.app.app_context():
             session = db.session
             try:
-                stored = store_message(session, message, usernames, packages)
+                stored = store_message(
+                    session, message, usernames, packages, self.app.config["MESSAGE_MAX_BYTES"]
+                )
                 session.commit()
             except InvalidMessage:
                 raise
@@ -223,6 +233,9 @@ class Backend:
         hub_id = fields.get("hub_id")
         if suffix in ROLE_TOPICS and isinstance(hub_id, int):
             self.index.reindex_hub(session, hub_id)
+        if suffix == "hubs.hub.created" and isinstance(hub_id, int):
+            # A new hub and its first widgets: index them, and build their data.
+            return set(self.index.reindex_hub(session, hub_id))
         return set()
 
     # -- rebuilds --------------------------------------------------------------------

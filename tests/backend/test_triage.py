@@ -15,7 +15,7 @@ from hubs.backend.triage import Backend
 from hubs.bus import message_people_and_packages
 from hubs.database import db, upgrade
 from hubs.models import Column, Hub, Role, User, Widget
-from hubs.populate import populate, warm_cache
+from hubs.populate import DEMO_USERS, populate, warm_cache
 from hubs.widgets import registry
 from tests import factories
 from tests.conftest import recreate_postgres_database
@@ -419,3 +419,46 @@ def test_stats_are_written_once_a_burst_settles_and_on_shutdown(backend_app, cor
     assert backend_stats(backend_app)["seen"] == 5
     backend.close()
     assert backend_stats(backend_app)["seen"] == 1
+
+
+def test_a_new_users_hub_is_live_at_once(backend, backend_app, corpus, published):
+    """First login (or create-team --create-owner) makes a hub; the running backend
+    indexes all its widgets and the user's next message reaches them."""
+    known = {name for name, _fullname in DEMO_USERS}
+    message, username = next(
+        (entry["msg"], sorted(people)[0])
+        for entry in corpus
+        if (people := message_people_and_packages(entry["msg"])[0]) and not people & known
+    )
+    with backend_app.app_context():
+        changes.sign_up(db.session, username, username, None)
+        hub = db.session.scalars(sa.select(Hub).where(Hub.name == username)).one()
+        widgets = {w.id: w.plugin for w in hub.widgets}
+        db.session.remove()
+    assert [topic for topic, _fields in published] == ["user.created", "hub.created"]
+    for topic, fields in published:  # as the bus brings them to the backend
+        backend.handle(factories.hubs_message(f"hubs.{topic}", **fields))
+    assert set(widgets) <= set(backend.index.entries)
+    assert backend.pool.wait_idle(30)
+    assert set(widgets) <= {event["widget_id"] for event in backend.publisher_events}
+
+    stale = backend.handle(fresh_copy(message, "the-new-users-first"))
+    assert {w for w, plugin in widgets.items() if plugin in ACTIVITY} <= stale
+
+
+def test_a_broken_timestamp_or_a_huge_body_is_counted_invalid(backend, backend_app, corpus):
+    from hubs.models import Message
+
+    message = ralph_messages(corpus)[0]
+    broken = [
+        {**fresh_copy(message, "yesterday"), "timestamp": "yesterday"},
+        fresh_copy({**message, "msg": {**message["msg"], "pad": "x" * (300 * 1024)}}, "huge"),
+    ]
+    for bad in broken:
+        assert backend.handle(bad) == set()
+    stats = backend.stats()
+    assert stats["invalid"] == 2 and stats["stored"] == 0 and stats["checks"] == 0
+    with backend_app.app_context():
+        ids = set(db.session.scalars(sa.select(Message.msg_id)))
+    assert not ids & {"yesterday", "huge"}
+    assert backend.handle(fresh_copy(message, "fine"))  # and the next one goes through
