@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -16,9 +17,21 @@ from hubs import cache
 from hubs.app import create_app
 from hubs.backend.store import prune
 from hubs.backend.triage import stats_path
-from hubs.database import db
+from hubs.database import db, writing
 from hubs.models import Hub, HubType, User, Widget
 from hubs.widgets import get_widget_type
+
+
+def writes(command):
+    """The command changes the database: its transactions take the write lock as they
+    begin (SQLite), so that it never fails on the backend's writes, nor they on it."""
+
+    @functools.wraps(command)
+    def in_a_writer(*args, **kwargs):
+        with writing():
+            return command(*args, **kwargs)
+
+    return in_a_writer
 
 
 @click.group(cls=FlaskGroup, create_app=lambda: create_app())
@@ -47,6 +60,7 @@ def backend_stats() -> None:
 @click.option("--days", type=int, help="keep this many days (default: MESSAGE_RETENTION_DAYS)")
 @click.option("--cap", type=int, help="newest messages kept per user and package")
 @with_appcontext
+@writes
 def prune_messages(days: int | None, cap: int | None) -> None:
     """Delete old messages from the message store."""
     config = current_app.config
@@ -135,6 +149,7 @@ def cache_clean() -> None:
     "--create-owner", is_flag=True, help="create the owner's account if Hubs has none yet"
 )
 @with_appcontext
+@writes
 def create_team_command(name: str, owner: str, summary: str, create_owner: bool) -> None:
     """Create a team hub with the default widgets."""
     from hubs import changes, teams
@@ -167,6 +182,7 @@ def create_team_command(name: str, owner: str, summary: str, create_owner: bool)
 @cli.command("sync-teams")
 @click.option("--group", "groups", multiple=True, help="only this group (repeatable)")
 @with_appcontext
+@writes
 def sync_teams_command(groups: tuple[str, ...]) -> None:
     """Team hubs and their memberships from FASJSON (FASJSON_URL)."""
     from hubs.clients.fasjson import FasjsonClient, FasjsonError

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +19,32 @@ UPGRADE_COMMAND = "alembic upgrade head"
 
 class SchemaNotMigrated(RuntimeError):
     """The database is not at the latest migration."""
+
+
+# Whether the transactions begun here will write. SQLite cannot turn a transaction that
+# has read into one that writes while another connection writes ("database is locked"
+# at once, whatever the busy timeout): writers take the write lock as they begin, and
+# wait for it for up to the busy timeout. Readers never wait.
+_writing: contextvars.ContextVar[bool] = contextvars.ContextVar("hubs_writing", default=False)
+
+
+@contextlib.contextmanager
+def writing() -> Iterator[None]:
+    """Transactions begun inside this block will write (BEGIN IMMEDIATE on SQLite)."""
+    token = _writing.set(True)
+    try:
+        yield
+    finally:
+        _writing.reset(token)
+
+
+def set_writing(value: bool = True) -> contextvars.Token:
+    """Mark the current context (a request, a CLI command) as a writer."""
+    return _writing.set(value)
+
+
+def reset_writing(token: contextvars.Token) -> None:
+    _writing.reset(token)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -36,7 +65,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _writing.get() else "BEGIN")
 
 
 def create_engine(url: str, **options: Any) -> Engine:
@@ -112,6 +141,8 @@ class Database:
         if app.config["DATABASE_CHECK_MIGRATED"]:
             check_migrated(engine)
         app.teardown_appcontext(self._remove_session)
+        app.before_request(_writer_requests)
+        app.teardown_request(_end_writer_request)
 
     def _remove_session(self, _exc: BaseException | None) -> None:
         self.session.remove()
@@ -119,6 +150,23 @@ class Database:
     def new_session(self) -> Session:
         """A session of its own, for work outside a request (daemons, scripts)."""
         return Session(bind=self.engine, expire_on_commit=False)
+
+
+def _writer_requests() -> None:
+    """A request that may change something writes: its transactions say so up front."""
+    from flask import g, request
+
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        g.hubs_writing = set_writing(True)
+
+
+def _end_writer_request(_exc: BaseException | None) -> None:
+    # A worker thread serves request after request: the flag must not outlive this one.
+    from flask import g
+
+    token = g.pop("hubs_writing", None)
+    if token is not None:
+        reset_writing(token)
 
 
 db = Database()

@@ -74,6 +74,10 @@ BACKEND_SUMMARY_INTERVAL = 60
 # rebuild is left: then the counters are written for `fedora-hubs backend-stats`.
 BACKEND_SETTLE_SECONDS = 0.5
 
+# How long the backend keeps retrying to store a message while the database is
+# unavailable (locked, restarting), in seconds, before it counts the message as an error.
+BACKEND_RETRY_SECONDS = 300
+
 # Bus messages larger than this (bytes, as JSON) are counted as invalid, not stored.
 MESSAGE_MAX_BYTES = 256 * 1024
 

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hubs.config import load_config
-from hubs.database import upgrade
+from hubs.database import upgrade, writing
 from hubs.defaults import default_widgets
 from hubs.demo import FEDMSG_CORPUS, HELP_CALLS
 from hubs.models import Base, Column, Hub, HubType, Membership, Role, User, Widget, utcnow
@@ -295,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     upgrade(url)
     print("schema: at the latest migration")
     app = create_app()
-    with app.app_context():
+    with app.app_context(), writing():
         from hubs.database import db
 
         session = db.session

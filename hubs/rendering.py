@@ -73,8 +73,21 @@ def widget_document(widget, widget_type, envelope: Envelope) -> dict[str, Any]:
         "data": envelope["data"] if envelope["ok"] else None,
     }
     if not envelope["ok"]:
-        document["error"] = envelope["error"]
+        document["error"] = public_error(widget_type, envelope)
     return document
+
+
+# What a visitor may read of a failed widget: a stable code and a message. The
+# exception itself (envelope["error"]) is for the log only.
+WIDGET_FAILED = "This widget could not be loaded; the error has been logged."
+
+
+def public_error(widget_type, envelope: Envelope) -> dict[str, str]:
+    if widget_type is None:
+        return {"code": "unknown_plugin", "message": UNKNOWN_PLUGIN}
+    if envelope.get("public_error"):
+        return {"code": "service_unavailable", "message": envelope["public_error"]}
+    return {"code": "widget_failed", "message": WIDGET_FAILED}
 
 
 def widget_event(widget, widget_type, envelope: Envelope) -> dict[str, Any]:

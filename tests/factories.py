@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 
 from hubs.models import Column, Hub, HubType, Membership, Role, User, Widget
@@ -47,3 +48,25 @@ def hubs_message(topic_suffix: str, **fields) -> dict:
         "timestamp": 1764288000,
         "msg_id": f"2026-{next(_numbers):08d}",
     }
+
+
+def fresh_copy(message: dict, msg_id: str) -> dict:
+    """A copy of a (corpus) message under a new msg_id: the store takes it as new."""
+    return {**copy.deepcopy(message), "msg_id": msg_id}
+
+
+class RecordingPublisher:
+    """The backend's publisher, keeping what it was given instead of sending it."""
+
+    def __init__(self):
+        self.events = []
+        self.sent = []
+
+    def publish(self, event):
+        self.events.append(event)
+
+    def send(self, stream, kind, payload):
+        self.sent.append((stream, kind, payload))
+
+    def close(self):
+        """Nothing to release."""

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, joinedload
 
 from hubs.backend.hints import HintIndex
@@ -27,7 +28,7 @@ from hubs.backend.store import (
 )
 from hubs.bus import message_people_and_packages
 from hubs.cache import close_cache
-from hubs.database import db
+from hubs.database import db, writing
 from hubs.memo import forget
 from hubs.messages import ROLE_TOPICS, body, is_hubs_message, topic_suffix
 from hubs.models import Widget
@@ -37,6 +38,10 @@ from hubs.widgets import registry as default_registry
 from hubs.widgets.base import Refreshed
 
 log = logging.getLogger(__name__)
+
+# Errors of a database that is there but briefly not answering: locked (SQLite),
+# restarting or refusing connections (PostgreSQL). A message meeting one is retried.
+TRANSIENT_DB_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError)
 
 WIDGET_TOPICS = ("hubs.widget.created", "hubs.widget.updated", "hubs.widget.deleted")
 
@@ -58,6 +63,7 @@ class Counters:
     rebuild_failures: int = 0
     pruned: int = 0
     stream_entries: int = 0
+    retries: int = 0  # transient database errors met while storing, each retried
 
 
 class Backend:
@@ -163,23 +169,42 @@ class Backend:
         return stale
 
     def _store(self, message: dict, usernames: Iterable[str], packages: Iterable[str]) -> bool:
-        with self.app.app_context():
+        """Store the message, retrying while the database is briefly unavailable (locked,
+        restarting, refusing connections): a transient error must not lose it."""
+        give_up_at = time.monotonic() + self.app.config["BACKEND_RETRY_SECONDS"]
+        delay = 0.05
+        while True:
+            try:
+                stored = self._store_once(message, usernames, packages)
+                break
+            except TRANSIENT_DB_ERRORS as error:
+                if time.monotonic() + delay > give_up_at:
+                    raise
+                self.counters.retries += 1
+                log.warning(
+                    "Storing %s: the database is unavailable (%s); retrying in %.2f s",
+                    _describe(message), _first_line(error), delay,
+                )  # fmt: skip
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        if stored is None:
+            self.counters.duplicates += 1
+            return False
+        self.counters.stored += 1
+        return True
+
+    def _store_once(self, message: dict, usernames: Iterable[str], packages: Iterable[str]):
+        with self.app.app_context(), writing():
             session = db.session
             try:
                 stored = store_message(
                     session, message, usernames, packages, self.app.config["MESSAGE_MAX_BYTES"]
                 )
                 session.commit()
-            except InvalidMessage:
-                raise
             except Exception:
                 session.rollback()
                 raise
-        if stored is None:
-            self.counters.duplicates += 1
-            return False
-        self.counters.stored += 1
-        return True
+            return stored
 
     def _tell_followers(self, message: dict, usernames: Iterable[str]) -> None:
         """Push a new message to the private stream of everyone who follows it."""
@@ -336,7 +361,7 @@ class Backend:
                 log.warning("Cannot write the backend's counters", exc_info=True)
 
     def prune(self) -> int:
-        with self.app.app_context():
+        with self.app.app_context(), writing():
             try:
                 deleted = prune(
                     db.session,
@@ -363,6 +388,10 @@ class Backend:
 
 def stats_path(config) -> str:
     return os.path.join(config["VAR_DIR"], "backend-stats.json")
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
 
 
 def _describe(message: Any) -> str:

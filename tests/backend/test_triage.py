@@ -14,28 +14,14 @@ from hubs.app import create_app
 from hubs.backend.triage import Backend
 from hubs.bus import message_people_and_packages
 from hubs.database import db, upgrade
-from hubs.models import Column, Hub, Role, User, Widget
+from hubs.models import Column, Hub, Message, Role, User, Widget
 from hubs.populate import DEMO_USERS, populate, warm_cache
 from hubs.widgets import registry
 from tests import factories
 from tests.conftest import recreate_postgres_database
+from tests.factories import RecordingPublisher, fresh_copy
 from tests.html import with_role
 from tests.oracles import ACTIVITY, activity_widgets_of, backend_stats, versions
-
-
-class RecordingPublisher:
-    def __init__(self):
-        self.events = []
-        self.sent = []
-
-    def publish(self, event):
-        self.events.append(event)
-
-    def send(self, stream, kind, payload):
-        self.sent.append((stream, kind, payload))
-
-    def close(self):
-        """Nothing to release."""
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
@@ -230,10 +216,6 @@ def test_stats_are_written_for_the_cli(backend, tmp_path):
     with open(stats_path(backend.app.config)) as handle:
         written = json.load(handle)
     assert written["indexed_widgets"] == stats["indexed_widgets"] > 50
-
-
-def fresh_copy(message: dict, msg_id: str) -> dict:
-    return {**copy.deepcopy(message), "msg_id": msg_id}
 
 
 # Connections to a SQLite file cannot be cut from outside: PostgreSQL only.
@@ -447,7 +429,6 @@ def test_a_new_users_hub_is_live_at_once(backend, backend_app, corpus, published
 
 
 def test_a_broken_timestamp_or_a_huge_body_is_counted_invalid(backend, backend_app, corpus):
-    from hubs.models import Message
 
     message = ralph_messages(corpus)[0]
     broken = [
@@ -462,3 +443,43 @@ def test_a_broken_timestamp_or_a_huge_body_is_counted_invalid(backend, backend_a
         ids = set(db.session.scalars(sa.select(Message.msg_id)))
     assert not ids & {"yesterday", "huge"}
     assert backend.handle(fresh_copy(message, "fine"))  # and the next one goes through
+
+
+def test_a_transient_database_error_is_retried_not_dropped(backend, corpus, monkeypatch):
+    from sqlalchemy import exc
+
+    from hubs.backend import triage
+
+    real, failures = triage.store_message, []
+
+    def flaky(session, message, *args):
+        if len(failures) < 3:
+            failures.append(message["msg_id"])
+            raise exc.OperationalError("INSERT", {}, Exception("database is locked"))
+        return real(session, message, *args)
+
+    monkeypatch.setattr(triage, "store_message", flaky)
+    message = fresh_copy(ralph_messages(corpus)[0], "retried")
+    assert backend.handle(message)
+    stats = backend.stats()
+    assert (stats["retries"], stats["stored"], stats["errors"]) == (3, 1, 0)
+    assert failures == ["retried"] * 3
+    with backend.app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).where(Message.msg_id == "retried")) == 1
+
+
+def test_a_database_that_stays_away_is_an_error_after_the_retry_period(
+    backend, corpus, monkeypatch
+):
+    from sqlalchemy import exc
+
+    from hubs.backend import triage
+
+    def down(*_args):
+        raise exc.OperationalError("INSERT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(triage, "store_message", down)
+    backend.app.config["BACKEND_RETRY_SECONDS"] = 0.3
+    assert backend.handle(fresh_copy(ralph_messages(corpus)[0], "gone")) == set()
+    stats = backend.stats()
+    assert stats["errors"] == 1 and stats["retries"] >= 2 and stats["stored"] == 0

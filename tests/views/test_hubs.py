@@ -1,6 +1,9 @@
+import json
+
 import pytest
 
 from hubs.models import Column, HubType, Role
+from hubs.rendering import WIDGET_FAILED
 from hubs.widgets import registry
 from tests import factories
 from tests.html import widget_states, with_role
@@ -122,7 +125,8 @@ def test_raising_widget_shows_its_error_panel_and_the_rest_of_the_page(
 
     document = client.get(sticky.url_path + "json").get_json()
     assert document["data"] is None
-    assert "badges service exploded" in document["error"]
+    assert document["error"] == {"code": "widget_failed", "message": WIDGET_FAILED}
+    assert "exploded" not in json.dumps(document) and "RuntimeError" not in json.dumps(document)
 
 
 def test_widget_whose_template_fails_shows_its_error_panel(client, infra, monkeypatch, caplog):

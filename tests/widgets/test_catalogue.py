@@ -1,6 +1,7 @@
 """Every widget is offered in the editor's picker with its settings form, can be added
 with its defaults, and is listed in the README with its description."""
 
+import json
 import pathlib
 import re
 
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 from markupsafe import escape
 
 from hubs.models import Role, Widget
-from hubs.rendering import render_panel
+from hubs.rendering import WIDGET_FAILED, render_panel, widget_event
 from hubs.widgets import registry
 from tests import factories
 from tests.conftest import log_in
@@ -68,3 +69,13 @@ def test_each_widget_has_an_error_state_without_details(app_context, session, te
     assert with_role(html, "widget-error") and "secret detail" not in html
     outage = {**envelope, "public_error": "Could not reach pagure.io right now."}
     assert "Could not reach pagure.io right now." in render_panel(widget, registry[name], outage)
+    # The JSON document, which the stream pushes too, says as little.
+    envelope = {**envelope, "version": 1, "html": html}
+    event = widget_event(widget, registry[name], envelope)
+    assert "secret detail" not in json.dumps(event)
+    assert event["data"]["error"] == {"code": "widget_failed", "message": WIDGET_FAILED}
+    pushed = widget_event(widget, registry[name], {**outage, "version": 2, "html": ""})
+    assert pushed["data"]["error"] == {
+        "code": "service_unavailable",
+        "message": "Could not reach pagure.io right now.",
+    }
