@@ -1,4 +1,5 @@
-# How fedmsg-hub and fedmsg-relay log (logging.config.dictConfig): hubs' consumer
+# How fedmsg-hub and fedmsg-relay log (logging.config.dictConfig): fedmsg and moksha only
+# their warnings (their start-up chatter is long); hubs' consumer
 # logs a summary of its counters every minute at INFO, each message at DEBUG.
 config = {
     "logging": {
@@ -16,8 +17,8 @@ config = {
         },
         "loggers": {
             "hubs": {"level": "INFO", "propagate": False, "handlers": ["console"]},
-            "fedmsg": {"level": "INFO", "propagate": False, "handlers": ["console"]},
-            "moksha": {"level": "INFO", "propagate": False, "handlers": ["console"]},
+            "fedmsg": {"level": "WARNING", "propagate": False, "handlers": ["console"]},
+            "moksha": {"level": "WARNING", "propagate": False, "handlers": ["console"]},
         },
     },
 }
