@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, g, request
+from flask.json.provider import DefaultJSONProvider
 from flask_bootstrap import Bootstrap5
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
@@ -20,6 +21,33 @@ from hubs.widgets.base import TEMPLATE_DIR as WIDGET_TEMPLATE_DIR
 
 bootstrap = Bootstrap5()
 csrf = CSRFProtect()
+
+
+class RequestJSON(DefaultJSONProvider):
+    """Request bodies that Python's json would choke on are refused as bad JSON (a
+    400), not a 500: nesting deeper than the interpreter's stack, and text with lone
+    surrogates (half a character: no column can store it, no page can show it)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            value = super().loads(s, **kwargs)
+            _refuse_lone_surrogates(value)
+        except RecursionError:
+            raise ValueError("the JSON is nested too deeply") from None
+        return value
+
+
+def _refuse_lone_surrogates(value: Any) -> None:
+    if isinstance(value, str):
+        if any("\ud800" <= char <= "\udfff" for char in value):
+            raise ValueError("the JSON holds half a character (a lone surrogate)")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_lone_surrogates(key)
+            _refuse_lone_surrogates(item)
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_lone_surrogates(item)
 
 
 def _origin(url: str | None) -> str:
@@ -71,8 +99,12 @@ def _security_headers(app: Flask):
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then $HUBS_CONFIG, then ``config``."""
     app = Flask(__name__)
+    app.json = RequestJSON(app)
     app.config.update(load_config(config))
 
+    from hubs.views.params import IdConverter
+
+    app.url_map.converters["id"] = IdConverter
     db.init_app(app)
     configure_cache(app.config)
     bootstrap.init_app(app)

@@ -85,10 +85,17 @@ def create_hub(
     return hub
 
 
+# The avatar column's length.
+MAX_AVATAR_URL = 512
+
+
 def _optional_url(value: Any) -> str | None:
     if value in (None, ""):
         return None
-    return validators.url(value)
+    value = validators.url(value)
+    if len(value) > MAX_AVATAR_URL:
+        raise ValueError(f"must be at most {MAX_AVATAR_URL} characters long")
+    return value
 
 
 def _flag(value: Any) -> bool:

@@ -15,6 +15,12 @@ VAR_DIR = os.environ.get("HUBS_VAR_DIR", os.path.join(os.path.dirname(_HERE), "v
 # own where the web app runs on several hosts. A published or empty key is refused.
 SECRET_KEY = None
 
+# The largest request body the web app reads, in bytes: a larger one is refused with
+# 413 before it is read (the largest form, a hub's description, is far smaller)...
+MAX_CONTENT_LENGTH = 1024 * 1024
+# ...and the largest field of a form, in bytes.
+MAX_FORM_MEMORY_SIZE = 256 * 1024
+
 # SQLAlchemy database URL: SQLite under var/ by default,
 # "postgresql://user@host/dbname" in production.
 DATABASE_URL = "sqlite:///" + os.path.join(VAR_DIR, "hubs.db")
@@ -117,8 +123,13 @@ SSE_BACKEND_ENDPOINTS = ["tcp://127.0.0.1:8091"]
 # Pages on these origins may open streams with their cookies (CORS).
 SSE_ALLOWED_ORIGINS = ["http://localhost:5000", "http://127.0.0.1:5000"]
 
-# Events kept per stream for reconnecting browsers (Last-Event-ID).
+# Events kept per stream for reconnecting browsers (Last-Event-ID)...
 SSE_RING_SIZE = 256
+# ...for as long as it is watched and this many seconds after its last browser left...
+SSE_RING_KEEP_SECONDS = 300
+# ...within this many bytes for all streams' events (the least recently watched are
+# dropped first; their browsers get a snapshot when they come back).
+SSE_RING_BYTES = 32 * 1024 * 1024
 
 # Events waiting for one slow connection before it is dropped.
 SSE_QUEUE_SIZE = 64

@@ -7,6 +7,9 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase
 
+# The largest row id: ids are INTEGER columns, 32 bits on PostgreSQL.
+MAX_ID = 2**31 - 1
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)

@@ -160,6 +160,8 @@ def make_app(config: dict) -> web.Application:
         epoch=f"{int(time.time()):x}{os.getpid():x}",
         ring_size=config["SSE_RING_SIZE"],
         queue_size=config["SSE_QUEUE_SIZE"],
+        ring_bytes=config["SSE_RING_BYTES"],
+        keep_seconds=config["SSE_RING_KEEP_SECONDS"],
     )
     app[SESSIONS] = SessionReader(config)
     app.router.add_get("/stream", stream)

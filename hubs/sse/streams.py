@@ -1,7 +1,13 @@
 """Streams, their ring buffers and the connections watching them (no I/O here).
 
 A stream is a hub's widget events ("hub:/t/infrastructure/") or a user's private
-events ("user:ralph"). Each event gets the next number of its stream. A connection
+events ("user:ralph"). Each event gets the next number of its stream.
+
+Memory is bounded: a stream exists only while somebody watches it here and for
+``keep_seconds`` after (nobody else can have missed its events), and its ring of recent
+events, for reconnecting browsers, fits within ``ring_bytes`` for all streams (the least
+recently watched lose theirs first). A browser whose events are gone, or whose stream
+is, gets a snapshot when it comes back. A connection
 watches one or two streams; the SSE id it sends is ``<epoch>.<n1>.<n2>``: this process's
 epoch and the last number seen of each of its streams, so a reconnecting browser says
 exactly what it has (a different epoch means another process: it gets a snapshot).
@@ -13,6 +19,8 @@ import asyncio
 import collections
 import itertools
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +33,10 @@ class Event:
     payload: str  # JSON, serialised once for every connection
 
 
+# What an event costs beside its payload (the Event, the deque slot), roughly.
+EVENT_OVERHEAD = 120
+
+
 @dataclass
 class Stream:
     name: str
@@ -32,10 +44,14 @@ class Stream:
     number: int = 0
     ring: collections.deque = field(default_factory=collections.deque)
     connections: set[Connection] = field(default_factory=set)
+    watched_at: float = 0.0
+    ring_bytes: int = 0
 
     def since(self, number: int) -> list[Event] | None:
         """The events after ``number``; None when some of them left the ring."""
-        if number >= self.number:
+        if number > self.number:
+            return None  # more than this stream ever had: its history is not this one
+        if number == self.number:
             return []
         oldest = self.ring[0].number if self.ring else self.number + 1
         if number + 1 < oldest:
@@ -67,11 +83,24 @@ class Connection:
 class Streams:
     """Every stream of this process and who watches it."""
 
-    def __init__(self, epoch: str, ring_size: int = 256, queue_size: int = 64) -> None:
+    def __init__(
+        self,
+        epoch: str,
+        ring_size: int = 256,
+        queue_size: int = 64,
+        ring_bytes: int = 32 * 1024 * 1024,
+        keep_seconds: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.epoch = epoch
         self.ring_size = ring_size
         self.queue_size = queue_size
-        self._streams: dict[str, Stream] = {}
+        self.ring_bytes_limit = ring_bytes
+        self.keep_seconds = keep_seconds
+        self.clock = clock
+        # Least recently watched first.
+        self._streams: collections.OrderedDict[str, Stream] = collections.OrderedDict()
+        self.ring_bytes = 0
         self.delivered = 0
         self.dropped = 0
 
@@ -79,15 +108,18 @@ class Streams:
         stream = self._streams.get(name)
         if stream is None:
             stream = self._streams[name] = Stream(name, self.ring_size)
-            stream.ring = collections.deque(maxlen=self.ring_size)
         return stream
 
-    def publish(self, name: str, kind: str, data: Any) -> Event:
-        """Number an event of stream ``name`` and queue it for every watcher."""
-        stream = self.stream(name)
+    def publish(self, name: str, kind: str, data: Any) -> Event | None:
+        """Number an event of stream ``name`` and queue it for every watcher; None
+        when nobody watches it here, nor did lately."""
+        self._forget_idle()
+        stream = self._streams.get(name)
+        if stream is None:
+            return None
         stream.number += 1
         event = Event(name, stream.number, kind, json.dumps(data, separators=(",", ":")))
-        stream.ring.append(event)
+        self._keep(stream, event)
         for connection in list(stream.connections):
             if connection.offer(event):
                 self.delivered += 1
@@ -96,14 +128,61 @@ class Streams:
                 self.detach(connection)
         return event
 
+    def _keep(self, stream: Stream, event: Event) -> None:
+        if len(stream.ring) >= self.ring_size:
+            self._account(stream, -_cost(stream.ring.popleft()))
+        stream.ring.append(event)
+        self._account(stream, _cost(event))
+        if self.ring_bytes > self.ring_bytes_limit:
+            for other in list(self._streams.values()):  # least recently watched first
+                if self.ring_bytes <= self.ring_bytes_limit:
+                    break
+                if other.ring and other is not stream:
+                    self._forget_ring(other)
+        while self.ring_bytes > self.ring_bytes_limit and len(stream.ring) > 1:
+            self._account(stream, -_cost(stream.ring.popleft()))
+
+    def _forget_ring(self, stream: Stream) -> None:
+        """Its reconnecting browsers will get a snapshot (since() says so)."""
+        stream.ring.clear()
+        self._account(stream, -stream.ring_bytes)
+
+    def _account(self, stream: Stream, delta: int) -> None:
+        stream.ring_bytes += delta
+        self.ring_bytes += delta
+
+    def _watched(self, stream: Stream) -> None:
+        stream.watched_at = self.clock()
+        self._streams.move_to_end(stream.name)
+
+    def _forget_idle(self) -> None:
+        """Drop the streams nobody has watched for keep_seconds, oldest first (a stream
+        still watched since long ago counts as watched now)."""
+        now = self.clock()
+        while self._streams:
+            stream = next(iter(self._streams.values()))
+            if stream.watched_at >= now - self.keep_seconds:
+                break
+            if stream.connections:
+                self._watched(stream)
+                continue
+            self._forget_ring(stream)
+            del self._streams[stream.name]
+
     def attach(self, names: list[str], last_event_id: str | None) -> tuple[Connection, bool]:
         """A new connection watching ``names``, its queue primed with what it missed.
         The boolean says whether it needs a snapshot (it missed too much)."""
+        self._forget_idle()
         connection = Connection(names, self.queue_size)
         missed, snapshot, numbers = self._missed(names, last_event_id)
+        if len(missed) > self.queue_size:
+            # More than its queue holds: a replay would drop it at once, and the browser
+            # would come back with the same id forever. A snapshot brings it to now.
+            missed, snapshot, numbers = [], True, None
         for name in names:
             stream = self.stream(name)
             stream.connections.add(connection)
+            self._watched(stream)
             # Replayed events bring it forward from what it said it had.
             connection.seen[name] = numbers[name] if numbers else stream.number
         for event in missed:
@@ -115,8 +194,7 @@ class Streams:
             stream = self._streams.get(name)
             if stream is not None:
                 stream.connections.discard(connection)
-                if not stream.connections and not stream.ring:
-                    del self._streams[name]
+                self._watched(stream)  # the time to keep it counts from now
 
     def _missed(
         self, names: list[str], last_event_id: str | None
@@ -134,7 +212,9 @@ class Streams:
             return [], True, None
         missed: list[Event] = []
         for name, number in numbers.items():
-            events = self.stream(name).since(number)
+            if name not in self._streams:
+                return [], True, None  # gone since (or another process's): no history
+            events = self._streams[name].since(number)
             if events is None:
                 return [], True, None
             missed.extend(events)
@@ -147,5 +227,13 @@ class Streams:
         return ".".join(itertools.chain([self.epoch], map(str, connection.seen.values())))
 
     @property
+    def streams(self) -> int:
+        return len(self._streams)
+
+    @property
     def connections(self) -> int:
         return len({c for s in self._streams.values() for c in s.connections})
+
+
+def _cost(event: Event) -> int:
+    return len(event.payload) + EVENT_OVERHEAD

@@ -23,10 +23,14 @@ from hubs.forms import form_value, raw_from_form
 from hubs.models import Column, HubType, JoinRequest, Role, User, Widget
 from hubs.views.auth import local_path
 from hubs.views.hubs import HUB_URL, hub_or_404, widget_or_404
-from hubs.widgets import get_widget_type, halp, registry
+from hubs.widgets import get_widget_type, halp, registry, validators
 from hubs.widgets.base import InvalidConfig
 
 bp = Blueprint("edit", __name__)
+
+
+# More widgets than a column could hold: a position beyond is a mistake.
+MAX_POSITION = 10_000
 
 
 def _json() -> bool:
@@ -174,7 +178,7 @@ def _hub_widget(hub, widget_id: int) -> Widget:
     return widget_or_404(hub.type.url_prefix, hub.name, widget_id)
 
 
-@bp.route(HUB_URL + "w/<int:widget_id>/edit")
+@bp.route(HUB_URL + "w/<id:widget_id>/edit")
 @hub_action(Action.EDIT_HUB)
 def edit_widget_form(hub, widget_id: int):
     widget = _hub_widget(hub, widget_id)
@@ -184,7 +188,7 @@ def edit_widget_form(hub, widget_id: int):
     return _config_page(hub, widget_type, widget_type.config_of(widget), {}, widget=widget)
 
 
-@bp.route(HUB_URL + "w/<int:widget_id>/config", methods=["POST"])
+@bp.route(HUB_URL + "w/<id:widget_id>/config", methods=["POST"])
 @hub_action(Action.EDIT_HUB)
 def update_widget_config(hub, widget_id: int):
     widget = _hub_widget(hub, widget_id)
@@ -205,21 +209,21 @@ def update_widget_config(hub, widget_id: int):
     return _done(hub, "Widget saved." if changed else "Nothing changed.", changed=changed)
 
 
-@bp.route(HUB_URL + "w/<int:widget_id>/move", methods=["POST"])
+@bp.route(HUB_URL + "w/<id:widget_id>/move", methods=["POST"])
 @hub_action(Action.EDIT_HUB)
 def move_widget(hub, widget_id: int):
     widget = _hub_widget(hub, widget_id)
     data = _payload()
     column = _column(data.get("column", widget.column.value))
     try:
-        position = int(data.get("position", widget.position))
-    except (TypeError, ValueError):
-        return _refused("position must be a whole number")
+        position = validators.integer(0, MAX_POSITION)(data.get("position", widget.position))
+    except ValueError as error:
+        return _refused(f"position {error}", {"position": str(error)})
     changes.move_widget(db.session, widget, column, position, agent=current_user().username)
     return _done(hub, "Widget moved.")
 
 
-@bp.route(HUB_URL + "w/<int:widget_id>/delete", methods=["POST"])
+@bp.route(HUB_URL + "w/<id:widget_id>/delete", methods=["POST"])
 @hub_action(Action.EDIT_HUB)
 def delete_widget(hub, widget_id: int):
     widget = _hub_widget(hub, widget_id)
@@ -344,7 +348,7 @@ def _halp_widget(hub, widget_id: int) -> tuple[Widget, dict]:
     return widget, get_widget_type("halp").config_of(widget)
 
 
-@bp.route(HUB_URL + "w/<int:widget_id>/halp")
+@bp.route(HUB_URL + "w/<id:widget_id>/halp")
 def help_calls(kind: str, name: str, widget_id: int):
     """Every open call for help of a halp widget; members may mark them resolved."""
     hub = hub_or_404(kind, name)
@@ -355,7 +359,7 @@ def help_calls(kind: str, name: str, widget_id: int):
                            channels=channels)  # fmt: skip
 
 
-@bp.route(HUB_URL + "w/<int:widget_id>/halp/resolve", methods=["POST"])
+@bp.route(HUB_URL + "w/<id:widget_id>/halp/resolve", methods=["POST"])
 @hub_action(Action.RESOLVE_HELP)
 def resolve_help(hub, widget_id: int):
     widget, config = _halp_widget(hub, widget_id)

@@ -1,8 +1,8 @@
 """Error pages: HTML for people, JSON for the /json endpoints and JSON requests."""
 
-from flask import jsonify, redirect, render_template, request, url_for
+from flask import current_app, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from hubs.errors import error_document
 
@@ -24,6 +24,15 @@ def handle_http_error(error: HTTPException):
     return render_template("error.html", error=error), error.code
 
 
+def handle_too_large(error: RequestEntityTooLarge):
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    error.description = (
+        f"The request is too large: this site reads at most {limit // 1024} KiB a request, "
+        f"and {current_app.config['MAX_FORM_MEMORY_SIZE'] // 1024} KiB a form field."
+    )
+    return handle_http_error(error)
+
+
 def handle_csrf_error(error: CSRFError):
     error.description = f"The form was refused ({error.description}). Reload the page and retry."
     return handle_http_error(error)
@@ -31,4 +40,5 @@ def handle_csrf_error(error: CSRFError):
 
 def init_app(app) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(RequestEntityTooLarge, handle_too_large)
     app.register_error_handler(HTTPException, handle_http_error)

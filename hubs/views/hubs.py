@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import sqlalchemy as sa
-from flask import Blueprint, abort, jsonify, render_template, request
+from flask import Blueprint, abort, jsonify, render_template
 from markupsafe import Markup
 from sqlalchemy.orm import contains_eager
 
@@ -18,6 +16,7 @@ from hubs.feed import latest
 from hubs.models import Column, Hub, HubType, JoinRequest, Membership, Role, User, Widget
 from hubs.people import hub_people
 from hubs.rendering import UNKNOWN_PLUGIN_ENVELOPE, panel, widget_document
+from hubs.views.params import page_cursor
 from hubs.widgets import get_widget_type
 
 bp = Blueprint("hubs", __name__)
@@ -179,32 +178,27 @@ def _envelope(widget: Widget):
     return widget_type, widget_type.data(db.session, widget)
 
 
-@bp.route(HUB_URL + "w/<int:widget_id>/")
+@bp.route(HUB_URL + "w/<id:widget_id>/")
 def widget_html(kind: str, name: str, widget_id: int):
     widget = widget_or_404(kind, name, widget_id)
     widget_type, envelope = _envelope(widget)
     return panel(widget, widget_type, envelope)
 
 
-@bp.route(HUB_URL + "w/<int:widget_id>/json")
+@bp.route(HUB_URL + "w/<id:widget_id>/json")
 def widget_json(kind: str, name: str, widget_id: int):
     widget = widget_or_404(kind, name, widget_id)
     widget_type, envelope = _envelope(widget)
     return jsonify(widget_document(widget, widget_type, envelope))
 
 
-@bp.route(HUB_URL + "w/<int:widget_id>/more")
+@bp.route(HUB_URL + "w/<id:widget_id>/more")
 def feed_more(kind: str, name: str, widget_id: int):
     """The feed's next page, after the entry named by ?before=<time>&id=<id>."""
     widget = widget_or_404(kind, name, widget_id)
     if widget.plugin != "feed":
         abort(404, "Only an activity feed has more entries.")
-    try:
-        before = (dt.datetime.fromisoformat(request.args["before"]), int(request.args["id"]))
-    except (KeyError, ValueError):
-        abort(400, "before must be an ISO time and id a number, as the More link gives them.")
-    if before[0].tzinfo is None:
-        abort(400, "before must carry its time zone.")
+    before = page_cursor("More")
     per_page = get_widget_type("feed").config_of(widget)["per_page"]
     entries = latest(db.session, hub_people(db.session, widget.hub), per_page + 1, before)
     return render_template(

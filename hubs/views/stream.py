@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request
 
@@ -15,6 +13,7 @@ from hubs.models import Hub, HubType, Membership, Message, Role, SavedNotificati
 from hubs.stream import grouped, stream_messages
 from hubs.views.auth import local_path
 from hubs.views.hubs import hub_or_404
+from hubs.views.params import page_cursor
 
 bp = Blueprint("stream", __name__)
 
@@ -28,21 +27,8 @@ def _own_hub(name: str) -> Hub:
     return hub
 
 
-def _cursor() -> tuple[dt.datetime, int] | None:
-    if "before" not in request.args:
-        return None
-    try:
-        stamp = dt.datetime.fromisoformat(request.args["before"])
-        cursor = (stamp, int(request.args["id"]))
-    except (KeyError, ValueError):
-        abort(400, "before must be an ISO time and id a number, as the Older link gives them.")
-    if stamp.tzinfo is None:
-        abort(400, "before must carry its time zone.")
-    return cursor
-
-
 def _page(name: str):
-    messages = stream_messages(db.session, name, PER_PAGE + 1, _cursor())
+    messages = stream_messages(db.session, name, PER_PAGE + 1, page_cursor("Older"))
     shown = messages[:PER_PAGE]
     saved = set(
         db.session.scalars(

@@ -15,13 +15,23 @@ USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$", re.IGNORECASE)
 TEAM_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 
+def storable(value: str) -> str:
+    """Refuse what no database column may hold: NUL characters (PostgreSQL refuses
+    them) and lone surrogates (halves of a character, which cannot be encoded)."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    if any("\ud800" <= char <= "\udfff" for char in value):
+        raise ValueError("must not contain half of a character (a lone surrogate)")
+    return value
+
+
 def text(max_length: int = 10_000, required: bool = False) -> Validator:
     def validate(value: Any) -> str:
         if value is None:
             value = ""
         if not isinstance(value, str):
             raise ValueError("must be text")
-        value = value.strip()
+        value = storable(value).strip()
         if required and not value:
             raise ValueError("is required")
         if len(value) > max_length:
@@ -53,7 +63,7 @@ def url(value: Any) -> str:
     """An http(s) URL; other schemes (javascript:, data:) are refused."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError("must be a web address")
-    value = value.strip()
+    value = storable(value).strip()
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or len(value) > 2048:
         raise ValueError("must be an http:// or https:// address")
@@ -61,7 +71,7 @@ def url(value: Any) -> str:
 
 
 def username(value: Any) -> str:
-    if not isinstance(value, str) or not USERNAME_RE.match(value.strip()):
+    if not isinstance(value, str) or not USERNAME_RE.fullmatch(value.strip()):
         raise ValueError("must be a Fedora account name")
     return value.strip()
 

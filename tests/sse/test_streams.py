@@ -43,9 +43,16 @@ def test_a_connection_on_two_streams_gets_a_composite_id():
     run(scenario())
 
 
+def watched_once(streams, name="hub:/t/infra/"):
+    """A browser watched ``name`` here, then went away (to come back later)."""
+    connection, _ = streams.attach([name], None)
+    streams.detach(connection)
+
+
 def test_reconnecting_gets_what_it_missed():
     async def scenario():
         streams = Streams("e1")
+        watched_once(streams)
         for n in range(5):
             streams.publish("hub:/t/infra/", "widget", {"n": n})
         again, snapshot = streams.attach(["hub:/t/infra/"], "e1.3")
@@ -58,6 +65,7 @@ def test_reconnecting_gets_what_it_missed():
 def test_a_snapshot_when_the_ring_lost_events_or_the_process_changed():
     async def scenario():
         streams = Streams("e2", ring_size=3)
+        watched_once(streams)
         for n in range(10):
             streams.publish("hub:/t/infra/", "widget", {"n": n})
         assert streams.attach(["hub:/t/infra/"], "e2.2")[1] is True  # 3..7 are gone
@@ -84,13 +92,19 @@ def test_a_slow_connection_is_dropped_when_its_queue_fills():
     run(scenario())
 
 
-def test_detached_streams_without_history_are_forgotten():
+def test_streams_nobody_watched_lately_are_forgotten():
     async def scenario():
-        streams = Streams("e1")
+        now = [0.0]
+        streams = Streams("e1", keep_seconds=60, clock=lambda: now[0])
         connection, _ = streams.attach(["hub:/t/quiet/"], None)
+        watched_once(streams, "hub:/t/gone/")
+        streams.publish("hub:/t/gone/", "widget", {})
+        now[0] = 61
+        streams.publish("hub:/t/quiet/", "widget", {})
+        assert streams.streams == 1  # /t/gone/ went; /t/quiet/ is watched
+        assert streams.attach(["hub:/t/gone/"], "e1.1")[1] is True  # it gets a snapshot
         streams.detach(connection)
-        assert "hub:/t/quiet/" not in streams._streams
-        assert streams.connections == 0
+        assert streams.connections == 1
 
     run(scenario())
 
@@ -98,11 +112,85 @@ def test_detached_streams_without_history_are_forgotten():
 def test_a_reconnected_connection_starts_from_what_it_had():
     async def scenario():
         streams = Streams("e1")
+        watched_once(streams)
         for n in range(5):
             streams.publish("hub:/t/infra/", "widget", {"n": n})
         again, _ = streams.attach(["hub:/t/infra/"], "e1.3")
         assert streams.event_id(again) == "e1.3"  # not 5: 4 and 5 are still to come
         fresh, _ = streams.attach(["hub:/t/infra/"], None)
         assert streams.event_id(fresh) == "e1.5"
+
+    run(scenario())
+
+
+def test_missing_more_than_the_queue_holds_gets_a_snapshot_not_a_dead_end():
+    """65 to 256 missed events are in the ring but cannot fit the queue: the browser
+    gets a snapshot, is not dropped, and its next id moves on (no reconnect loop)."""
+
+    async def scenario():
+        streams = Streams("e1", ring_size=256, queue_size=64)
+        first, _ = streams.attach(["hub:/t/infra/"], None)
+        streams.publish("hub:/t/infra/", "widget", {"n": 1})
+        last_id = streams.event_id(first, drain(first)[-1])
+        streams.detach(first)
+        for n in range(2, 102):  # it misses 100 events
+            streams.publish("hub:/t/infra/", "widget", {"n": n})
+
+        again, snapshot = streams.attach(["hub:/t/infra/"], last_id)
+        assert snapshot and not again.dropped and drain(again) == []
+        assert streams.event_id(again) == "e1.101" != last_id
+        streams.publish("hub:/t/infra/", "widget", {"n": 102})
+        assert [e.number for e in drain(again)] == [102]
+        # A client that missed what fits its queue still gets the replay.
+        fits, snapshot = streams.attach(["hub:/t/infra/"], "e1.90")
+        assert not snapshot and [e.number for e in drain(fits)] == list(range(91, 103))
+
+    run(scenario())
+
+
+def test_streams_nobody_watched_cost_nothing():
+    """10,000 hubs publish big events and nobody watches them: nothing is kept."""
+    import tracemalloc
+
+    async def scenario():
+        streams = Streams("e1")
+        html = "<section>" + "x" * 4000 + "</section>"
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        for round_ in range(3):
+            for hub in range(10_000):
+                streams.publish(f"hub:/t/team-{hub}/", "widget", {"html": html, "n": round_})
+        grown = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        assert streams.streams == 0 and streams.ring_bytes == 0
+        assert grown < 1024 * 1024, grown  # unbounded, it would be some 120 MB
+
+    run(scenario())
+
+
+def test_rings_are_kept_for_recent_watchers_within_a_byte_budget():
+    async def scenario():
+        now = [0.0]
+        streams = Streams("e1", ring_size=256, ring_bytes=200_000, keep_seconds=60,
+                          clock=lambda: now[0])  # fmt: skip
+        watched_once(streams, "hub:/t/old/")
+        now[0] = 10
+        watched_once(streams, "hub:/t/new/")
+        for n in range(100):
+            streams.publish("hub:/t/old/", "widget", {"pad": "x" * 1000, "n": n})
+        old_id = "e1.50"
+        for n in range(150):
+            streams.publish("hub:/t/new/", "widget", {"pad": "x" * 1000, "n": n})
+            assert streams.ring_bytes <= 200_000
+        # The least recently watched lost its ring first: its browser gets a snapshot.
+        assert streams.attach(["hub:/t/old/"], old_id)[1] is True
+        new, snapshot = streams.attach(["hub:/t/new/"], "e1.140")
+        assert not snapshot and [e.number for e in drain(new)] == list(range(141, 151))
+        streams.detach(new)
+        # Long after its last browser left, the stream is gone, and its ring with it.
+        now[0] = 1000
+        assert streams.publish("hub:/t/new/", "widget", {"n": "late"}) is None
+        assert streams.ring_bytes == 0
+        assert streams.attach(["hub:/t/new/"], "e1.150")[1] is True
 
     run(scenario())
