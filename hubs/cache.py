@@ -174,12 +174,14 @@ def configure_cache(config: dict[str, Any]) -> None:
     region.error_expiration = config["CACHE_ERROR_EXPIRATION"]
 
 
-def cache_key(widget_id: int, plugin: str, config: dict[str, Any]) -> str:
-    """The key of one widget's data; a different config gives a different key."""
+def cache_key(hub_id: int, widget_id: int, plugin: str, config: dict[str, Any]) -> str:
+    """The key of one widget's data; a different config gives a different key. The hub
+    is part of it: SQLite may give a deleted widget's id to another hub's new widget,
+    which must not find the old one's data."""
     digest = hashlib.sha1(
         json.dumps(config, sort_keys=True, separators=(",", ":")).encode()
     ).hexdigest()
-    return f"hubs:widget:{widget_id}:{plugin}:{digest}"
+    return f"hubs:widget:{hub_id}:{widget_id}:{plugin}:{digest}"
 
 
 # A widget whose data goes stale with the clock (a meeting starts) puts under this key
@@ -235,11 +237,64 @@ def get_cached(keys: Sequence[str]) -> list[Envelope | None]:
 
 
 def get_or_build(key: str, build: Callable[[], Envelope]) -> Envelope:
-    """The cached envelope of ``key``, built and stored when missing or stale."""
+    """The cached envelope of ``key``, built and stored when missing or stale. Built
+    once however many ask at the same time (threads here, and with memcached every
+    process): the others wait for it, then read what it stored."""
     value = region.get(key)
     if _is_fresh(value):
         return value
-    return rebuild(key, build)
+    with single_flight(key):
+        value = region.get(key)
+        if _is_fresh(value):
+            return value
+        return rebuild(key, build)
+
+
+# The longest a build may hold its lock: a process that died holding it is forgotten
+# after this long, and a waiter builds by itself.
+BUILD_LOCK_SECONDS = 30
+_local_locks: dict[str, list] = {}  # key -> [lock, users]
+_local_locks_guard = threading.Lock()
+
+
+@contextlib.contextmanager
+def single_flight(key: str):
+    """Hold the build lock of ``key``: this process's own, then memcached's (an
+    ``add`` of a lock key, which only one process wins)."""
+    with _local_locks_guard:
+        entry = _local_locks.setdefault(key, [threading.Lock(), 0])
+        entry[1] += 1
+    try:
+        with entry[0], _shared_lock(key):
+            yield
+    finally:
+        with _local_locks_guard:
+            entry[1] -= 1
+            if not entry[1]:
+                del _local_locks[key]
+
+
+@contextlib.contextmanager
+def _shared_lock(key: str):
+    backend = _real_backend()
+    if not isinstance(backend, MemcachedBackend) or region.broken:
+        yield  # dbm or no cache: one process's lock is what there is
+        return
+    client, lock = backend.client, f"hubs:building:{key}"
+    deadline = time.monotonic() + BUILD_LOCK_SECONDS
+    held = False
+    while time.monotonic() < deadline:
+        if client.add(lock, 1, time=BUILD_LOCK_SECONDS):
+            held = True
+            break
+        if client.get(lock) is None:
+            break  # memcached is not answering: build without it
+        time.sleep(0.02)
+    try:
+        yield
+    finally:
+        if held:
+            client.delete(lock)
 
 
 def rebuild(key: str, build: Callable[[], Envelope]) -> Envelope:

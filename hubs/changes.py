@@ -155,6 +155,10 @@ def create_widget(
     if widget_type is None:
         raise ChangeRefused(f"there is no widget named {plugin!r}")
     config = widget_type.validate_config(raw_config)
+    limit = current_app.config["MAX_WIDGETS_PER_HUB"]
+    count = session.scalar(sa.select(sa.func.count()).where(Widget.hub_id == hub.id))
+    if count >= limit:
+        raise ChangeRefused(f"a hub holds at most {limit} widgets: remove one first")
     position = session.scalar(
         sa.select(sa.func.coalesce(sa.func.max(Widget.position) + 1, 0)).where(
             Widget.hub_id == hub.id, Widget.column == column

@@ -15,6 +15,9 @@ VAR_DIR = os.environ.get("HUBS_VAR_DIR", os.path.join(os.path.dirname(_HERE), "v
 # own where the web app runs on several hosts. A published or empty key is refused.
 SECRET_KEY = None
 
+# The most widgets a hub may have: each one is a request to a service when it is cold.
+MAX_WIDGETS_PER_HUB = 40
+
 # The largest request body the web app reads, in bytes: a larger one is refused with
 # 413 before it is read (the largest form, a hub's description, is far smaller)...
 MAX_CONTENT_LENGTH = 1024 * 1024

@@ -44,12 +44,13 @@ def team(session):
 
 
 def test_key_depends_on_widget_and_config():
-    one = cache.cache_key(1, "sticky", {"text": "a"})
-    assert one == cache.cache_key(1, "sticky", {"text": "a"})
-    assert one != cache.cache_key(1, "sticky", {"text": "b"})
-    assert one != cache.cache_key(2, "sticky", {"text": "a"})
-    assert cache.cache_key(1, "rules", {"a": 1, "b": 2}) == cache.cache_key(
-        1, "rules", {"b": 2, "a": 1}
+    one = cache.cache_key(7, 1, "sticky", {"text": "a"})
+    assert one == cache.cache_key(7, 1, "sticky", {"text": "a"})
+    assert one != cache.cache_key(7, 1, "sticky", {"text": "b"})
+    assert one != cache.cache_key(7, 2, "sticky", {"text": "a"})
+    assert one != cache.cache_key(8, 1, "sticky", {"text": "a"})  # a recycled id elsewhere
+    assert cache.cache_key(7, 1, "rules", {"a": 1, "b": 2}) == cache.cache_key(
+        7, 1, "rules", {"b": 2, "a": 1}
     )
 
 
@@ -112,7 +113,7 @@ def test_invalidate_an_old_config(app_context, session, team):
     old_key = sticky_type.cache_key(sticky)
     sticky_type.data(session, sticky)
     sticky.config = {"text": "New"}
-    sticky_type.invalidate_key(sticky.id, {"text": "Hello **team**"})
+    sticky_type.invalidate_key(sticky.hub_id, sticky.id, {"text": "Hello **team**"})
     assert cache.get_cached([old_key]) == [None]
 
 
@@ -236,3 +237,33 @@ def own_app(database_url, tmp_path, **config):
         transaction.rollback()
         connection.close()
         db.session.configure(bind=db.engine, join_transaction_mode="conditional_savepoint")
+
+
+def test_a_cold_key_is_built_once_by_threads_asking_together(app_context):
+    import threading
+
+    from tests.stack import wait_for
+
+    key, builds, answers = "hubs:test:single-flight", [], []
+
+    def build():
+        builds.append(threading.current_thread().name)
+        # Everyone else is waiting for this build by now.
+        wait_for(lambda: cache._local_locks[key][1] == 30, 10, "all 30 to ask")
+        return {"ok": True, "data": {"n": len(builds)}, "version": 1}
+
+    def visitor():
+        try:
+            answers.append(cache.get_or_build(key, build))
+        finally:
+            cache.close_cache()  # this thread's memcached connection
+
+    cache.invalidate(key)
+    threads = [threading.Thread(target=visitor) for _ in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(builds) == 1 and len(answers) == 30
+    assert {answer["data"]["n"] for answer in answers} == {1}
+    assert key not in cache._local_locks  # nothing left behind

@@ -249,7 +249,7 @@ class Backend:
             old = self.index.remove(widget_id)
             if old is not None and old.plugin in self.registry:
                 # The old config's key holds data nobody will ask for again.
-                self.registry[old.plugin].invalidate_key(widget_id, old.config)
+                self.registry[old.plugin].invalidate_key(old.hub_id, widget_id, old.config)
             widget = session.get(Widget, widget_id, options=[joinedload(Widget.hub)])
             if suffix != "hubs.widget.deleted" and widget is not None:
                 self.index.add(session, widget)

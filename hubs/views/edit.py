@@ -171,6 +171,9 @@ def create_widget(hub):
         if _json():
             return _refused("Invalid widget config.", error.errors)
         return _config_page(hub, widget_type, raw, error.errors, column=column.value, status=400)
+    except changes.ChangeRefused as error:
+        db.session.rollback()
+        return _refused(str(error))
     return _done(hub, f"{widget_type.title} added.", widget_id=widget.id)
 
 

@@ -198,7 +198,7 @@ def feed_more(kind: str, name: str, widget_id: int):
     widget = widget_or_404(kind, name, widget_id)
     if widget.plugin != "feed":
         abort(404, "Only an activity feed has more entries.")
-    before = page_cursor("More")
+    before = page_cursor("More", required=True)
     per_page = get_widget_type("feed").config_of(widget)["per_page"]
     entries = latest(db.session, hub_people(db.session, widget.hub), per_page + 1, before)
     return render_template(

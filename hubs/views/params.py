@@ -19,10 +19,10 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, min=1, max=MAX_ID, **kwargs)
 
 
-def page_cursor(link: str) -> tuple[dt.datetime, int] | None:
+def page_cursor(link: str, required: bool = False) -> tuple[dt.datetime, int] | None:
     """``?before=<time>&id=<id>`` of a paging link: where the next page starts, None
-    for the first page."""
-    if "before" not in request.args:
+    for the first page (unless ``required``: the link always carries one)."""
+    if "before" not in request.args and not required:
         return None
     hint = f"before must be an ISO time with its zone and id a number, as the {link} link gives"
     try:

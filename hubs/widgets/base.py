@@ -236,7 +236,7 @@ class WidgetType:
         return {**self.defaults(), **(widget.config or {})}
 
     def cache_key(self, widget) -> str:
-        return cache_key(widget.id, self.name, self.config_of(widget))
+        return cache_key(widget.hub_id, widget.id, self.name, self.config_of(widget))
 
     def compute(self, session, widget) -> dict:
         """Call the widget's data() directly, bypassing the cache."""
@@ -278,9 +278,9 @@ class WidgetType:
         """Drop the cached data of ``widget`` as configured now."""
         invalidate(self.cache_key(widget))
 
-    def invalidate_key(self, widget_id: int, config: Mapping[str, Any]) -> None:
+    def invalidate_key(self, hub_id: int, widget_id: int, config: Mapping[str, Any]) -> None:
         """Drop the cached data a widget had under a former ``config``."""
-        invalidate(cache_key(widget_id, self.name, {**self.defaults(), **config}))
+        invalidate(cache_key(hub_id, widget_id, self.name, {**self.defaults(), **config}))
 
 
 def _contract_problems(module: ModuleType) -> list[str]:

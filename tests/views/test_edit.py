@@ -191,3 +191,19 @@ def test_redirects_stay_on_this_site(client, team):
     assert response.location == "/"
     response = client.post("/t/infrastructure/unstar", data={"next": "/t/infrastructure/"})
     assert response.location == "/t/infrastructure/"
+
+
+def test_a_hub_holds_a_bounded_number_of_widgets(app, client, session, team, published):
+    log_in(client, "nirik")
+    limit = app.config["MAX_WIDGETS_PER_HUB"] = len(team.widgets) + 2
+    github = {"plugin": "github", "config": {"repo": "a/b"}}
+    for _ in range(2):
+        made = client.post("/t/infrastructure/widgets", json=github)
+        assert made.status_code == 200, made.text
+    before = snapshot(session)
+    refused = client.post("/t/infrastructure/widgets", json=github)
+    assert refused.status_code == 400
+    assert refused.get_json()["message"] == f"a hub holds at most {limit} widgets: remove one first"
+    form = client.post("/t/infrastructure/widgets", data={"plugin": "sticky", "text": "x"})
+    assert form.status_code == 400 and "remove one first" in form.text
+    assert snapshot(session) == before

@@ -153,7 +153,9 @@ def test_a_body_over_the_limit_is_413_before_it_is_read(app, client, session, te
         )  # fmt: skip
         assert response.status_code == 413
         assert "this site reads at most 1024 KiB a request" in response.text
-        as_json = client.post("/t/infrastructure/settings", json={"summary": "x" * (2 * 1024 * 1024)})
+        as_json = client.post(
+            "/t/infrastructure/settings", json={"summary": "x" * (2 * 1024 * 1024)}
+        )
         assert as_json.status_code == 413
         assert as_json.get_json()["error"] == "request_entity_too_large"
     assert snapshot(session) == before

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from hubs.models import Column, HubType, Role
+from hubs.models import Column, Hub, HubType, Role, Widget
 from hubs.rendering import WIDGET_FAILED
 from hubs.widgets import registry
 from tests import factories
@@ -196,3 +196,22 @@ def test_bootstrap_is_served_locally(client, infra):
     for src in script:
         with client.get(src) as response:
             assert response.status_code == 200
+
+
+def test_a_recycled_widget_id_does_not_show_another_hubs_data(client, session, infra):
+    """SQLite gives the id of the newest widget, once deleted, to the next one made: the
+    new widget of another hub must not draw the old one's cached data."""
+    infra.description = "We run the servers."
+    other = factories.hub(session, "i18n", description="Every language and script.")
+    session.commit()
+    about = factories.widget(session, infra, "about")
+    session.commit()
+    recycled_id = about.id
+    assert "We run the servers." in client.get(about.url_path).text  # now cached
+    session.delete(session.get(Widget, recycled_id))
+    session.commit()
+    newcomer = factories.widget(session, session.get(Hub, other.id), "about")
+    newcomer.id = recycled_id  # what SQLite does by itself; PostgreSQL never would
+    session.commit()
+    panel = client.get(newcomer.url_path).text
+    assert "Every language and script." in panel and "We run the servers." not in panel
