@@ -16,7 +16,7 @@ from flask_oidc.signals import after_authorize
 
 from hubs.database import db
 from hubs.models import User
-from hubs.sse.auth import SESSION_USERNAME
+from hubs.sse.auth import SESSION_GENERATION, SESSION_USERNAME
 
 oidc = OpenIDConnect()
 ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$", re.IGNORECASE)
@@ -37,9 +37,19 @@ def init_app(app) -> None:
 
 def _load_user() -> None:
     username = session.get(SESSION_USERNAME)
-    g.user = (
-        db.session.scalar(sa.select(User).where(User.username == username)) if username else None
-    )
+    user = db.session.scalar(sa.select(User).where(User.username == username)) if username else None
+    if username and (user is None or session.get(SESSION_GENERATION) != user.session_generation):
+        session.clear()  # logged out since this cookie was signed (or never was a user)
+        user = None
+    g.user = user
+
+
+def end_sessions(user: User | None) -> None:
+    """Log out: this session, and every other cookie of ``user`` signed before."""
+    if user is not None:
+        user.session_generation += 1
+        db.session.commit()
+    session.clear()
 
 
 def current_user() -> User | None:
@@ -59,7 +69,11 @@ def _on_login(sender, token=None, return_to=None, **extra) -> None:
         user = changes.sign_up(
             db.session, username, str(profile.get("name") or username), profile.get("email")
         )
+    # The provider's tokens are not needed after login: keep them out of the cookie.
+    for key in ("oidc_auth_token", "oidc_auth_profile"):
+        session.pop(key, None)
     session[SESSION_USERNAME] = user.username
+    session[SESSION_GENERATION] = user.session_generation
     g.user = user
 
 

@@ -197,3 +197,4 @@ def log_in(client, username: str | None) -> None:
         session.clear()
         if username:
             session["username"] = username
+            session["generation"] = 0  # a user's first, until they log out

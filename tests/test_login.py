@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 
 from hubs.defaults import USER_WIDGETS
 from hubs.models import Hub, HubType, Membership, Role, User
+from tests import factories
 from tests.conftest import log_in
 from tests.html import with_role
 
@@ -75,6 +76,11 @@ def test_first_login_creates_the_user_and_their_hub_then_logout(
     )
     assert [topic for topic, _ in published][:2] == ["user.created", "hub.created"]
 
+    # The cookie names the user and their session generation: no tokens of the provider.
+    with client.session_transaction() as cookie:
+        assert set(cookie) <= {"username", "generation", "_flashes", "csrf_token"}, set(cookie)
+        assert (cookie["username"], cookie["generation"]) == ("ralph", 0)
+
     page = client.get(landed)
     assert page.status_code == 200
     assert with_role(page.text, "me")[0]["href"] == "/u/ralph/"
@@ -109,22 +115,26 @@ HOSTILE_NEXT = [
 
 
 @pytest.mark.parametrize("target", HOSTILE_NEXT)
-def test_flask_oidcs_own_routes_only_redirect_within_the_site(client, provider, target):
+def test_flask_oidcs_own_routes_only_redirect_within_the_site(client, session, provider, target):
+    factories.user(session, "ralph")
+    session.commit()
     log_in(client, "ralph")
     for route in ("/oidc/logout", "/oidc/login"):
         response = client.get(route, query_string={"next": target})
         assert response.status_code == 302
         assert response.location.startswith("/") and not response.location.startswith("//")
         assert "evil" not in response.location and "\n" not in response.location
-    # Followed to the end, logout lands on the front page.
+    # Followed to the end, it asks to log out with a POST that then goes home.
     final = client.get("/oidc/logout", query_string={"next": target}, follow_redirects=True)
-    assert final.request.path == "/" and final.status_code == 200
+    assert final.request.path == "/logout" and final.status_code == 200
+    assert with_role(final.text, "logout-button")
+    assert 'name="next" value="/"' in final.text
 
 
 def test_local_paths_pass_unchanged_through_oidcs_routes(client, provider):
     log_in(client, "ralph")
     response = client.get("/oidc/logout", query_string={"next": "/t/infrastructure/"})
-    assert response.location == "/t/infrastructure/"
+    assert response.location == "/logout?next=/t/infrastructure/"
 
 
 def test_a_refused_login_logs_nobody_in(client, provider):

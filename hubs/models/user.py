@@ -16,6 +16,8 @@ class User(Base):
     fullname: Mapped[str] = mapped_column(sa.String(256), default="")
     email: Mapped[str | None] = mapped_column(sa.String(256))
     created: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # In every session cookie; logging out raises it, so older cookies open nothing.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     memberships: Mapped[list[Membership]] = relationship(  # noqa: F821 (defined in hub.py)
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True

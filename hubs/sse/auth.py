@@ -2,18 +2,48 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
+import sqlalchemy as sa
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 
-# The key under which the web app keeps the logged-in user's name in its session.
+log = logging.getLogger(__name__)
+
+# The keys under which the web app keeps the logged-in user's name in its session, and
+# the session generation it was signed in (logging out raises the user's).
 SESSION_USERNAME = "username"
+SESSION_GENERATION = "generation"
+
+GenerationOf = Callable[[str], "int | None"]
+
+
+def generations_in(database_url: str) -> GenerationOf:
+    """The current session generation of a user, read from the database (None: no
+    such user, or the database cannot say: the session is not trusted)."""
+    from hubs.database import create_engine
+
+    engine = create_engine(database_url, pool_pre_ping=True)
+    query = sa.text("SELECT session_generation FROM users WHERE username = :username")
+
+    def generation_of(username: str) -> int | None:
+        try:
+            with engine.connect() as connection:
+                return connection.scalar(query, {"username": username})
+        except sa.exc.SQLAlchemyError:
+            log.warning("Cannot read %s's session generation", username, exc_info=True)
+            return None
+
+    return generation_of
 
 
 class SessionReader:
     """Reads Flask session cookies signed with the web app's SECRET_KEY."""
 
-    def __init__(self, config: dict) -> None:
+    def __init__(self, config: dict, generation_of: GenerationOf | None = None) -> None:
+        self.generation_of = generation_of or generations_in(config["DATABASE_URL"])
         app = Flask("hubs-sse")
         app.config.update(
             SECRET_KEY=config["SECRET_KEY"],
@@ -31,5 +61,10 @@ class SessionReader:
             session = self._serializer.loads(cookie, max_age=self._max_age)
         except BadSignature:
             return None
-        username = session.get(SESSION_USERNAME) if isinstance(session, dict) else None
-        return username if isinstance(username, str) else None
+        if not isinstance(session, dict):
+            return None
+        username, generation = session.get(SESSION_USERNAME), session.get(SESSION_GENERATION)
+        if not isinstance(username, str) or not isinstance(generation, int):
+            return None
+        # Blocking, but one indexed row on connect; a logged-out cookie opens nothing.
+        return username if self.generation_of(username) == generation else None

@@ -63,7 +63,9 @@ async def stream(request: web.Request) -> web.StreamResponse:
     if user is not None:
         if not USERNAME.match(user):
             return _refuse(request, 400, "user must be an account name")
-        if request.app[SESSIONS].username(request.cookies) != user:
+        loop = asyncio.get_running_loop()
+        owner = await loop.run_in_executor(None, request.app[SESSIONS].username, request.cookies)
+        if owner != user:
             return _refuse(request, 403, "a private stream is only for its logged-in owner")
         names.append(f"user:{user}")
 
@@ -153,7 +155,9 @@ async def _close_streams(app: web.Application) -> None:
             connection.queue.put_nowait(None)
 
 
-def make_app(config: dict) -> web.Application:
+def make_app(config: dict, generation_of=None) -> web.Application:
+    """The sse app; ``generation_of`` (username -> session generation) defaults to
+    reading the users table of DATABASE_URL."""
     app = web.Application()
     app[CONFIG] = config
     app[STREAMS] = Streams(
@@ -163,7 +167,7 @@ def make_app(config: dict) -> web.Application:
         ring_bytes=config["SSE_RING_BYTES"],
         keep_seconds=config["SSE_RING_KEEP_SECONDS"],
     )
-    app[SESSIONS] = SessionReader(config)
+    app[SESSIONS] = SessionReader(config, generation_of)
     app.router.add_get("/stream", stream)
     app.router.add_get("/healthz", health)
     app.cleanup_ctx.append(_start_background)

@@ -2,7 +2,9 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
+
+from hubs.auth import current_user, end_sessions
 
 bp = Blueprint("auth", __name__)
 
@@ -42,5 +44,20 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    session.clear()
+    end_sessions(current_user())
     return redirect(local_path(request.form.get("next")))
+
+
+@bp.route("/logout")
+def confirm_logout():
+    """Logging out is a change (it ends every session of the user): a POST, from this
+    page's button, like the one in the menu."""
+    return render_template("logout.html", next=local_path(request.args.get("next")))
+
+
+@bp.before_app_request
+def _no_logout_by_get():
+    # flask-oidc's GET /oidc/logout would drop its tokens and leave Hubs' session be.
+    if request.endpoint == "oidc_auth.logout":
+        return redirect(url_for("auth.confirm_logout", next=request.args.get("next")))
+    return None

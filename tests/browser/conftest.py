@@ -95,6 +95,12 @@ def logged_in_context(browser, app, base_url: str, username: str):
     serializer = app.session_interface.get_signing_serializer(app)
     context = browser.new_context()
     context.add_cookies(
-        [{"name": "session", "value": serializer.dumps({"username": username}), "url": base_url}]
+        [
+            {
+                "name": "session",
+                "value": serializer.dumps({"username": username, "generation": 0}),
+                "url": base_url,
+            }
+        ]
     )
     return context

@@ -34,11 +34,16 @@ def sse_config(**overrides) -> dict:
     )
 
 
-def session_cookie(username: str, secret: str = SECRET) -> str:
+def session_cookie(username: str, secret: str = SECRET, generation: int = 0) -> str:
+    """A session cookie as the web app signs it at login."""
     app = Flask("cookie-maker")
     app.secret_key = secret
     serializer = SecureCookieSessionInterface().get_signing_serializer(app)
-    return serializer.dumps({"username": username})
+    return serializer.dumps({"username": username, "generation": generation})
+
+
+# Every test user at their first session generation (the users table's default).
+FIRST_GENERATION = {"ralph": 0, "mizmo": 0, "nirik": 0}.get
 
 
 async def read_event(response, timeout: float = 5) -> dict:
@@ -56,8 +61,8 @@ async def read_event(response, timeout: float = 5) -> dict:
         fields[name or "comment"] = value.lstrip(" ")
 
 
-async def with_server(config, scenario):
-    app = make_app(config)
+async def with_server(config, scenario, generation_of=FIRST_GENERATION):
+    app = make_app(config, generation_of)
     async with TestServer(app, host="127.0.0.1") as server, aiohttp.ClientSession() as http:
         return await scenario(server, http, app)
 
