@@ -87,6 +87,10 @@ def _security_headers(app: Flask):
     )
 
     def add_headers(response):
+        # What a logged-in user sees is theirs (controls, CSRF tokens, My Stream): no
+        # shared cache may keep it, nor the browser's history once they log out.
+        if g.get("user") is not None and response.mimetype in ("text/html", "application/json"):
+            response.headers.setdefault("Cache-Control", "private, no-store")
         response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")

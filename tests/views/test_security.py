@@ -41,3 +41,18 @@ def test_state_never_changes_on_get(client, session, team):
     for endpoint in ENDPOINTS:
         assert client.get(endpoint.url(session)).status_code in (404, 405)
     assert snapshot(session) == before
+
+
+def test_what_a_logged_in_user_sees_is_never_stored_by_caches(client, team):
+    anonymous = client.get("/t/infrastructure/")
+    assert "no-store" not in anonymous.headers.get("Cache-Control", "")
+    log_in(client, "nirik")
+    edit = "/t/infrastructure/edit/"
+    for path in ("/t/infrastructure/", f"{edit}settings", f"{edit}members", "/u/nirik/stream",
+                 "/u/nirik/saved", "/t/infrastructure/json"):  # fmt: skip
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "private, no-store", path
+    asset = client.get("/static/client/widgets.js")
+    assert "no-store" not in asset.headers.get("Cache-Control", "")
+    asset.close()
