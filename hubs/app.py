@@ -18,6 +18,7 @@ from hubs.cache import configure_cache
 from hubs.config import load_config
 from hubs.database import db
 from hubs.widgets.base import TEMPLATE_DIR as WIDGET_TEMPLATE_DIR
+from hubs.widgets.validators import has_lone_surrogate
 
 bootstrap = Bootstrap5()
 csrf = CSRFProtect()
@@ -39,7 +40,7 @@ class RequestJSON(DefaultJSONProvider):
 
 def _refuse_lone_surrogates(value: Any) -> None:
     if isinstance(value, str):
-        if any("\ud800" <= char <= "\udfff" for char in value):
+        if has_lone_surrogate(value):
             raise ValueError("the JSON holds half a character (a lone surrogate)")
     elif isinstance(value, dict):
         for key, item in value.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import runpy
 import secrets
@@ -65,13 +66,10 @@ def secret_key(config: dict[str, Any]) -> str:
 
 def _key_in_var_dir(var_dir: str) -> str:
     path = os.path.join(var_dir, SECRET_KEY_FILE)
-    try:
-        with open(path) as handle:
-            key = handle.read().strip()
+    with contextlib.suppress(FileNotFoundError), open(path) as handle:
+        key = handle.read().strip()
         if key:
             return key
-    except FileNotFoundError:
-        pass
     os.makedirs(var_dir, exist_ok=True)
     key = secrets.token_hex(32)
     # Exclusive creation: of two processes starting at once, both read the first's key.

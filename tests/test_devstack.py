@@ -91,7 +91,7 @@ def test_a_dead_process_is_restarted_and_the_others_run_on(supervise, tmp_path):
     marker = tmp_path / "ticks"
     supervisor, out = supervise(
         {
-            "steady": f"{sys.executable} -c 'import time\nwhile True: time.sleep(1)'",
+            "steady": f"{sys.executable} -c 'import signal; signal.pause()'",
             "flaky": f"echo run >> {marker}; echo flaky says hello; exit 3",
         }
     )
@@ -110,7 +110,7 @@ def test_a_dead_process_is_restarted_and_the_others_run_on(supervise, tmp_path):
 
 def test_stop_ends_every_process_group(supervise):
     supervisor, out = supervise(
-        {"parent": f"{sys.executable} -c 'import time\nwhile True: time.sleep(1)' & wait"}
+        {"parent": f"{sys.executable} -c 'import signal; signal.pause()' & wait"}
     )
     wait_for(lambda: _pid(supervisor, "parent"), 10, "the process to start")
     group = _pid(supervisor, "parent")

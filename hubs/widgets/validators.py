@@ -15,12 +15,17 @@ USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$", re.IGNORECASE)
 TEAM_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 
+def has_lone_surrogate(value: str) -> bool:
+    """Whether ``value`` holds half of a character (a surrogate without its pair)."""
+    return any("\ud800" <= char <= "\udfff" for char in value)
+
+
 def storable(value: str) -> str:
     """Refuse what no database column may hold: NUL characters (PostgreSQL refuses
     them) and lone surrogates (halves of a character, which cannot be encoded)."""
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
-    if any("\ud800" <= char <= "\udfff" for char in value):
+    if has_lone_surrogate(value):
         raise ValueError("must not contain half of a character (a lone surrogate)")
     return value
 
