@@ -30,8 +30,9 @@ run: deps
 	$(BIN)/fedora-hubs run
 
 test: test-deps
-	scripts/install-system-packages memcached chromium node:nodejs npm systemd-analyze:systemd
+	scripts/install-system-packages memcached chromium node:nodejs npm systemd-analyze:systemd rabbitmq-server rabbitmqctl:rabbitmq-server
 	scripts/start-memcached $(MEMCACHED)
+	scripts/start-rabbitmq
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	cd hubs/static/client && npm test

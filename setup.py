@@ -40,6 +40,10 @@ setup(
         "moksha.consumer": [
             "hubs=hubs.backend.consumer:HubsConsumer",
         ],
+        # fedora-messaging reads hubs' own messages with this schema class.
+        "fedora.messages": [
+            "hubs.v1=hubs.messaging:HubsMessage",
+        ],
         # fedmsg.meta reads hubs' own messages with this processor.
         "fedmsg.meta": [
             "hubs=hubs.meta:HubsProcessor",

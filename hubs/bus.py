@@ -36,7 +36,16 @@ def bus_config(config_dir: str | None = None) -> dict[str, Any]:
                 filenames = (
                     sorted(glob.glob(os.path.join(config_dir, "*.py"))) if config_dir else None
                 )
-                config = fedmsg.config.load_config(filenames=filenames, invalidate_cache=True)
+                try:
+                    config = fedmsg.config.load_config(filenames=filenames, invalidate_cache=True)
+                except ValueError:
+                    # No fedmsg.d at all (a backend on fedora-messaging only): fedmsg.meta
+                    # still reads message bodies, with fedmsg's defaults and no endpoints.
+                    log.info("No fedmsg configuration found: fedmsg.meta runs on defaults")
+                    config = fedmsg.config.load_config(
+                        filenames=filenames or [], invalidate_cache=True, disable_defaults=True
+                    )
+                    config.setdefault("endpoints", {})
             config = copy.deepcopy(dict(config))
             config.setdefault("topic_prefix_re", TOPIC_PREFIX_RE)
             _configs[config_dir] = config
@@ -125,6 +134,9 @@ def message_people_and_packages(message: dict[str, Any]) -> tuple[set[str], set[
 
 
 def _read_people_and_packages(message: dict[str, Any]) -> tuple[set[str], set[str]]:
+    reading = _schema_reading(message)
+    if reading is not None:  # a fedora-messaging message its schema package read
+        return _names(reading.get("usernames")), _names(reading.get("packages"))
     config = bus_config()
     meta = _meta(config)
     try:
@@ -144,6 +156,15 @@ def _read_people_and_packages(message: dict[str, Any]) -> tuple[set[str], set[st
     return found[0], found[1]
 
 
+def _schema_reading(message: dict[str, Any]) -> dict[str, Any] | None:
+    reading = message.get("fedora_messaging") if isinstance(message, dict) else None
+    return reading if isinstance(reading, dict) and "schema" in reading else None
+
+
+def _names(values: Any) -> set[str]:
+    return {value for value in values or () if isinstance(value, str)}
+
+
 def conglomerate(messages: list[dict[str, Any]], subject: str) -> list[dict[str, Any]]:
     """fedmsg.meta's grouping of related messages, as seen by ``subject``."""
     config = bus_config()
@@ -151,7 +172,19 @@ def conglomerate(messages: list[dict[str, Any]], subject: str) -> list[dict[str,
 
 
 def render(message: dict[str, Any]) -> dict[str, Any]:
-    """What a person sees of a message: subtitle, link, icons, usernames."""
+    """What a person sees of a message: subtitle, link, icons. A fedora-messaging
+    message is shown as its schema says (its summary), any other by fedmsg.meta."""
+    reading = _schema_reading(message)
+    if reading is not None:
+        from hubs.messages import topic_suffix
+
+        return {
+            "title": topic_suffix(str(message.get("topic", ""))),
+            "subtitle": reading.get("summary") or "",
+            "link": reading.get("url") or "",
+            "icon": reading.get("app_icon") or "",
+            "secondary_icon": reading.get("agent_avatar") or "",
+        }
     config = bus_config()
     meta = _meta(config)
     processor = meta.msg2processor(message, **config)
@@ -189,13 +222,30 @@ class FedmsgSender:
 
 
 _fedmsg_sender = FedmsgSender()
-_sender: Sender = _fedmsg_sender
+_messaging_sender: Sender | None = None
+_sender: Sender | None = None
 
 
 def set_sender(sender: Sender | None) -> None:
-    """Replace how messages are sent (None: back to fedmsg)."""
+    """Replace how messages are sent (None: back to the BUS setting's)."""
     global _sender
-    _sender = sender or _fedmsg_sender
+    _sender = sender
+
+
+def _configured_sender() -> Sender:
+    """The sender the app's BUS setting names: "fedmsg" (the default, through
+    fedmsg-relay) or "fedora-messaging" (AMQP)."""
+    global _messaging_sender
+    from flask import current_app
+
+    if current_app.config.get("BUS", "fedmsg") != "fedora-messaging":
+        return _fedmsg_sender
+    with _lock:
+        if _messaging_sender is None:
+            from hubs.messaging import MessagingSender
+
+            _messaging_sender = MessagingSender()
+    return _messaging_sender
 
 
 def publish(topic: str, **fields: Any) -> None:
@@ -204,6 +254,6 @@ def publish(topic: str, **fields: Any) -> None:
     A failure to publish is logged, never raised: the change it reports is already saved.
     """
     try:
-        _sender(topic, fields)
+        (_sender or _configured_sender())(topic, fields)
     except Exception:
         log.exception("Could not publish hubs.%s %r", topic, fields)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import sys
 import time
 
@@ -16,7 +15,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from hubs import cache
 from hubs.app import create_app
 from hubs.backend.store import prune
-from hubs.backend.triage import stats_path
+from hubs.backend.triage import all_stats_paths
 from hubs.database import db, writing
 from hubs.models import Hub, HubType, User, Widget
 from hubs.widgets import get_widget_type
@@ -42,18 +41,38 @@ def cli() -> None:
 @cli.command("backend-stats")
 @with_appcontext
 def backend_stats() -> None:
-    """Print the backend daemon's counters (as of its last summary)."""
-    path = stats_path(current_app.config)
-    if not os.path.exists(path):
-        click.echo(f"No backend statistics at {path}: is fedmsg-hub running?", err=True)
+    """Print each backend daemon's counters (as of its last summary), and their totals
+    when several backends share a queue."""
+    paths = all_stats_paths(current_app.config)
+    if not paths:
+        click.echo(
+            f"No backend statistics in {current_app.config['VAR_DIR']}: is fedmsg-hub "
+            "(or a fedora-messaging backend) running?",
+            err=True,
+        )
         sys.exit(1)
-    with open(path) as handle:
-        stats = json.load(handle)
-    age = time.time() - stats.pop("time")
-    click.echo(f"backend pid {stats.pop('pid')}, counters as of {age:.0f} s ago:")
-    width = max(len(key) for key in stats)
-    for key, value in stats.items():
-        click.echo(f"  {key.replace('_', ' '):{width}}  {value}")
+    totals: dict[str, int] = {}
+    for path in paths:
+        with open(path) as handle:
+            stats = json.load(handle)
+        age = time.time() - stats.pop("time")
+        instance = stats.pop("instance", None)
+        name = (
+            f"backend {instance} (pid {stats.pop('pid')})"
+            if instance
+            else (f"backend pid {stats.pop('pid')}")
+        )
+        click.echo(f"{name}, counters as of {age:.0f} s ago:")
+        width = max(len(key) for key in stats)
+        for key, value in stats.items():
+            click.echo(f"  {key.replace('_', ' '):{width}}  {value}")
+            if isinstance(value, int):
+                totals[key] = totals.get(key, 0) + value
+    if len(paths) > 1:
+        click.echo(f"all {len(paths)} backends:")
+        width = max(len(key) for key in totals)
+        for key, value in totals.items():
+            click.echo(f"  {key.replace('_', ' '):{width}}  {value}")
 
 
 @cli.command("prune-messages")

@@ -44,7 +44,12 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     if overrides:
         config.update(overrides)
     config["SECRET_KEY"] = secret_key(config)
+    if config["BUS"] not in BUSES:
+        raise RuntimeError(f"BUS is {config['BUS']!r}: it must be one of {', '.join(BUSES)}")
     return config
+
+
+BUSES = ("fedmsg", "fedora-messaging")
 
 
 def secret_key(config: dict[str, Any]) -> str:

@@ -87,6 +87,10 @@ BACKEND_SETTLE_SECONDS = 0.5
 # unavailable (locked, restarting), in seconds, before it counts the message as an error.
 BACKEND_RETRY_SECONDS = 300
 
+# fedora-messaging: the longest a backend waits for a message's rebuilds before it acks
+# the message (seconds). Until the ack, a crash has RabbitMQ deliver it again.
+BACKEND_ACK_WAIT_SECONDS = 60
+
 # Bus messages larger than this (bytes, as JSON) are counted as invalid, not stored.
 MESSAGE_MAX_BYTES = 256 * 1024
 
@@ -105,8 +109,11 @@ FEDMSG_CONFIG_DIR = None
 # The site's public address, for links in the messages hubs publishes.
 SITE_URL = "http://localhost:5000"
 
-# Whether the web app publishes its changes on the bus (through fedmsg-relay).
+# Whether the web app publishes its changes on the bus...
 FEDMSG_PUBLISH = True
+# ...and which bus: "fedmsg" (through fedmsg-relay; the zero-setup default), or
+# "fedora-messaging" (AMQP, with the settings of $FEDORA_MESSAGING_CONF).
+BUS = "fedmsg"
 
 # The SSE process (hubs-sse): where browsers open their EventSource.
 # The URL pages connect to; behind a reverse proxy, e.g. "/sse/stream". None: pages
@@ -122,6 +129,12 @@ SSE_PORT = 8080
 BACKEND_EVENTS_ENDPOINT = "tcp://127.0.0.1:8091"
 # ...and where every hubs-sse process subscribes (they connect): one per backend.
 SSE_BACKEND_ENDPOINTS = ["tcp://127.0.0.1:8091"]
+# Several backends on one AMQP queue, started from one config, cannot each bind an
+# endpoint: then each hubs-sse binds its own SSE_EVENTS_BIND (e.g. "tcp://127.0.0.1:8092")...
+SSE_EVENTS_BIND: str | None = None
+# ...and every backend connects to all of them, listed here (when set, it replaces
+# BACKEND_EVENTS_ENDPOINT).
+BACKEND_EVENTS_CONNECT: list[str] = []
 
 # Pages on these origins may open streams with their cookies (CORS).
 SSE_ALLOWED_ORIGINS = ["http://localhost:5000", "http://127.0.0.1:5000"]

@@ -9,58 +9,74 @@ from __future__ import annotations
 
 from fedmsg.meta.base import BaseProcessor
 
+from hubs.messages import topic_suffix
+
+SITE = "https://hubs.fedoraproject.org"
+
 
 def _hub(msg: dict) -> str:
     kind = "team" if msg.get("hub_type") == "team" else "user"
     return f"the {msg.get('hub_name', '?')} {kind} hub"
 
 
+def _event(topic: str) -> str:
+    return topic_suffix(topic).removeprefix("hubs.")
+
+
+def describe(topic: str, body: dict) -> str:
+    """One sentence for a hubs message of ``topic`` with fields ``body``."""
+    event = _event(topic)
+    agent = body.get("agent") or body.get("username") or "someone"
+    username = body.get("username", "someone")
+    widget = body.get("widget_label") or "a widget"
+    subtitles = {
+        "user.created": f"{username} joined Fedora Hubs",
+        "hub.created": f"{agent} created {_hub(body)}",
+        "hub.updated": f"{agent} updated the settings of {_hub(body)}"
+        + (f" ({', '.join(body['changed_keys'])})" if body.get("changed_keys") else ""),
+        "widget.created": f"{agent} added {widget} to {_hub(body)}",
+        "widget.updated": f"{agent} changed {widget} on {_hub(body)}",
+        "widget.deleted": f"{agent} removed {widget} from {_hub(body)}",
+        "help.resolved": f"{agent} marked a call for help in "
+        f"{body.get('channel', 'a meeting')} as resolved on {_hub(body)}",
+        "user.role.added": f"{agent} made {username} {body.get('role', 'a member')} of "
+        f"{_hub(body)}",
+        "user.role.changed": f"{agent} changed {username}'s role in {_hub(body)} from "
+        f"{body.get('old_role', '?')} to {body.get('role', '?')}",
+        "user.role.removed": f"{agent} removed {username} "
+        f"({body.get('old_role') or body.get('role') or 'member'}) from {_hub(body)}",
+    }
+    return subtitles.get(event, f"{agent} did something on {_hub(body)}")
+
+
+def hub_link(topic: str, body: dict) -> str:
+    """Where a hubs message points: the hub, or the new user's hub."""
+    if _event(topic) == "user.created" and body.get("username"):
+        return f"{SITE}/u/{body['username']}/"
+    return body.get("hub_url") or ""
+
+
+def people(body: dict) -> set[str]:
+    """The accounts a hubs message is about: the person acted on and the one acting."""
+    return {body[key] for key in ("username", "agent") if isinstance(body.get(key), str)}
+
+
 class HubsProcessor(BaseProcessor):
     __name__ = "hubs"
     __description__ = "Fedora Hubs"
-    __link__ = "https://hubs.fedoraproject.org"
-    __docs__ = "https://hubs.fedoraproject.org"
+    __link__ = SITE
+    __docs__ = SITE
     __obj__ = "Hub changes"
-    __icon__ = "https://hubs.fedoraproject.org/static/favicon.svg"
-
-    def _event(self, msg: dict) -> str:
-        return msg["topic"].split(".hubs.", 1)[-1]
+    __icon__ = f"{SITE}/static/favicon.svg"
 
     def subtitle(self, msg, **config):
-        body = msg.get("msg") or {}
-        event = self._event(msg)
-        agent = body.get("agent") or body.get("username") or "someone"
-        username = body.get("username", "someone")
-        widget = body.get("widget_label") or "a widget"
-        subtitles = {
-            "user.created": f"{username} joined Fedora Hubs",
-            "hub.created": f"{agent} created {_hub(body)}",
-            "hub.updated": f"{agent} updated the settings of {_hub(body)}"
-            + (f" ({', '.join(body['changed_keys'])})" if body.get("changed_keys") else ""),
-            "widget.created": f"{agent} added {widget} to {_hub(body)}",
-            "widget.updated": f"{agent} changed {widget} on {_hub(body)}",
-            "widget.deleted": f"{agent} removed {widget} from {_hub(body)}",
-            "help.resolved": f"{agent} marked a call for help in "
-            f"{body.get('channel', 'a meeting')} as resolved on {_hub(body)}",
-            "user.role.added": f"{agent} made {username} {body.get('role', 'a member')} of "
-            f"{_hub(body)}",
-            "user.role.changed": f"{agent} changed {username}'s role in {_hub(body)} from "
-            f"{body.get('old_role', '?')} to {body.get('role', '?')}",
-            "user.role.removed": f"{agent} removed {username} "
-            f"({body.get('old_role') or body.get('role') or 'member'}) from {_hub(body)}",
-        }
-        return subtitles.get(event, f"{agent} did something on {_hub(body)}")
+        return describe(msg["topic"], msg.get("msg") or {})
 
     def link(self, msg, **config):
-        body = msg.get("msg") or {}
-        base = body.get("hub_url") or ""
-        if self._event(msg) == "user.created" and body.get("username"):
-            return f"{self.__link__}/u/{body['username']}/"
-        return base
+        return hub_link(msg["topic"], msg.get("msg") or {})
 
     def usernames(self, msg, **config):
-        body = msg.get("msg") or {}
-        return {body[key] for key in ("username", "agent") if isinstance(body.get(key), str)}
+        return people(msg.get("msg") or {})
 
     def agent(self, msg, **config):
         body = msg.get("msg") or {}

@@ -34,7 +34,7 @@ def test_backend_stats_prints_the_counters(app):
 def test_backend_stats_without_a_backend(app):
     result = app.test_cli_runner().invoke(cli, ["backend-stats"])
     assert result.exit_code == 1
-    assert "is fedmsg-hub running?" in result.output
+    assert "is fedmsg-hub" in result.output
 
 
 def test_prune_messages(app, session):

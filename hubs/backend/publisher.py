@@ -42,13 +42,20 @@ class LoggingPublisher:
 
 class ZmqPublisher:
     """A PUB socket the sse processes subscribe to; frames are
-    [stream name, event kind, JSON payload]."""
+    [stream name, event kind, JSON payload]. It binds ``endpoint`` (one backend, the
+    sse processes connect), or connects to every hubs-sse in ``connect`` (several
+    backends on one queue, each hubs-sse binding SSE_EVENTS_BIND)."""
 
-    def __init__(self, endpoint: str) -> None:
+    def __init__(self, endpoint: str | None = None, connect: list[str] = ()) -> None:
         self._socket = zmq.Context.instance().socket(zmq.PUB)
-        self._socket.bind(endpoint)
+        if endpoint:
+            self._socket.bind(endpoint)
+        for address in connect:
+            self._socket.connect(address)
         self._lock = threading.Lock()  # rebuild threads share one socket
-        log.info("Publishing widget events on %s", endpoint)
+        log.info(
+            "Publishing widget events on %s", ", ".join([endpoint or "", *connect]).strip(", ")
+        )
 
     def send(self, stream: str, kind: str, payload: dict[str, Any]) -> None:
         frames = [stream.encode(), kind.encode(), json.dumps(payload).encode()]
@@ -64,5 +71,8 @@ class ZmqPublisher:
 
 
 def make_publisher(config) -> Publisher:
+    connect = list(config.get("BACKEND_EVENTS_CONNECT") or ())
+    if connect:
+        return ZmqPublisher(connect=connect)
     endpoint = config.get("BACKEND_EVENTS_ENDPOINT")
     return ZmqPublisher(endpoint) if endpoint else LoggingPublisher()

@@ -82,14 +82,19 @@ class RebuildPool:
                     self._again.discard(widget_id)
                     continue
                 self._running.discard(widget_id)
-                if not self._running:
-                    self._idle.notify_all()
+                self._idle.notify_all()
                 return
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until no rebuild is queued or running; False on timeout."""
         with self._lock:
             return self._idle.wait_for(lambda: not self._running, timeout)
+
+    def wait_done(self, widget_ids: set[int], timeout: float | None = None) -> bool:
+        """Block until none of ``widget_ids`` is queued or being rebuilt (including a
+        rebuild asked again meanwhile); False on timeout."""
+        with self._lock:
+            return self._idle.wait_for(lambda: not (widget_ids & self._running), timeout)
 
     def shutdown(self) -> None:
         """Finish what is queued, then stop the workers."""

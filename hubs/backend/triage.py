@@ -27,7 +27,7 @@ from hubs.backend.store import (
     store_message,
 )
 from hubs.bus import message_people_and_packages
-from hubs.cache import close_cache
+from hubs.cache import close_cache, single_flight
 from hubs.database import db, writing
 from hubs.memo import forget
 from hubs.messages import ROLE_TOPICS, body, is_hubs_message, topic_suffix
@@ -64,6 +64,8 @@ class Counters:
     pruned: int = 0
     stream_entries: int = 0
     retries: int = 0  # transient database errors met while storing, each retried
+    requeued: int = 0  # AMQP: messages handed back to the queue, to be delivered again
+    dead_lettered: int = 0  # AMQP: messages that failed every try, sent to the dead letters
 
 
 class Backend:
@@ -75,8 +77,10 @@ class Backend:
         publisher: Publisher | None = None,
         registry=None,
         workers: int | None = None,
+        instance: str | None = None,
     ) -> None:
         self.app = app
+        self.instance = instance
         config = app.config
         self.publisher = publisher or make_publisher(config)
         self.registry = registry if registry is not None else default_registry
@@ -117,8 +121,22 @@ class Backend:
     # -- one message -----------------------------------------------------------------
 
     def handle(self, message: Any) -> set[int]:
-        """Store, triage and schedule rebuilds for one bus message; never raises.
+        """Store, triage and schedule rebuilds for one bus message; never raises (a
+        fedmsg message that failed is only counted: ZeroMQ cannot deliver it again).
         Returns the ids of the widgets scheduled for a rebuild."""
+        try:
+            return self.process(message)
+        except InvalidMessage:
+            return set()
+        except Exception:
+            self._reset_session()
+            return set()
+
+    def process(self, message: Any) -> set[int]:
+        """As handle(), but a failure is raised once counted, so that a bus which can
+        deliver again (AMQP) does so: a transient database error once the retries of
+        BACKEND_RETRY_SECONDS are spent, anything else at once. InvalidMessage is
+        raised for a message that will never be stored (counted as invalid)."""
         with self._lock:
             self.counters.seen += 1
             try:
@@ -126,14 +144,35 @@ class Backend:
             except InvalidMessage as error:
                 self.counters.invalid += 1
                 log.info("Ignored an invalid message: %s", error)
+                raise
             except Exception:
                 self.counters.errors += 1
                 log.exception("Failed to handle message %r", _describe(message))
                 self._reset_session()
+                raise
             finally:
                 self._periodic()
                 self._activity.set()
-        return set()
+
+    def follow(self, message: Any) -> set[int]:
+        """Bring this process's hint index up to date with a hubs.* change that another
+        backend handles (stores and rebuilds): with several backends on one queue, each
+        hears every hubs change. Returns the widgets it would rebuild, not rebuilt."""
+        if not isinstance(message, dict) or not is_hubs_message(message):
+            return set()
+        with self._lock:
+            try:
+                stale = self._follow_hubs_change(
+                    self.session, message, topic_suffix(message["topic"])
+                )
+                self.session.commit()
+                return stale
+            except Exception:
+                log.exception("Following the hubs change %r failed", _describe(message))
+                self._reset_session()
+                return set()
+            finally:
+                self._activity.set()  # its counters (indexed widgets) are written soon
 
     def _handle(self, message: Any) -> set[int]:
         if not isinstance(message, dict) or not isinstance(message.get("topic"), str):
@@ -247,11 +286,17 @@ class Backend:
         widget_id = fields.get("widget_id")
         if suffix in WIDGET_TOPICS and isinstance(widget_id, int):
             old = self.index.remove(widget_id)
-            if old is not None and old.plugin in self.registry:
-                # The old config's key holds data nobody will ask for again.
-                self.registry[old.plugin].invalidate_key(old.hub_id, widget_id, old.config)
             widget = session.get(Widget, widget_id, options=[joinedload(Widget.hub)])
-            if suffix != "hubs.widget.deleted" and widget is not None:
+            gone = suffix == "hubs.widget.deleted" or widget is None
+            if (
+                old is not None
+                and old.plugin in self.registry
+                and (gone or (widget.plugin, dict(widget.config or {})) != (old.plugin, old.config))
+            ):
+                # The old config's key holds data nobody will ask for again. (A backend
+                # hearing the same change twice finds the config unchanged: it keeps it.)
+                self.registry[old.plugin].invalidate_key(old.hub_id, widget_id, old.config)
+            if not gone:
                 self.index.add(session, widget)
                 return {widget_id}
             return set()
@@ -276,23 +321,29 @@ class Backend:
             widget_type = self.registry.get(widget.plugin)
             if widget_type is None:
                 return
-            refreshed = self._refresh(session, widget, widget_type)
-            if refreshed is not None:
-                event = widget_event(widget, widget_type, refreshed.envelope)
-                event["prepend"] = {
-                    "role": refreshed.role,
-                    "html": refreshed.html,
-                    "after": str(refreshed.after),
-                }
-                self.publisher.publish(event)
-                return
-            widget_type.invalidate(widget)
-            envelope = widget_type.rebuild(session, widget)
-            with self._lock:
-                self.counters.rebuilds += 1
-                if not envelope["ok"]:
-                    self.counters.rebuild_failures += 1
-            self.publisher.publish(widget_event(widget, widget_type, envelope))
+            # One rebuild of a widget at a time across every backend (and page reader).
+            with single_flight(widget_type.cache_key(widget)):
+                self._bring_up_to_date(session, widget, widget_type)
+
+    def _bring_up_to_date(self, session: Session, widget: Widget, widget_type) -> None:
+        """Refresh or rebuild one widget's cache, then publish it (its lock held)."""
+        refreshed = self._refresh(session, widget, widget_type)
+        if refreshed is not None:
+            event = widget_event(widget, widget_type, refreshed.envelope)
+            event["prepend"] = {
+                "role": refreshed.role,
+                "html": refreshed.html,
+                "after": str(refreshed.after),
+            }
+            self.publisher.publish(event)
+            return
+        widget_type.invalidate(widget)
+        envelope = widget_type.rebuild(session, widget)
+        with self._lock:
+            self.counters.rebuilds += 1
+            if not envelope["ok"]:
+                self.counters.rebuild_failures += 1
+        self.publisher.publish(widget_event(widget, widget_type, envelope))
 
     def _refresh(self, session: Session, widget: Widget, widget_type) -> Refreshed | None:
         try:
@@ -333,10 +384,13 @@ class Backend:
             stats = self.stats()
             if summary:
                 log.info("backend: %s", ", ".join(f"{k}={v}" for k, v in stats.items()))
-            path = stats_path(self.app.config)
+            path = stats_path(self.app.config, self.instance)
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path + ".tmp", "w") as handle:
-                json.dump({"time": time.time(), "pid": os.getpid(), **stats}, handle)
+                json.dump(
+                    {"time": time.time(), "pid": os.getpid(), "instance": self.instance, **stats},
+                    handle,
+                )
             os.replace(path + ".tmp", path)
             return stats
 
@@ -386,8 +440,20 @@ class Backend:
         self.write_stats()  # the last word, for `fedora-hubs backend-stats`
 
 
-def stats_path(config) -> str:
-    return os.path.join(config["VAR_DIR"], "backend-stats.json")
+def stats_path(config, instance: str | None = None) -> str:
+    """Where a backend writes its counters: one file per backend process (``instance``
+    names each of several on one queue; the fedmsg-hub consumer has none)."""
+    name = f"backend-stats.{instance}.json" if instance else "backend-stats.json"
+    return os.path.join(config["VAR_DIR"], name)
+
+
+def all_stats_paths(config) -> list[str]:
+    """The counters files of every backend that wrote some, the unnamed one first."""
+    import glob
+
+    single = stats_path(config)
+    named = sorted(glob.glob(os.path.join(config["VAR_DIR"], "backend-stats.*.json")))
+    return ([single] if os.path.exists(single) else []) + named
 
 
 def _first_line(error: BaseException) -> str:

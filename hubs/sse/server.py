@@ -127,6 +127,8 @@ async def _subscribe(app: web.Application) -> None:
     socket = context.socket(zmq.SUB)
     for endpoint in app[CONFIG]["SSE_BACKEND_ENDPOINTS"]:
         socket.connect(endpoint)
+    if app[CONFIG].get("SSE_EVENTS_BIND"):  # several backends connect here
+        socket.bind(app[CONFIG]["SSE_EVENTS_BIND"])
     socket.setsockopt(zmq.SUBSCRIBE, b"")
     streams = app[STREAMS]
     try:
