@@ -246,4 +246,3 @@ def test_every_backend_hears_a_hubs_change(cluster, published):
         "both backends to index the new widget",
     )
     assert cluster.stored([change["id"]]) == {change["id"]: 1}  # stored once, by one
-
