@@ -483,3 +483,24 @@ def test_a_database_that_stays_away_is_an_error_after_the_retry_period(
     assert backend.handle(fresh_copy(ralph_messages(corpus)[0], "gone")) == set()
     stats = backend.stats()
     assert stats["errors"] == 1 and stats["retries"] >= 2 and stats["stored"] == 0
+
+
+def test_a_rebuild_holds_the_widgets_lock_across_processes(backend, corpus, monkeypatch):
+    """Backends on one queue never rebuild one widget at the same time: the rebuild runs
+    under the widget's build lock, which on memcached (an add of a lock key) is shared
+    by every process."""
+    message = ralph_messages(corpus)[0]
+    held = []
+    real = cache.rebuild
+
+    def rebuild(key, build):
+        client = cache._real_backend().client
+        held.append(client.get(f"hubs:building:{key}") is not None)
+        return real(key, build)
+
+    monkeypatch.setattr("hubs.widgets.base.rebuild", rebuild)
+    stale = backend.handle(message)
+    assert backend.pool.wait_idle(10)
+    counters = backend.counters
+    assert stale and len(held) == counters.rebuilds + counters.refreshes > 0
+    assert all(held)

@@ -9,7 +9,6 @@ to the dead letters after the queue's delivery limit; every backend hears hubs c
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import re
@@ -21,7 +20,6 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from hubs import changes
 from hubs.database import db
 from hubs.models import Hub
 from tests.amqp_cluster import DEAD, QUEUE, Cluster, corpus_messages
@@ -220,29 +218,42 @@ def test_a_poison_message_is_dead_lettered_after_the_delivery_limit(cluster):
     all_stored_once(cluster, later)
 
 
-def test_every_backend_hears_a_hubs_change(cluster, published):
+def test_hubs_publishes_on_fedora_messaging_and_every_backend_hears_it(cluster):
     cluster.start_backend("b1")
     cluster.start_backend("b2")
     cluster.wait_consumers(2)
     before = {name: s["indexed_widgets"] for name, s in cluster.stats().items()}
-    app = cluster.app
-    app.config["FEDMSG_PUBLISH"] = True  # recorded by the `published` fixture
-    with app.test_request_context():
-        hub = db.session.scalar(sa.select(Hub).where(Hub.name == "infrastructure"))
-        changes.create_widget(db.session, hub, "sticky", {"text": "hello"}, agent="nirik")
+    # The CLI, as an admin runs it, with Hubs configured to publish on fedora-messaging.
+    config = cluster.workdir / "hubs-config-bus.py"
+    config.write_text(
+        (cluster.workdir / "hubs-config.py").read_text()
+        + 'BUS = "fedora-messaging"\nFEDMSG_PUBLISH = True\n'
+    )
+    env = {**os.environ, "HUBS_CONFIG": str(config), "FEDORA_MESSAGING_CONF": str(cluster.toml)}
+    result = subprocess.run(
+        [str(BIN / "fedora-hubs"), "create-team", "podcast", "--owner", "ralph"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    with cluster.app.app_context():
+        hub = db.session.scalar(sa.select(Hub).where(Hub.name == "podcast"))
+        widgets = len(hub.widgets)
         db.session.remove()
-    [(topic, fields)] = published
-    change = {
-        "topic": f"hubs.{topic}", "id": f"{cluster.run}-change", "body": fields, "queue": None,
-        "headers": {"fedora_messaging_schema": "hubs.v1", "sent-at":
-                    dt.datetime.now(dt.UTC).isoformat()},
-    }  # fmt: skip
-    assert cluster.publish([change]).wait(60) == 0
+    assert widgets > 0
+    # Both backends index the new hub's widgets (one from the shared queue, the other
+    # from its own queue of hubs changes); the message is stored once.
     wait_for(
         lambda: all(
-            s["indexed_widgets"] == before[name] + 1 for name, s in cluster.stats().items()
+            s["indexed_widgets"] == before[name] + widgets for name, s in cluster.stats().items()
         ),
         30,
-        "both backends to index the new widget",
+        "both backends to index the new hub",
     )
-    assert cluster.stored([change["id"]]) == {change["id"]: 1}  # stored once, by one
+    engine = sa.create_engine(cluster.config["DATABASE_URL"])
+    with engine.connect() as connection:
+        stored = connection.execute(
+            sa.text("SELECT topic, body FROM messages WHERE topic LIKE '%hubs.hub.created'")
+        ).all()
+    engine.dispose()
+    assert len(stored) == 1
+    assert stored[0].body["fedora_messaging"]["summary"] == ("fedora-hubs created the podcast team hub"  # the CLI acts as itself)

@@ -1,0 +1,94 @@
+#!/usr/bin/env python
+"""End-to-end messages a second through 1, 2 and 4 backend processes sharing one
+RabbitMQ queue: each message stored, triaged and its widgets rebuilt and pushed to
+hubs-sse before it is acked (issue 15: 2 processes at least 1.6x one).
+
+Each run has a fresh PostgreSQL database of the demo hubs, memcached, a RabbitMQ vhost
+of its own and hubs-sse; the backends are `fedora-messaging consume` with the hubs
+callback, all consuming before the first message is published. The messages (both
+corpora, with new ids) are published as fast as fedora_messaging.api.publish goes, by a
+process of their own; the clock runs from the first message stored to the last one
+stored with the queue empty, so that the publisher's start-up is not counted."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+import memcache  # noqa: E402
+
+from tests.amqp_cluster import QUEUE, Cluster, corpus_messages  # noqa: E402
+from tests.stack import wait_for  # noqa: E402
+
+
+def run(backends: int, count: int, memcached: str) -> dict[str, float]:
+    client = memcache.Client([memcached])
+    client.flush_all()
+    client.disconnect_all()
+    cache = {
+        "CACHE_BACKEND": "dogpile.cache.memcached",
+        "CACHE_ARGUMENTS": {"url": [memcached], "dead_retry": 1, "socket_timeout": 1},
+    }
+    with tempfile.TemporaryDirectory() as workdir:
+        cluster = Cluster(Path(workdir), cache, database="hubs_bench_backends")
+        try:
+            cluster.start_sse()
+            for n in range(backends):
+                cluster.start_backend(f"b{n + 1}")
+            cluster.wait_consumers(backends)
+            sent = corpus_messages(
+                count, cluster.run, tuple(cluster.app.config["BACKEND_JUNK_TOPICS"])
+            )
+            ids = [m["id"] for m in sent]
+            publisher = cluster.publish(sent)
+            wait_for(lambda: any(cluster.stored(ids).values()), 60, "a first message", 0.02)
+            start = time.monotonic()
+            wait_for(lambda: all(cluster.stored(ids).values()), 600, "every message stored", 0.05)
+            wait_for(lambda: cluster.queue_state(QUEUE)[0] == 0, 60, "the queue empty", 0.05)
+            elapsed = time.monotonic() - start
+            published = publisher.wait(60) == 0
+            stats = cluster.stats()
+            return {
+                "seconds": elapsed,
+                "rate": count / elapsed,
+                "rebuilds": sum(s.get("rebuilds", 0) for s in stats.values()),
+                "shares": sorted(s.get("stored", 0) for s in stats.values()),
+                "published": published,
+            }
+        finally:
+            cluster.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument("--backends", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--memcached", default="127.0.0.1:11211")
+    args = parser.parse_args()
+    results = {}
+    for backends in args.backends:
+        print(f"==> {backends} backend(s), {args.messages} messages…", flush=True)
+        results[backends] = result = run(backends, args.messages, args.memcached)
+        print(
+            f"    {result['rate']:7.1f} msg/s ({result['seconds']:.1f} s, "
+            f"{result['rebuilds']} rebuilds, stored per backend {result['shares']})",
+            flush=True,
+        )
+    base = results[args.backends[0]]["rate"]
+    print("\nbackends  msg/s    ratio to", args.backends[0])
+    for backends, result in results.items():
+        print(f"{backends:8d}  {result['rate']:7.1f}  {result['rate'] / base:5.2f}x")
+    if 1 in results and 2 in results:
+        ratio = results[2]["rate"] / results[1]["rate"]
+        print(f"\n2 backends / 1: {ratio:.2f}x (target >= 1.6x)")
+
+
+if __name__ == "__main__":
+    main()
