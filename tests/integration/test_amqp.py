@@ -256,4 +256,7 @@ def test_hubs_publishes_on_fedora_messaging_and_every_backend_hears_it(cluster):
         ).all()
     engine.dispose()
     assert len(stored) == 1
-    assert stored[0].body["fedora_messaging"]["summary"] == ("fedora-hubs created the podcast team hub"  # the CLI acts as itself)
+    # The CLI acts as itself.
+    assert stored[0].body["fedora_messaging"]["summary"] == (
+        "fedora-hubs created the podcast team hub"
+    )
