@@ -52,6 +52,8 @@ bench: test-deps
 	$(BIN)/python bench/feed.py
 	$(BIN)/python bench/sse.py
 	$(BIN)/python bench/e2e.py --memcached $(MEMCACHED)
+	scripts/start-rabbitmq
+	$(BIN)/python bench/backends.py --memcached $(MEMCACHED)
 
 clean:
 	rm -rf var/hubs.db var/widget-cache.dbm*

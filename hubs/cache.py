@@ -289,7 +289,7 @@ def _shared_lock(key: str):
             break
         if client.get(lock) is None:
             break  # memcached is not answering: build without it
-        time.sleep(0.02)
+        time.sleep(0.005)
     try:
         yield
     finally:

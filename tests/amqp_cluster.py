@@ -37,10 +37,13 @@ def rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
 
 
-def corpus_messages(count: int, run: str, junk: tuple[str, ...]) -> list[dict]:
+def corpus_messages(
+    count: int, run: str, junk: tuple[str, ...], repeat: bool = False
+) -> list[dict]:
     """``count`` real messages as fedora-messaging serializes them: the schema corpus,
     then the fedmsg corpus (body = what fedmsg carried under ``msg``), each with an id of
-    this ``run`` so that every one is new to the store. Junk topics are left out."""
+    this ``run`` so that every one is new to the store. Junk topics are left out. With
+    ``repeat``, the corpora are taken again (new ids) until there are ``count``."""
     chosen = []
     for line in SCHEMA_CORPUS.read_text().splitlines():
         entry = json.loads(line)
@@ -54,6 +57,8 @@ def corpus_messages(count: int, run: str, junk: tuple[str, ...]) -> list[dict]:
                 "headers": {"sent-at": when.isoformat(), "priority": 0},
             })  # fmt: skip
     chosen = [m for m in chosen if not topic_suffix(m["topic"]).startswith(junk)]
+    if repeat:
+        chosen = (chosen * (count // len(chosen) + 1))[:count]
     if len(chosen) < count:
         raise ValueError(f"the corpora hold {len(chosen)} messages, not {count}")
     return [{**m, "id": f"{run}-{n:04d}", "queue": None} for n, m in enumerate(chosen[:count])]
