@@ -26,8 +26,9 @@ from hubs.backend.store import (
     prune,
     store_message,
 )
+from hubs.backend.timers import RebuildTimer
 from hubs.bus import message_people_and_packages
-from hubs.cache import close_cache, single_flight
+from hubs.cache import FRESH_UNTIL, cache_key, close_cache, region, single_flight
 from hubs.database import db, writing
 from hubs.memo import forget
 from hubs.messages import ROLE_TOPICS, body, is_hubs_message, topic_suffix
@@ -66,6 +67,7 @@ class Counters:
     retries: int = 0  # transient database errors met while storing, each retried
     requeued: int = 0  # AMQP: messages handed back to the queue, to be delivered again
     dead_lettered: int = 0  # AMQP: messages that failed every try, sent to the dead letters
+    timed_rebuilds: int = 0  # widgets rebuilt as their data went stale with the clock
 
 
 class Backend:
@@ -90,6 +92,7 @@ class Backend:
             self.rebuild_widget, workers or config["BACKEND_WORKERS"], on_thread_exit=close_cache
         )
         self.index = HintIndex(self.registry)
+        self.timer = RebuildTimer(self._rebuild_on_time)
         self._lock = threading.Lock()
         self._session: Session | None = None
         self._last_summary = time.monotonic()
@@ -98,6 +101,7 @@ class Backend:
             count = self.index.build(self.session)
             self.session.commit()  # keep the widgets, end the read transaction
         log.info("Hint index built: %d widgets", count)
+        self._schedule_cached()
         self._stats_lock = threading.Lock()
         self._activity = threading.Event()
         self._closing = threading.Event()
@@ -335,15 +339,51 @@ class Backend:
                 "html": refreshed.html,
                 "after": str(refreshed.after),
             }
+            self._schedule(widget.id, refreshed.envelope)
             self.publisher.publish(event)
             return
         widget_type.invalidate(widget)
         envelope = widget_type.rebuild(session, widget)
+        self._schedule(widget.id, envelope)
         with self._lock:
             self.counters.rebuilds += 1
             if not envelope["ok"]:
                 self.counters.rebuild_failures += 1
         self.publisher.publish(widget_event(widget, widget_type, envelope))
+
+    # -- timed rebuilds --------------------------------------------------------------
+
+    def _schedule(self, widget_id: int, envelope) -> None:
+        """Set the widget's timer to the moment its new data goes stale, if it has one."""
+        until = (envelope.get("data") or {}).get(FRESH_UNTIL) if envelope.get("ok") else None
+        if isinstance(until, (int, float)):
+            self.timer.schedule(widget_id, float(until))
+        else:
+            self.timer.cancel(widget_id)
+
+    def _schedule_cached(self) -> None:
+        """At start, a timer for every cached widget whose data goes stale with the clock
+        (the backend that set it may be gone); one already past fires at once."""
+        entries = [e for e in self.index.entries.values() if e.plugin in self.registry]
+        keys = [
+            cache_key(
+                e.hub_id, e.widget_id, e.plugin, {**self.registry[e.plugin].defaults(), **e.config}
+            )
+            for e in entries
+        ]
+        try:
+            cached = region.get_multi(keys) if keys else []
+        except Exception:
+            log.warning("Cannot read the cache for timed rebuilds", exc_info=True)
+            return
+        for entry, envelope in zip(entries, cached, strict=True):
+            if isinstance(envelope, dict):
+                self._schedule(entry.widget_id, envelope)
+
+    def _rebuild_on_time(self, widget_id: int) -> None:
+        with self._lock:
+            self.counters.timed_rebuilds += 1
+        self.pool.submit(widget_id)
 
     def _refresh(self, session: Session, widget: Widget, widget_type) -> Refreshed | None:
         try:
@@ -433,6 +473,7 @@ class Backend:
         self._closing.set()
         self._activity.set()
         self._settler.join(timeout=5)
+        self.timer.stop()
         self.pool.wait_idle(timeout=30)
         self.pool.shutdown()
         self.publisher.close()
