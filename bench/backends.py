@@ -65,9 +65,7 @@ def run(backends: int, count: int, memcached: str) -> dict[str, float]:
         cluster = Cluster(Path(workdir), cache, database="hubs_bench_backends")
         try:
             cluster.start_sse()
-            for n in range(backends):
-                cluster.start_backend(f"b{n + 1}")
-            cluster.wait_consumers(backends)
+            cluster.start_backends(*(f"b{n + 1}" for n in range(backends)))
             junk = tuple(cluster.app.config["BACKEND_JUNK_TOPICS"])
             sent = corpus_messages(count, cluster.run, junk, repeat=True)
             ids = [m["id"] for m in sent]

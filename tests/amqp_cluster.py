@@ -72,6 +72,7 @@ class Cluster:
     delivery_limit: int = 3
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     _files: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    _engine: sa.Engine | None = None
 
     def __post_init__(self) -> None:
         self.run = uuid.uuid4().hex[:8]
@@ -167,6 +168,12 @@ class Cluster:
     def consumers(self) -> int:
         return self.queue_state(QUEUE)[1]
 
+    def start_backends(self, *names: str) -> None:
+        """Start these backends and wait until every one consumes from the queue."""
+        for name in names:
+            self.start_backend(name)
+        self.wait_consumers(len(names))
+
     def wait_consumers(self, count: int) -> None:
         wait_for(lambda: self.consumers() >= count, 30, f"{count} consumers on the queue")
 
@@ -184,31 +191,27 @@ class Cluster:
         process.send_signal(sig)
         process.wait(30)
 
-    def publish(self, messages: list[dict], rate: float = 0) -> subprocess.Popen:
+    def publish(self, messages: list[dict]) -> subprocess.Popen:
         """Start publishing ``messages`` (a process running fedora_messaging.api.publish)."""
         path = self.workdir / f"publish-{uuid.uuid4().hex[:6]}.jsonl"
         path.write_text("".join(json.dumps(m) + "\n" for m in messages))
         log = self._files.enter_context((self.workdir / "publish.log").open("a"))
         return subprocess.Popen(
-            [sys.executable, "-m", "tests.amqp_publish", "--conf", str(self.toml),
-             "--rate", str(rate), str(path)],
+            [sys.executable, "-m", "tests.amqp_publish", "--conf", str(self.toml), str(path)],
             cwd=ROOT, env=self._env(), stdout=log, stderr=log,
         )  # fmt: skip
 
     def stored(self, ids: list[str]) -> dict[str, int]:
         """How many rows the store holds of each of ``ids`` (by msg_id)."""
-        engine = sa.create_engine(self.config["DATABASE_URL"])
-        try:
-            with engine.connect() as connection:
-                rows = connection.execute(
-                    sa.text(
-                        "SELECT msg_id, count(*) FROM messages WHERE msg_id LIKE :run "
-                        "GROUP BY msg_id"
-                    ),
-                    {"run": f"{self.run}-%"},
-                ).all()
-        finally:
-            engine.dispose()
+        if self._engine is None:
+            self._engine = sa.create_engine(self.config["DATABASE_URL"], pool_pre_ping=True)
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT msg_id, count(*) FROM messages WHERE msg_id LIKE :run GROUP BY msg_id"
+                ),
+                {"run": f"{self.run}-%"},
+            ).all()
         counts = dict(rows)
         return {msg_id: counts.get(msg_id, 0) for msg_id in ids}
 
@@ -224,6 +227,8 @@ class Cluster:
             with contextlib.suppress(Exception):
                 self.kill(name, signal.SIGTERM)
         self._files.close()
+        if self._engine is not None:
+            self._engine.dispose()
         db.session.remove()
         db.engine.dispose()
         with contextlib.suppress(Exception):

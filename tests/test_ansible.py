@@ -194,7 +194,13 @@ def test_unit_is_valid(name, tmp_path):
         pytest.fail("systemd-analyze is missing: `make test` installs it (package systemd)")
     # systemd's own check, with paths and an account that exist here: it refuses a unit
     # whose executables are missing.
-    here = role_defaults(
+    here = local_defaults(tmp_path)
+    verify_unit(tmp_path / f"{name}.service", render(f"{name}.service.j2", here))
+
+
+def local_defaults(tmp_path) -> dict:
+    """The role's defaults with paths and an account that exist on this machine."""
+    return role_defaults(
         hubs_dev_venv_dir=str(VENV),
         hubs_dev_src_dir=str(ROOT),
         hubs_dev_state_dir=str(tmp_path),
@@ -202,8 +208,11 @@ def test_unit_is_valid(name, tmp_path):
         hubs_dev_user=getpass.getuser(),
         hubs_dev_group=grp.getgrgid(os.getgid()).gr_name,
     )
-    path = tmp_path / f"{name}.service"
-    path.write_text(render(f"{name}.service.j2", here))
+
+
+def verify_unit(path, text: str) -> None:
+    """systemd's own check of a unit (it refuses one whose executables are missing)."""
+    path.write_text(text)
     result = subprocess.run(
         ["systemd-analyze", "verify", str(path)], capture_output=True, text=True, timeout=120
     )

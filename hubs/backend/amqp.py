@@ -102,8 +102,7 @@ class Consumer:
                 self._requeue(message)
             except Exception:
                 if last_try:
-                    with self.backend._lock:
-                        self.backend.counters.dead_lettered += 1
+                    self.backend.count("dead_lettered")
                     log.error("%s fails every time: it goes to the dead letters", message.id)
                     self.backend.write_stats(summary=False)
                     raise Nack() from None
@@ -119,8 +118,7 @@ class Consumer:
         return limit is not None and deliveries_before(message) >= limit
 
     def _requeue(self, message) -> None:
-        with self.backend._lock:
-            self.backend.counters.requeued += 1
+        self.backend.count("requeued")
         log.warning("Handing %s back to the queue", message.id)
         raise Nack()
 

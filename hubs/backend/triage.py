@@ -351,6 +351,11 @@ class Backend:
                 self.counters.rebuild_failures += 1
         self.publisher.publish(widget_event(widget, widget_type, envelope))
 
+    def count(self, counter: str) -> None:
+        """Add one to a counter (the AMQP consumer counts its requeues and dead letters)."""
+        with self._lock:
+            setattr(self.counters, counter, getattr(self.counters, counter) + 1)
+
     # -- timed rebuilds --------------------------------------------------------------
 
     def _schedule(self, widget_id: int, envelope) -> None:
@@ -381,8 +386,7 @@ class Backend:
                 self._schedule(entry.widget_id, envelope)
 
     def _rebuild_on_time(self, widget_id: int) -> None:
-        with self._lock:
-            self.counters.timed_rebuilds += 1
+        self.count("timed_rebuilds")
         self.pool.submit(widget_id)
 
     def _refresh(self, session: Session, widget: Widget, widget_type) -> Refreshed | None:
