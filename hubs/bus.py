@@ -203,21 +203,29 @@ Sender = Callable[[str, dict[str, Any]], None]
 
 class FedmsgSender:
     """One fedmsg context per process, connected to fedmsg-relay (web workers cannot
-    all bind ports); a lock, since ZeroMQ sockets are not shared between threads."""
+    all bind ports); a lock, since ZeroMQ sockets are not shared between threads. An app
+    with other fedmsg settings (another relay) gets a context of its own."""
 
     def __init__(self) -> None:
         self._context = None
+        self._config_dir: str | None = None
         self._lock = threading.Lock()
 
     def __call__(self, topic: str, fields: dict[str, Any]) -> None:
+        from flask import current_app
+
+        config_dir = current_app.config.get("FEDMSG_CONFIG_DIR")
         with self._lock:
+            if self._context is not None and config_dir != self._config_dir:
+                self._context.destroy()
+                self._context = None
             if self._context is None:
                 import fedmsg.core
-                from flask import current_app
 
-                config = copy.deepcopy(bus_config(current_app.config.get("FEDMSG_CONFIG_DIR")))
+                config = copy.deepcopy(bus_config(config_dir))
                 config.update(active=True, name="relay_inbound")
                 self._context = fedmsg.core.FedMsgContext(**config)
+                self._config_dir = config_dir
             self._context.publish(topic=topic, msg=fields, modname=MODNAME)
 
 

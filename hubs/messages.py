@@ -42,3 +42,27 @@ def concerns_widget(message: dict[str, Any], widget_id: int) -> bool:
 
 
 ROLE_TOPICS = ("hubs.user.role.added", "hubs.user.role.changed", "hubs.user.role.removed")
+
+# Changes that alter a hub page around its widgets' contents: which widgets it shows, and
+# its header (summary, avatar, counts). A widget moved is a hubs.widget.updated whose
+# changed_keys name its column or position; a new config only redraws the widget itself.
+LAYOUT_TOPICS = ("hubs.widget.created", "hubs.widget.deleted", "hubs.hub.updated", *ROLE_TOPICS)
+_HUB_PREFIXES = {"user": "u", "team": "t"}
+
+
+def layout_changed(message: dict[str, Any]) -> str | None:
+    """The page path ("/t/infrastructure/") of the hub whose layout or header ``message``
+    changes, or None when it changes no hub page's layout."""
+    fields = body(message)
+    changed_keys = fields.get("changed_keys")
+    moved = (
+        is_hubs_message(message, "hubs.widget.updated")
+        and isinstance(changed_keys, list)
+        and bool({"column", "position"} & {key for key in changed_keys if isinstance(key, str)})
+    )
+    if not (moved or is_hubs_message(message, *LAYOUT_TOPICS)):
+        return None
+    prefix, name = _HUB_PREFIXES.get(fields.get("hub_type")), fields.get("hub_name")
+    if prefix is None or not isinstance(name, str) or not name or "/" in name:
+        return None
+    return f"/{prefix}/{name}/"

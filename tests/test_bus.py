@@ -136,3 +136,57 @@ def test_the_traceback_of_an_unreadable_message_is_kept_for_debugging(corpus, ca
             bus.render(message)
     failed = [r for r in caplog.records if r.name == "fedmsg.meta" and "failed on" in r.msg]
     assert failed and all(r.exc_info and r.levelno == logging.ERROR for r in failed)
+
+
+def test_the_fedmsg_sender_follows_the_apps_relay(tmp_path):
+    # Two apps in one process with their own fedmsg settings (two stacks in one test
+    # run): each app's messages reach its own relay, not the first one's.
+    import json
+
+    import flask
+    import zmq
+
+    from tests.stack import free_port, wait_for
+
+    sender = bus.FedmsgSender()
+    relays = []
+    try:
+        for name in ("one", "two"):
+            port = free_port()
+            relay = zmq.Context.instance().socket(zmq.SUB)
+            relay.bind(f"tcp://127.0.0.1:{port}")
+            relay.setsockopt(zmq.SUBSCRIBE, b"")
+            confdir = tmp_path / name
+            confdir.mkdir()
+            settings = {
+                "relay_inbound": f"tcp://127.0.0.1:{port}",
+                "post_init_sleep": 0,
+                "environment": "dev",
+                "topic_prefix": "org.fedoraproject",
+                "sign_messages": False,
+                "endpoints": {},
+            }
+            (confdir / "bus.py").write_text(f"config = {settings!r}")
+            app = flask.Flask(name)
+            app.config["FEDMSG_CONFIG_DIR"] = str(confdir)
+            relays.append((app, relay))
+
+        for number, (app, relay) in enumerate(relays):
+
+            def heard(app=app, relay=relay, number=number):
+                with app.app_context():
+                    sender("hub.updated", {"hub_id": number})  # again: ZeroMQ's slow joiner
+                if not relay.poll(200):
+                    return False
+                _topic, payload = relay.recv_multipart()
+                return json.loads(payload)["msg"] == {"hub_id": number}
+
+            wait_for(heard, 10, f"relay {number} to hear its app")
+        # Nothing of the second app went to the first relay.
+        while relays[0][1].poll(100):
+            assert json.loads(relays[0][1].recv_multipart()[1])["msg"] == {"hub_id": 0}
+    finally:
+        for _app, relay in relays:
+            relay.close(linger=0)
+        if sender._context is not None:
+            sender._context.destroy()

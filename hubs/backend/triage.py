@@ -31,7 +31,7 @@ from hubs.bus import message_people_and_packages
 from hubs.cache import FRESH_UNTIL, cache_key, close_cache, region, single_flight
 from hubs.database import db, writing
 from hubs.memo import forget
-from hubs.messages import ROLE_TOPICS, body, is_hubs_message, topic_suffix
+from hubs.messages import ROLE_TOPICS, body, is_hubs_message, layout_changed, topic_suffix
 from hubs.models import Widget
 from hubs.rendering import widget_event
 from hubs.stream import followers_of
@@ -64,6 +64,7 @@ class Counters:
     rebuild_failures: int = 0
     pruned: int = 0
     stream_entries: int = 0
+    layouts: int = 0
     retries: int = 0  # transient database errors met while storing, each retried
     requeued: int = 0  # AMQP: messages handed back to the queue, to be delivered again
     dead_lettered: int = 0  # AMQP: messages that failed every try, sent to the dead letters
@@ -200,6 +201,7 @@ class Backend:
             # The change may have added widgets or people: ask the index again.
             later = self.index.candidates(message, usernames, packages) - stale
             stale |= self._check(session, message, later)
+            self._push_layout(message, suffix)
         # End the read transaction (SQLite writers wait for it), keeping what is loaded.
         session.commit()
         for widget_id in stale:
@@ -210,6 +212,17 @@ class Backend:
             suffix, message.get("msg_id"), len(usernames), len(packages), len(stale),
         )  # fmt: skip
         return stale
+
+    def _push_layout(self, message: dict, suffix: str) -> None:
+        """Tell the pages of a hub whose widgets were added, removed or moved, or whose
+        header changed: each fetches its layout again (as its reader sees it). Only the
+        backend handling the message says so, not those following it."""
+        hub_path = layout_changed(message)
+        if hub_path is None:
+            return
+        payload = {"hub": hub_path, "topic": suffix, "msg_id": message_id(message)}
+        self.publisher.send(f"hub:{hub_path}", "layout", payload)
+        self.counters.layouts += 1
 
     def _store(self, message: dict, usernames: Iterable[str], packages: Iterable[str]) -> bool:
         """Store the message, retrying while the database is briefly unavailable (locked,

@@ -87,10 +87,16 @@ def _user_or_400(username: str) -> User:
 @bp.route(HUB_URL + "edit/settings")
 @hub_action(Action.EDIT_HUB)
 def settings_form(hub):
-    values = changes.hub_settings(hub)
-    return render_template(
-        "edit_settings.html", hub=hub, arguments=changes.HUB_SETTINGS, values=values, errors={}
+    return _settings_page(hub, changes.hub_settings(hub), errors={})
+
+
+def _settings_page(hub, values, errors, status=200):
+    """The settings form, each value as its control shows it (no avatar: an empty field)."""
+    shown = {a.name: form_value(a, values.get(a.name, a.default)) for a in changes.HUB_SETTINGS}
+    page = render_template(
+        "edit_settings.html", hub=hub, arguments=changes.HUB_SETTINGS, values=shown, errors=errors
     )
+    return page, status
 
 
 @bp.route(HUB_URL + "settings", methods=["POST"])
@@ -103,11 +109,7 @@ def update_settings(hub):
         db.session.rollback()
         if _json():
             return _refused("Invalid hub settings.", error.errors)
-        values = {**changes.hub_settings(hub), **raw}
-        return render_template(
-            "edit_settings.html", hub=hub, arguments=changes.HUB_SETTINGS, values=values,
-            errors=error.errors,
-        ), 400  # fmt: skip
+        return _settings_page(hub, {**changes.hub_settings(hub), **raw}, error.errors, 400)
     return _done(hub, "Settings saved." if changed else "Nothing changed.", changed=changed)
 
 

@@ -476,3 +476,62 @@ def test_a_rebuild_holds_the_widgets_lock_across_processes(backend, corpus, monk
     counters = backend.counters
     assert stale and len(held) == counters.rebuilds + counters.refreshes > 0
     assert all(held)
+
+
+def layout_events(backend) -> list[tuple[str, str]]:
+    sent = backend.publisher_sent
+    return [(stream, payload["topic"]) for stream, kind, payload in sent if kind == "layout"]
+
+
+def test_layout_changes_are_pushed_to_the_hubs_pages_and_config_changes_are_not(backend, published):
+    app = backend.app
+    with app.test_request_context():
+        session = db.session
+        design = session.scalars(sa.select(Hub).where(Hub.name == "design")).one()
+        toshio = session.scalars(sa.select(User).where(User.username == "toshio")).one()
+        sticky = changes.create_widget(session, design, "sticky", {"text": "new"}, "mizmo")
+        changes.update_widget_config(session, sticky, {"text": "changed"}, "mizmo")
+        changes.move_widget(session, sticky, Column.right, 0, "mizmo")
+        changes.update_hub(session, design, {"summary": "The design team, live"}, "mizmo")
+        assert changes.set_role(session, design, toshio, Role.stargazer, agent="toshio")
+        changes.delete_widget(session, sticky, "mizmo")
+        db.session.remove()
+    for number, (topic, fields) in enumerate(published):
+        backend.handle(
+            {"topic": f"org.fedoraproject.dev.hubs.{topic}", "msg": fields, "msg_id": f"l-{number}"}
+        )
+    assert backend.pool.wait_idle(10)
+    # Every change but the new config (the sticky note's own event redraws it).
+    assert layout_events(backend) == [
+        ("hub:/t/design/", "hubs.widget.created"),
+        ("hub:/t/design/", "hubs.widget.updated"),
+        ("hub:/t/design/", "hubs.hub.updated"),
+        ("hub:/t/design/", "hubs.user.role.added"),
+        ("hub:/t/design/", "hubs.widget.deleted"),
+    ]
+    assert backend.stats()["layouts"] == 5
+
+
+def test_a_backend_following_a_change_pushes_no_layout(backend, published):
+    with backend.app.test_request_context():
+        design = db.session.scalars(sa.select(Hub).where(Hub.name == "design")).one()
+        changes.create_widget(db.session, design, "sticky", {"text": "new"}, "mizmo")
+        db.session.remove()
+    ((topic, fields),) = published
+    backend.follow({"topic": f"org.fedoraproject.dev.hubs.{topic}", "msg": fields, "msg_id": "f-1"})
+    assert layout_events(backend) == []  # the backend handling it says so, once
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"hub_type": "team", "hub_name": "a/b", "changed_keys": ["position"]},
+        {"hub_type": "group", "hub_name": "design", "changed_keys": ["column"]},
+        {"hub_type": "team", "hub_name": 7, "changed_keys": ["column"]},
+        {"hub_type": "team", "hub_name": "design", "changed_keys": "column"},
+        {"hub_type": "team", "hub_name": "design", "changed_keys": [["column"]]},
+    ],
+)
+def test_a_malformed_hubs_change_pushes_no_layout(backend, fields):
+    backend.handle({"topic": "org.fedoraproject.dev.hubs.widget.updated", "msg": fields})
+    assert layout_events(backend) == []

@@ -200,3 +200,85 @@ def test_a_new_feed_entry_goes_on_top_and_older_pages_stay(stack, page, corpus):
     expect(entries.last).to_have_attribute("data-msg-id", "history-0")
     assert page.evaluate("window.__sameDocument") is True
     assert page.errors == []
+
+
+def layout_of(page) -> dict:
+    """What a hub page shows around its widgets' contents: the slots of each column, in
+    order, and the header's summary and counts."""
+    return page.evaluate(
+        """() => ({
+            columns: ["left", "right"].map((column) => Array.from(
+                document.querySelectorAll(`[data-role="column-${column}"] [data-role="slot"]`),
+                (slot) => [slot.dataset.widgetId,
+                           slot.querySelector('[data-role="widget"]').dataset.plugin])),
+            summary: document.querySelector('[data-role="hub-summary"]')?.textContent,
+            counts: Array.from(document.querySelectorAll('[data-role="hub-counts"] strong'),
+                               (count) => count.textContent),
+        })"""
+    )
+
+
+def test_layout_changes_in_one_browser_reach_another_without_reload(stack, browser, page):
+    viewer = page
+    errors = []
+    viewer.on("pageerror", lambda error: errors.append(str(error)))
+    open_hub(viewer, stack, "/t/infrastructure/")
+    left = '[data-role="column-left"] [data-role="slot"]'
+    right = '[data-role="column-right"] [data-role="slot"]'
+
+    owner_context = logged_in_context(browser, stack.app, stack.web_url, "nirik")
+    owner = owner_context.new_page()
+    owner.goto(f"{stack.web_url}/t/infrastructure/")
+
+    # A widget added: it appears at the bottom of the left column, drawn.
+    owner.click('[data-role="add-widget-left"]')
+    owner.select_option("#plugin", "sticky")
+    owner.click('[data-role="choose-widget"] button')
+    owner.fill('textarea[name="text"]', "Added while you watched")
+    owner.click('[data-role="widget-form"] button[type="submit"]')
+    expect(owner.locator('[data-role="flash"]')).to_have_text("Sticky note added.")
+    added = owner.locator(left).last.get_attribute("data-widget-id")
+    expect(viewer.locator(left).last).to_have_attribute("data-widget-id", added, timeout=10000)
+    expect(viewer.locator(f'#widget-{added} [data-role="sticky-text"]')).to_have_text(
+        "Added while you watched"
+    )
+
+    # Moved to the top of the other column.
+    slot = owner.locator(f'[data-role="slot"][data-widget-id="{added}"]')
+    slot.locator('[data-role="move-across"] button').click()
+    expect(viewer.locator(right).first).to_have_attribute("data-widget-id", added, timeout=10000)
+
+    # Another one removed: its panel leaves the page.
+    rules = owner.locator('[data-role="slot"]:has([data-plugin="rules"])')
+    rules.locator('[data-role="remove"] button').click()
+    expect(owner.locator('[data-role="flash"]')).to_have_text("Widget removed.")
+    expect(viewer.locator('[data-plugin="rules"]')).to_have_count(0, timeout=10000)
+
+    # A new summary in the header, and a new subscriber in its counts.
+    owner.goto(f"{stack.web_url}/t/infrastructure/edit/settings")
+    owner.fill('input[name="summary"]', "Keeping Fedora's lights on, live")
+    owner.click('[data-role="settings-form"] button[type="submit"]')
+    expect(owner.locator('[data-role="flash"]')).to_have_text("Settings saved.")
+    expect(viewer.locator('[data-role="hub-summary"]')).to_have_text(
+        "Keeping Fedora's lights on, live", timeout=10000
+    )
+    subscribers = viewer.locator('[data-role="count-subscribers"]')
+    before = int(subscribers.text_content())
+    subscriber_context = logged_in_context(browser, stack.app, stack.web_url, "ralph")
+    subscriber = subscriber_context.new_page()
+    subscriber.goto(f"{stack.web_url}/t/infrastructure/")
+    subscriber.click('[data-role="subscribe"] button')
+    expect(subscribers).to_have_text(str(before + 1), timeout=10000)
+
+    # Still the same document, still live, and laid out as a fresh render of the hub.
+    assert viewer.evaluate("window.__sameDocument") is True
+    expect(viewer.locator('[data-role="live-indicator"]')).to_have_attribute("data-state", "live")
+    fresh = browser.new_page()
+    fresh.goto(f"{stack.web_url}/t/infrastructure/")
+    expect(fresh.locator('[data-state="loading"]')).to_have_count(0)
+    expect(viewer.locator('[data-state="loading"]')).to_have_count(0)
+    assert layout_of(viewer) == layout_of(fresh)
+    assert errors == []
+    for context in (owner_context, subscriber_context):
+        context.close()
+    fresh.close()

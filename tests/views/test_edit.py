@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from hubs.models import Column, Hub, JoinRequest, Membership, Role, User, Widget
 from tests.conftest import log_in
-from tests.html import with_role
+from tests.html import elements, with_role
 from tests.views.conftest import snapshot, sticky_id
 
 
@@ -118,6 +118,24 @@ def test_settings_form_validates(client, session, team):
     assert ok.status_code == 302
     session.expire_all()
     assert (hub.summary, hub.left_width, hub.archived) == ("Infra", 6, False)
+
+
+def test_the_settings_form_saves_as_it_is_shown(client, session, team):
+    # A hub without its own avatar: the field is empty, not "None", and saving the form
+    # untouched but for the summary stores just that.
+    log_in(client, "nirik")
+    form = client.get("/t/infrastructure/edit/settings").text
+    inputs = {
+        e["name"]: e.get("value", "")
+        for e in elements(form)
+        if e["<tag>"] == "input" and e.get("type") != "checkbox" and e.get("name")
+    }
+    assert inputs["avatar"] == ""
+    response = client.post("/t/infrastructure/settings", data={**inputs, "summary": "Infra"})
+    assert response.status_code == 302
+    session.expire_all()
+    hub = session.scalar(sa.select(Hub).where(Hub.name == "infrastructure"))
+    assert (hub.summary, hub.avatar, hub.left_width) == ("Infra", None, 8)
 
 
 def _roles(session, username):

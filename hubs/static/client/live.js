@@ -1,9 +1,10 @@
 // Live widgets: one EventSource per tab to hubs-sse. A "widget" event carries the
 // widget's freshly rendered panel, swapped in place (or, for a feed, just its new
-// entries, put on top); a "snapshot" event means events were missed, so every widget is
-// fetched again.
+// entries, put on top); a "layout" event means widgets were added, removed or moved, or
+// the header changed, so the page's layout is fetched again; a "snapshot" event means
+// events were missed, so the layout and every widget are fetched again.
 
-import { fillWidget, replaceWith } from "./widgets.js";
+import { fillPlaceholders, fillWidget, replaceWith } from "./widgets.js";
 
 export function streamUrl(base, hubPath, user) {
   const url = new URL(base, "http://placeholder.invalid");
@@ -71,6 +72,76 @@ export async function refetchAll(doc, fetchImpl = fetch) {
   );
 }
 
+// Whether a panel of a freshly fetched page should replace the one shown: not a loading
+// placeholder, and of a newer version (the shown one may hold more, e.g. older feed pages).
+export function isNewer(fetched, shown) {
+  if (fetched.dataset.state === "loading") return false;
+  return Number(fetched.dataset.version || 0) > Number(shown.dataset.version || 0);
+}
+
+// Put the layout of ``fetched`` (the hub page as the server renders it now) in place:
+// its header, keeping the live indicator, and its columns, keeping every panel shown that
+// is at least as new as the fetched one. Returns the new body, or null when this page
+// shows no hub (My Stream).
+export function applyLayout(doc, fetched, fetchImpl = fetch) {
+  const body = doc.querySelector('[data-role="hub-body"]');
+  const freshBody = fetched.querySelector('[data-role="hub-body"]');
+  if (!body || !freshBody) return null;
+  const header = doc.querySelector('[data-role="hub-header"]');
+  const freshHeader = fetched.querySelector('[data-role="hub-header"]');
+  if (header && freshHeader) {
+    const imported = doc.importNode(freshHeader, true);
+    const indicator = header.querySelector('[data-role="live-indicator"]');
+    const placeholder = imported.querySelector('[data-role="live-indicator"]');
+    if (indicator && placeholder) placeholder.replaceWith(indicator);
+    header.replaceWith(imported);
+  }
+  const imported = doc.importNode(freshBody, true);
+  for (const panel of Array.from(imported.querySelectorAll('[data-role="widget"]'))) {
+    const shown = doc.getElementById(panel.id);
+    if (shown && !isNewer(panel, shown)) panel.replaceWith(shown);
+  }
+  body.replaceWith(imported);
+  if (fetched.title) doc.title = fetched.title;
+  fillPlaceholders(imported, fetchImpl);
+  return imported;
+}
+
+export async function refreshLayout(doc, fetchImpl = fetch, parse = parseHtml) {
+  if (!doc.querySelector('[data-role="hub-body"]')) return null;
+  const { hubPath } = doc.querySelector("[data-sse-url]").dataset;
+  const response = await fetchImpl(hubPath, { headers: { Accept: "text/html" }, credentials: "same-origin" });
+  if (!response.ok) return null; // the hub is gone, or the server is away: keep what is shown
+  return applyLayout(doc, parse(await response.text()), fetchImpl);
+}
+
+function parseHtml(html) {
+  return new DOMParser().parseFromString(html, "text/html");
+}
+
+// One layout fetch at a time: events arriving meanwhile (an owner moving several widgets)
+// are answered by one more fetch once it ends, so the last change is always shown.
+export function coalesced(task) {
+  let running = null;
+  let again = false;
+  const run = () => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await task().catch(() => undefined);
+      } while (again);
+    })().finally(() => {
+      running = null;
+    });
+    return running;
+  };
+  return run;
+}
+
 // A new entry of My Stream: fetch it as the page shows entries, put it on top.
 export async function addStreamEntry(doc, event, user, fetchImpl = fetch, win = globalThis) {
   const list = doc.querySelector('[data-role="stream"]');
@@ -97,7 +168,9 @@ export function connect(doc, { EventSourceImpl = globalThis.EventSource, fetchIm
   source.addEventListener("open", () => setIndicator(doc, "live"));
   source.addEventListener("error", () => setIndicator(doc, "reconnecting"));
   source.addEventListener("widget", (message) => applyWidgetEvent(doc, JSON.parse(message.data), win));
-  source.addEventListener("snapshot", () => refetchAll(doc, fetchImpl));
+  const layout = coalesced(() => refreshLayout(doc, fetchImpl));
+  source.addEventListener("layout", () => layout());
+  source.addEventListener("snapshot", () => layout().then(() => refetchAll(doc, fetchImpl)));
   source.addEventListener("stream-entry", (message) =>
     addStreamEntry(doc, JSON.parse(message.data), user, fetchImpl, win),
   );

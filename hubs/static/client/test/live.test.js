@@ -1,7 +1,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { applyWidgetEvent, connect, cssString, prependEntries, refetchAll, setIndicator, streamUrl } from "../live.js";
+import {
+  applyWidgetEvent,
+  coalesced,
+  connect,
+  cssString,
+  isNewer,
+  prependEntries,
+  refetchAll,
+  setIndicator,
+  streamUrl,
+} from "../live.js";
 
 // A document with widgets by id, each replaceable; enough for live.js.
 function fakeDocument(widgets) {
@@ -193,4 +203,48 @@ test("entries meant for another version are refused: the panel is swapped instea
 test("msg_ids are quoted safely in selectors", () => {
   assert.equal(cssString('2026-ab"]'), '2026-ab\\"]');
   assert.equal(cssString("a\\b"), "a\\\\b");
+});
+
+test("layout fetches are coalesced: one at a time, and one more for what came meanwhile", async () => {
+  const started = [];
+  let release;
+  const task = () => {
+    started.push(started.length);
+    return new Promise((resolve) => {
+      release = resolve;
+    });
+  };
+  const refresh = coalesced(task);
+  const first = refresh();
+  refresh();
+  refresh(); // three events during the first fetch: one more fetch, not three
+  assert.equal(started.length, 1);
+  release();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(started.length, 2);
+  release();
+  await first;
+  assert.equal(started.length, 2);
+  refresh(); // a later event starts a fetch of its own
+  assert.equal(started.length, 3);
+  release();
+});
+
+test("a failed layout fetch does not stop the next ones", async () => {
+  let calls = 0;
+  const refresh = coalesced(async () => {
+    calls += 1;
+    throw new Error("the server is away");
+  });
+  await refresh();
+  await refresh();
+  assert.equal(calls, 2);
+});
+
+test("a fetched panel replaces the shown one only when it is newer and not a placeholder", () => {
+  const panel = (version, state) => ({ dataset: { version: String(version), ...(state ? { state } : {}) } });
+  assert.equal(isNewer(panel(11), panel(10)), true);
+  assert.equal(isNewer(panel(10), panel(10)), false);
+  assert.equal(isNewer(panel(9), panel(10)), false);
+  assert.equal(isNewer(panel(0, "loading"), panel(10)), false);
 });
