@@ -11,6 +11,8 @@ from flask import current_app
 
 from hubs.avatars import user_avatar
 from hubs.bus import render
+from hubs.messages import body, topic_suffix
+from hubs.meta import describe_edits
 from hubs.models import Message, MessageUser, utcnow
 
 
@@ -34,17 +36,78 @@ def entry(message: Message) -> dict[str, Any]:
         # Offline (the embedded default): no icons from Fedora's servers, local avatars.
         shown["icon"] = None
         shown["secondary_icon"] = user_avatar(message.usernames[0]) if message.usernames else None
+    time = message.timestamp.isoformat()
     return {
         "id": message.id,
-        "msg_id": message.msg_id,
-        "time": message.timestamp.isoformat(),
+        "msg_id": message.msg_id,  # a group of entries: its oldest message's (it stays)
+        "time": time,  # a group: its newest message's, like "ago"
         "ago": ago(message.timestamp),
         "category": message.category,
         "subtitle": shown.get("subtitle") or message.topic,
         "link": shown.get("link") or None,
         "icon": shown.get("icon") or None,
         "secondary_icon": shown.get("secondary_icon") or None,
+        "msg_ids": [message.msg_id],  # newest first
+        "oldest_time": time,  # where the next page starts
+        "oldest_id": message.id,
+        "edit": hub_edit(message),
     }
+
+
+def hub_edit(message: Message) -> dict[str, Any] | None:
+    """For a hubs change, what groups it with its neighbours: who made it to which hub,
+    and its event; None for any other message."""
+    suffix = topic_suffix(message.topic)
+    fields = body(message.body if isinstance(message.body, dict) else {})
+    agent, hub_id = fields.get("agent"), fields.get("hub_id")
+    if not suffix.startswith("hubs.") or not isinstance(agent, str) or not isinstance(hub_id, int):
+        return None
+    return {
+        "agent": agent,
+        "hub_id": hub_id,
+        "hub_name": str(fields.get("hub_name") or "?"),
+        "hub_type": fields.get("hub_type"),
+        "hub_url": fields.get("hub_url") if isinstance(fields.get("hub_url"), str) else None,
+        "events": {suffix.removeprefix("hubs."): 1},
+        "widget_ids": [fields["widget_id"]] if isinstance(fields.get("widget_id"), int) else [],
+    }
+
+
+def _same_editing(newer: dict[str, Any], older: dict[str, Any]) -> bool:
+    a, b = newer.get("edit"), older.get("edit")
+    return bool(a and b) and (a["agent"], a["hub_id"]) == (b["agent"], b["hub_id"])
+
+
+def _merged(newer: dict[str, Any], older: dict[str, Any]) -> dict[str, Any]:
+    events = dict(older["edit"]["events"])
+    for event, count in newer["edit"]["events"].items():
+        events[event] = events.get(event, 0) + count
+    widget_ids = list(dict.fromkeys(newer["edit"]["widget_ids"] + older["edit"]["widget_ids"]))
+    edit = {**newer["edit"], "events": events, "widget_ids": widget_ids}
+    return {
+        **newer,
+        "msg_id": older["msg_id"],
+        "msg_ids": newer.get("msg_ids", [newer["msg_id"]])
+        + older.get("msg_ids", [older["msg_id"]]),
+        "oldest_time": older.get("oldest_time", older["time"]),
+        "oldest_id": older.get("oldest_id", older["id"]),
+        "subtitle": describe_edits(edit["agent"], edit, events, len(widget_ids)),
+        "link": edit["hub_url"] or newer.get("link"),
+        "edit": edit,
+    }
+
+
+def group_edits(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Entries, newest first, with each run of consecutive hubs changes by one person
+    to one hub made one entry ("nirik changed 9 widgets of the infrastructure team
+    hub"), keyed by the run's oldest msg_id so that it keeps its place as it grows."""
+    grouped: list[dict[str, Any]] = []
+    for shown in entries:
+        if grouped and _same_editing(grouped[-1], shown):
+            grouped[-1] = _merged(grouped[-1], shown)
+        else:
+            grouped.append(shown)
+    return grouped
 
 
 Cursor = tuple[dt.datetime, int]  # a message's time and id: where a page ends
@@ -87,14 +150,31 @@ def messages_involving(
     return list(session.scalars(query))
 
 
+# A page of grouped entries reads at most this many messages per entry it shows: a
+# long run of one person's changes is shown whole up to that, then continues on "More".
+MESSAGES_PER_ENTRY = 10
+
+
 def latest(
     session,
     usernames: Iterable[str],
-    limit: int,
+    count: int,
     before: Cursor | None = None,
-) -> list[dict[str, Any]]:
-    """Feed entries of the newest messages involving ``usernames``."""
-    return [entry(message) for message in messages_involving(session, usernames, limit, before)]
+) -> tuple[list[dict[str, Any]], bool]:
+    """``count`` feed entries of the newest messages involving ``usernames`` (after the
+    ``before`` cursor), runs of hubs changes grouped; and whether more follow."""
+    singles: list[dict[str, Any]] = []
+    while True:
+        batch = messages_involving(session, usernames, count + 1, before)
+        singles += [entry(message) for message in batch]
+        entries = group_edits(singles)
+        if len(entries) > count:  # the last one shown is whole: another follows it
+            return entries[:count], True
+        if len(batch) <= count:
+            return entries, False
+        if len(singles) >= count * MESSAGES_PER_ENTRY:
+            return entries, True
+        before = (batch[-1].timestamp, batch[-1].id)
 
 
 def last_stored(session) -> int:
@@ -103,5 +183,5 @@ def last_stored(session) -> int:
 
 
 def cursor(shown: dict[str, Any]) -> Cursor:
-    """The cursor of a feed entry."""
+    """The cursor of a feed entry's newest message."""
     return dt.datetime.fromisoformat(shown["time"]), int(shown["id"])

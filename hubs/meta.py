@@ -49,6 +49,56 @@ def describe(topic: str, body: dict) -> str:
     return subtitles.get(event, f"{agent} did something on {_hub(body)}")
 
 
+# How a run of one person's changes to one hub reads, by event: (verb, what it counts).
+_EDIT_PHRASES = {
+    "hub.created": ("created the hub", None),
+    "hub.updated": ("updated its settings", None),
+    "widget.created": ("added", "widget"),
+    "widget.updated": ("changed", "widget"),
+    "widget.deleted": ("removed", "widget"),
+    "help.resolved": ("resolved", "call for help"),
+    "user.role.added": ("gave a role to", "person"),
+    "user.role.changed": ("changed the role of", "person"),
+    "user.role.removed": ("took a role from", "person"),
+}
+# A run of one kind of widget change reads on its own.
+_ONE_KIND = {"widget.updated": "changed {} of", "widget.created": "added {} to",
+             "widget.deleted": "removed {} from"}  # fmt: skip
+
+
+def _counted(count: int, noun: str) -> str:
+    if noun == "person":
+        return "1 person" if count == 1 else f"{count} people"
+    plural = "calls for help" if noun == "call for help" else f"{noun}s"
+    return f"{count} {noun if count == 1 else plural}"
+
+
+def describe_edits(agent: str, hub: dict, events: dict[str, int], widgets: int = 0) -> str:
+    """One sentence for consecutive hubs changes by ``agent`` to one hub (``hub``: its
+    hub_name and hub_type), ``events`` counting them by event ("widget.updated": 9), of
+    ``widgets`` different widgets: "nirik changed 9 widgets of the infrastructure team
+    hub", "nirik changed 2 widgets of the design team hub (5 changes)"."""
+    total = sum(events.values())
+    if len(events) == 1 and next(iter(events)) in _ONE_KIND:
+        (event,) = events
+        widgets = widgets or total
+        changes = "" if widgets == total else f" ({total} changes)"
+        phrase = _ONE_KIND[event].format(_counted(widgets, "widget"))
+        return f"{agent} {phrase} {_hub(hub)}{changes}"
+    parts = []
+    for event, (verb, noun) in _EDIT_PHRASES.items():
+        count = events.get(event, 0)
+        if count and noun:
+            parts.append(f"{verb} {_counted(count, noun)}")
+        elif count:
+            parts.append(verb if count == 1 else f"{verb} {count} times")
+    others = total - sum(events.get(event, 0) for event in _EDIT_PHRASES)
+    if others:
+        parts.append(f"made {_counted(others, 'other change')}")
+    listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+    return f"{agent} made {total} changes to {_hub(hub)}: {listed}"
+
+
 def hub_link(topic: str, body: dict) -> str:
     """Where a hubs message points: the hub, or the new user's hub."""
     if _event(topic) == "user.created" and body.get("username"):

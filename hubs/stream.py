@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from hubs.bus import conglomerate
-from hubs.feed import ago, entry, messages_involving
+from hubs.feed import ago, entry, group_edits, messages_involving
 from hubs.models import Hub, HubType, Membership, Message, Role, User
 
 log = logging.getLogger(__name__)
@@ -50,8 +50,22 @@ def stream_messages(
 
 
 def grouped(messages: list[Message], username: str) -> list[dict[str, Any]]:
-    """Stream entries, related messages grouped where fedmsg.meta.conglomerate does so
-    (a group keeps every msg_id it holds); one entry per message if grouping fails."""
+    """Stream entries, newest first: each run of one person's changes to one hub as one
+    entry (keyed by its oldest msg_id), and the other messages grouped where
+    fedmsg.meta.conglomerate does so (keyed by their first msg_id), or one by one if that
+    fails. A group keeps every msg_id it holds."""
+    runs = group_edits(entry(message) for message in messages)
+    entries = [run for run in runs if len(run["msg_ids"]) > 1]
+    single_ids = {run["msg_id"] for run in runs if len(run["msg_ids"]) == 1}
+    others = [message for message in messages if message.msg_id in single_ids]
+    entries += _conglomerated(others, username)
+    for shown in entries:
+        shown.setdefault("key", shown["msg_id"])
+    entries.sort(key=lambda shown: (shown["time"], shown["id"]), reverse=True)
+    return entries
+
+
+def _conglomerated(messages: list[Message], username: str) -> list[dict[str, Any]]:
     singles = {message.msg_id: entry(message) for message in messages}
     bodies = [
         {**message.body, "msg_id": message.msg_id, "timestamp": message.timestamp.timestamp()}
@@ -61,7 +75,7 @@ def grouped(messages: list[Message], username: str) -> list[dict[str, Any]]:
         groups = conglomerate(bodies, username)
     except Exception:
         log.debug("conglomerate failed; showing messages one by one", exc_info=True)
-        return [{**single, "msg_ids": [msg_id]} for msg_id, single in singles.items()]
+        return list(singles.values())
     entries = []
     for group in groups:
         msg_ids = [m for m in (group.get("msg_ids") or {}) if m in singles]
@@ -69,15 +83,16 @@ def grouped(messages: list[Message], username: str) -> list[dict[str, Any]]:
             continue
         first = singles[msg_ids[0]]
         if len(msg_ids) == 1:
-            entries.append({**first, "msg_ids": msg_ids})
+            entries.append(first)
             continue
-        newest = max(msg_ids, key=lambda m: singles[m]["time"])
+        newest = max(msg_ids, key=lambda m: (singles[m]["time"], singles[m]["id"]))
         entries.append(
             {
                 **singles[newest],
                 "subtitle": group.get("subtitle") or first["subtitle"],
                 "link": group.get("link") or None,
                 "msg_ids": msg_ids,
+                "key": msg_ids[0],
             }
         )
     return entries

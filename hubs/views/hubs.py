@@ -200,8 +200,5 @@ def feed_more(kind: str, name: str, widget_id: int):
         abort(404, "Only an activity feed has more entries.")
     before = page_cursor("More", required=True)
     per_page = get_widget_type("feed").config_of(widget)["per_page"]
-    entries = latest(db.session, hub_people(db.session, widget.hub), per_page + 1, before)
-    return render_template(
-        "widgets/feed_more.html", entries=entries[:per_page], more=len(entries) > per_page,
-        widget=widget,
-    )  # fmt: skip
+    entries, more = latest(db.session, hub_people(db.session, widget.hub), per_page, before)
+    return render_template("widgets/feed_more.html", entries=entries, more=more, widget=widget)

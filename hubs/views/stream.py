@@ -58,16 +58,18 @@ def stream_older(name: str):
 
 @bp.route(MINE + "stream/entry")
 def stream_entry(name: str):
-    """One message as a stream entry: what the page adds when the stream pushes it."""
+    """A message as the stream shows it: what the page puts on top when the stream
+    pushes it. On the first page, that is the entry holding it (a run of changes grows:
+    the page puts it in the place of the one it shows, which has the same msg_id)."""
     _own_hub(name)
-    message = db.session.scalar(
-        sa.select(Message).where(Message.msg_id == request.args.get("msg_id", ""))
-    )
+    msg_id = request.args.get("msg_id", "")
+    message = db.session.scalar(sa.select(Message).where(Message.msg_id == msg_id))
     if message is None:
         abort(404, "There is no such message in the store.")
-    return render_template(
-        "_stream_entries.html", entries=grouped([message], name), saved=set(), name=name
-    )
+    first_page = grouped(stream_messages(db.session, name, PER_PAGE), name)
+    holding = [shown for shown in first_page if msg_id in shown["msg_ids"]]
+    entries = holding or grouped([message], name)
+    return render_template("_stream_entries.html", entries=entries, saved=set(), name=name)
 
 
 @bp.route(MINE + "saved")

@@ -6,7 +6,7 @@ import hashlib
 
 from flask import render_template
 
-from hubs.feed import ago, cursor, entry, last_stored, latest, messages_involving
+from hubs.feed import ago, cursor, entry, group_edits, last_stored, latest, messages_involving
 from hubs.messages import ROLE_TOPICS
 from hubs.models import utcnow
 from hubs.people import hub_people, involves_hub_people, widget_people
@@ -36,10 +36,10 @@ def people_digest(people) -> str:
 def data(session, widget, per_page: int) -> dict:
     people = hub_people(session, widget.hub)
     seen = last_stored(session)  # before reading: what comes later is new to refresh()
-    entries = latest(session, people, per_page + 1)
+    entries, more = latest(session, people, per_page)
     return {
-        "entries": entries[:per_page],
-        "more": len(entries) > per_page,
+        "entries": entries,
+        "more": more,
         "per_page": per_page,
         "people": people_digest(people),
         "seen": seen,
@@ -64,16 +64,23 @@ def refresh(session, widget, data: dict, per_page: int) -> Patch | None:
     if any((message.timestamp, message.id) < top for message in found):
         return None
     now = utcnow()
-    merged = [entry(message) for message in found] + [
-        {**shown, "ago": ago(cursor(shown)[0], now)} for shown in entries
-    ]
+    merged = group_edits(
+        [entry(message) for message in found]
+        + [{**shown, "ago": ago(cursor(shown)[0], now)} for shown in entries]
+    )
+    # The entries on top holding a new message: new ones, or a run of changes that grew
+    # (it keeps its msg_id, so the page puts it in the place of the one it shows).
+    new = {message.msg_id for message in found}
+    changed = 0
+    while changed < len(merged) and new & set(merged[changed].get("msg_ids", ())):
+        changed += 1
     fresh = {
         **data,
         "entries": merged[:per_page],
         "more": data.get("more") or len(merged) > per_page,
         "seen": seen,
     }
-    html = render_template("widgets/feed_entries.html", entries=merged[: len(found)])
+    html = render_template("widgets/feed_entries.html", entries=merged[:changed])
     return Patch(fresh, "feed", html)
 
 

@@ -218,6 +218,16 @@ def layout_of(page) -> dict:
     )
 
 
+def feed_of(page) -> list[list[str]]:
+    """The entries of a page's activity feed: the msg_id each shows, and how many
+    messages it holds."""
+    return page.evaluate(
+        """() => Array.from(
+            document.querySelectorAll('[data-plugin="feed"] [data-role="feed-entry"]'),
+            (entry) => [entry.dataset.msgId, entry.dataset.count])"""
+    )
+
+
 def test_layout_changes_in_one_browser_reach_another_without_reload(stack, browser, page):
     viewer = page
     errors = []
@@ -278,6 +288,11 @@ def test_layout_changes_in_one_browser_reach_another_without_reload(stack, brows
     expect(fresh.locator('[data-state="loading"]')).to_have_count(0)
     expect(viewer.locator('[data-state="loading"]')).to_have_count(0)
     assert layout_of(viewer) == layout_of(fresh)
+    # The owner's run of changes is one entry of the feed, grown live as it went on.
+    assert feed_of(viewer) == feed_of(fresh)
+    owners_run = viewer.locator('[data-plugin="feed"] [data-role="feed-entry"]').nth(1)
+    expect(owners_run).to_contain_text("nirik made 4 changes to the infrastructure team hub")
+    expect(owners_run).to_have_attribute("data-count", "4")
     assert errors == []
     for context in (owner_context, subscriber_context):
         context.close()

@@ -166,3 +166,51 @@ def test_saving_redirects_stay_on_this_site(client, session, people):
         "/u/ralph/saved", data={"msg_id": msg_id, "next": "https://evil.example/"}
     )
     assert response.location == "/"
+
+
+def test_a_run_of_changes_is_one_stream_entry_and_grows_in_place(client, app, session, people):
+    from hubs import changes
+    from hubs.bus import set_sender
+
+    infra = session.scalar(sa.select(factories.Hub).where(factories.Hub.name == "infra"))
+    note = factories.widget(session, infra, "sticky", text="first")
+    session.commit()
+    sent = []
+    set_sender(lambda topic, fields: sent.append((topic, fields)))
+    start = utcnow()
+
+    def edit_and_store(times: int) -> list[str]:
+        with app.test_request_context():
+            for number in range(times):
+                changes.update_widget_config(session, note, {"text": f"edit {number}"}, "pingou")
+        ids = []
+        for topic, fields in sent:
+            number = len(session.scalars(sa.select(Message.id)).all())
+            when = start + dt.timedelta(seconds=number)
+            message = {
+                "topic": f"org.fedoraproject.dev.hubs.{topic}", "msg": fields,
+                "msg_id": f"run-{number}", "timestamp": when.timestamp(),
+            }  # fmt: skip
+            store_message(session, message, *message_people_and_packages(message))
+            ids.append(message["msg_id"])
+        sent.clear()
+        session.commit()
+        return ids
+
+    run = edit_and_store(3)
+    log_in(client, "ralph")
+    top = with_role(client.get("/u/ralph/stream").text, "stream-entry")[0]
+    assert (top["data-msg-id"], top["data-count"]) == (run[0], "3")
+    page = client.get("/u/ralph/stream").text
+    assert "pingou changed 1 widget of the infra team hub (3 changes)" in page
+
+    # One more change: what the page fetches when it is pushed is the grown run, with
+    # the msg_id it shows, to put in its place.
+    (new,) = edit_and_store(1)
+    pushed = client.get(f"/u/ralph/stream/entry?msg_id={new}")
+    (entry,) = with_role(pushed.text, "stream-entry")
+    assert (entry["data-msg-id"], entry["data-count"]) == (run[0], "4")
+    assert "(4 changes)" in pushed.text
+    # An old message alone is still answered, as itself.
+    (old,) = with_role(client.get("/u/ralph/stream/entry?msg_id=m-0").text, "stream-entry")
+    assert old["data-msg-id"] == "m-0"

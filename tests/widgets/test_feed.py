@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from hubs.backend.store import store_message
 from hubs.bus import message_people_and_packages
-from hubs.feed import ago, cursor
+from hubs.feed import MESSAGES_PER_ENTRY, ago, cursor
 from hubs.memo import forget
 from hubs.models import HubType, Message, MessageUser, Role, User, utcnow
 from hubs.populate import load_messages
@@ -190,3 +190,171 @@ def test_populate_loads_the_corpus_recently_and_once(session):
     assert first > 250 and again == 0
     oldest = session.scalar(sa.select(sa.func.min(Message.timestamp)))
     assert utcnow() - oldest <= dt.timedelta(days=31)
+
+
+# -- runs of one person's hub changes, grouped -------------------------------------------
+
+
+@pytest.fixture
+def infra(session):
+    """The infra team: nirik owns it, ralph is a member; two sticky notes."""
+    team = factories.hub(session, "infra")
+    factories.role(session, team, factories.user(session, "nirik"), Role.owner)
+    factories.role(session, team, factories.user(session, "ralph"), Role.member)
+    notes = [factories.widget(session, team, "sticky", text=f"note {n}") for n in (1, 2)]
+    session.commit()
+    return team, notes
+
+
+class Bus:
+    """What the code under test publishes, stored as the backend stores it, each a
+    second after the last one (after the corpus, which ends a minute ago)."""
+
+    def __init__(self, session, published):
+        self.session, self.published, self.count = session, published, 0
+        self.start = utcnow()
+
+    def deliver(self) -> list[str]:
+        ids = []
+        for topic, fields in self.published:
+            message = {
+                "topic": f"org.fedoraproject.dev.hubs.{topic}",
+                "msg": fields,
+                "msg_id": f"hubs-{self.count}",
+                "timestamp": (self.start + dt.timedelta(seconds=self.count)).timestamp(),
+            }
+            self.count += 1
+            store_message(self.session, message, *message_people_and_packages(message))
+            ids.append(message["msg_id"])
+        self.published.clear()
+        self.session.commit()
+        return ids
+
+    def store_corpus_message(self, corpus, username: str) -> str:
+        original = next(
+            e["msg"] for e in corpus if username in message_people_and_packages(e["msg"])[0]
+        )
+        message = {
+            **original,
+            "msg_id": f"between-{self.count}",
+            "timestamp": (self.start + dt.timedelta(seconds=self.count)).timestamp(),
+        }
+        self.count += 1
+        store_message(self.session, message, *message_people_and_packages(message))
+        self.session.commit()
+        return message["msg_id"]
+
+
+def edit_notes(session, notes, times: int, agent: str = "nirik") -> None:
+    from hubs import changes
+
+    for number in range(times):
+        note = notes[number % len(notes)]
+        changes.update_widget_config(session, note, {"text": f"{agent} edit {number}"}, agent)
+
+
+def test_a_run_of_one_persons_changes_is_one_feed_entry_and_the_page_stays_full(
+    app_context, session, stored, infra, published
+):
+    team, notes = infra
+    bus = Bus(session, published)
+    edit_notes(session, notes, 9)
+    run = bus.deliver()
+    widget = factories.widget(session, team, "feed", per_page=5)
+    published.clear()
+    entries = registry["feed"].compute(session, widget)["entries"]
+    top = entries[0]
+    assert top["subtitle"] == "nirik changed 2 widgets of the infra team hub (9 changes)"
+    assert top["msg_ids"] == list(reversed(run)) and top["msg_id"] == run[0]
+    assert top["link"] == "http://localhost:5000/t/infra/"
+    # The page still shows 5 entries: the other 4 are the older messages, one each.
+    older = [i for i in expected_ids(session, ["nirik", "ralph"]) if i not in run]
+    assert [e["msg_id"] for e in entries[1:]] == older[:4]
+    html = render_panel(widget, registry["feed"], {"ok": True, "data": {"entries": entries}})
+    shown = with_role(html, "feed-entry")[0]
+    assert (shown["data-msg-id"], shown["data-count"]) == (run[0], "9")
+
+
+def test_runs_break_at_another_persons_message_and_at_another_hub(
+    app_context, session, stored, infra, published, corpus
+):
+    team, notes = infra
+    design = factories.hub(session, "design")
+    factories.role(
+        session, design, session.scalar(sa.select(User).filter_by(username="nirik")), Role.owner
+    )
+    other_note = factories.widget(session, design, "sticky", text="design note")
+    session.commit()
+    bus = Bus(session, published)
+    edit_notes(session, notes, 3)
+    first = bus.deliver()
+    between = bus.store_corpus_message(corpus, "ralph")
+    edit_notes(session, notes, 2)
+    second = bus.deliver()
+    edit_notes(session, [other_note], 2)
+    elsewhere = bus.deliver()
+    widget = factories.widget(session, team, "feed", per_page=10)
+    entries = registry["feed"].compute(session, widget)["entries"]
+    # The design hub's changes are nirik's too (the infra feed shows its people's
+    # activity everywhere), but of another hub: a run of their own.
+    assert [e["msg_ids"] for e in entries[:4]] == [
+        list(reversed(elsewhere)),
+        list(reversed(second)),
+        [between],
+        list(reversed(first)),
+    ]
+    assert entries[0]["subtitle"] == "nirik changed 1 widget of the design team hub (2 changes)"
+
+
+def test_a_new_change_joins_the_run_on_top_in_place(app_context, session, stored, infra, published):
+    team, notes = infra
+    bus = Bus(session, published)
+    edit_notes(session, notes, 3)
+    run = bus.deliver()
+    widget = factories.widget(session, team, "feed", per_page=5)
+    feed = registry["feed"]
+    before = feed.data(session, widget)  # cached, the run of 3 on top
+    published.clear()
+    edit_notes(session, notes, 1)
+    (new,) = bus.deliver()
+    refreshed = feed.refresh(session, widget)
+    top = refreshed.envelope["data"]["entries"][0]
+    assert top["msg_ids"] == [new, *reversed(run)] and top["msg_id"] == run[0]
+    assert top["subtitle"] == "nirik changed 2 widgets of the infra team hub (4 changes)"
+    # What is pushed: the grown run alone, with the msg_id the page shows, one more message.
+    pushed = with_role(refreshed.html, "feed-entry")
+    assert [(e["data-msg-id"], e["data-count"]) for e in pushed] == [(run[0], "4")]
+    assert refreshed.after == before["version"]
+    # And the cache holds what a full read gives.
+    assert feed.compute(session, widget)["entries"][:1] == [top]
+
+
+def test_paging_through_grouped_entries_shows_every_message_once(
+    app_context, client, session, stored, infra, published, corpus
+):
+    team, notes = infra
+    bus = Bus(session, published)
+    edit_notes(session, notes, 40)  # longer than a page reads: it goes on with "More"
+    bus.deliver()
+    bus.store_corpus_message(corpus, "ralph")
+    edit_notes(session, notes, 4)
+    bus.deliver()
+    widget = factories.widget(session, team, "feed", per_page=3)
+    session.commit()
+    data = registry["feed"].compute(session, widget)
+    html = render_panel(widget, registry["feed"], {"ok": True, "data": data})
+    counts = [(e["data-msg-id"], int(e["data-count"])) for e in with_role(html, "feed-entry")]
+    link = with_role(html, "feed-more")[0]["href"]
+    while link:
+        page = client.get(link)
+        assert page.status_code == 200
+        counts += [
+            (e["data-msg-id"], int(e["data-count"])) for e in with_role(page.text, "feed-entry")
+        ]
+        more = with_role(page.text, "feed-more")
+        link = more[0]["href"] if more else None
+    everything = expected_ids(session, ["nirik", "ralph"])
+    assert sum(count for _key, count in counts) == len(everything)
+    assert len({key for key, _count in counts}) == len(counts)
+    # A page reads at most 10 messages an entry: the run of 40 went on over pages.
+    assert 1 < max(count for _key, count in counts) <= 3 * MESSAGES_PER_ENTRY < 40

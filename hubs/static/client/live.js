@@ -52,12 +52,22 @@ export function prependEntries(doc, current, event, win = globalThis) {
   if (!list) return false;
   const template = doc.createElement("template");
   template.innerHTML = html.trim();
-  const added = Array.from(template.content.children).filter(
-    (entry) => !entry.dataset.msgId || !list.querySelector(`[data-msg-id="${cssString(entry.dataset.msgId)}"]`),
-  );
+  const added = Array.from(template.content.children).filter((entry) => takesThePlaceOf(list, entry));
   list.prepend(...added);
   current.dataset.version = String(event.version);
   for (const entry of added) highlight(entry, win);
+  return true;
+}
+
+// Whether ``entry`` goes on top of ``list``: it is new there, or it is a run of changes
+// that grew (same msg_id, more messages), which then leaves its old place. The same
+// entry again, or an older state of it (a late answer), is refused.
+export function takesThePlaceOf(list, entry) {
+  if (!entry.dataset.msgId) return true;
+  const shown = list.querySelector(`[data-msg-id="${cssString(entry.dataset.msgId)}"]`);
+  if (!shown) return true;
+  if (Number(entry.dataset.count || 1) <= Number(shown.dataset.count || 1)) return false;
+  shown.remove();
   return true;
 }
 
@@ -152,10 +162,9 @@ export async function addStreamEntry(doc, event, user, fetchImpl = fetch, win = 
   const template = doc.createElement("template");
   template.innerHTML = (await response.text()).trim();
   const entry = template.content.firstElementChild;
-  if (entry) {
-    list.prepend(entry);
-    highlight(entry, win);
-  }
+  if (!entry || !takesThePlaceOf(list, entry)) return null;
+  list.prepend(entry);
+  highlight(entry, win);
   return entry;
 }
 

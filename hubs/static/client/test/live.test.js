@@ -120,38 +120,10 @@ test("a snapshot refetches every widget", async () => {
   assert.match(doc.getElementById("widget-2").html, /w\/2/);
 });
 
-test("a stream entry is fetched and put on top, once", async () => {
-  const prepended = [];
+// A list of entries by msg_id (and count), enough for the stream's and the feed's code.
+function entryList(ids) {
   const list = {
-    prepend: (node) => prepended.push(node),
-    querySelector: (selector) => (selector.includes("m-1") && prepended.length ? {} : null),
-  };
-  const doc = {
-    querySelector: (selector) => (selector === '[data-role="stream"]' ? list : null),
-    createElement: () => ({
-      set innerHTML(html) {
-        this.content = { firstElementChild: { html, classList: { add() {}, remove() {} } } };
-      },
-    }),
-  };
-  const asked = [];
-  const fetchImpl = async (url) => {
-    asked.push(url);
-    return { ok: true, status: 200, text: async () => " <li>entry</li> " };
-  };
-  const { addStreamEntry } = await import("../live.js");
-  await addStreamEntry(doc, { msg_id: "m-1" }, "ralph", fetchImpl, noTimers);
-  await addStreamEntry(doc, { msg_id: "m-1" }, "ralph", fetchImpl, noTimers);
-  assert.deepEqual(asked, ["/u/ralph/stream/entry?msg_id=m-1"]);
-  assert.equal(prepended.length, 1);
-  assert.equal(prepended[0].html, "<li>entry</li>");
-});
-
-// A feed panel showing entries by msg_id, enough for prependEntries.
-function feedPanel(version, ids) {
-  const entry = (msgId) => ({ dataset: { msgId }, classList: { add() {}, remove() {} } });
-  const list = {
-    entries: ids.map(entry),
+    entries: [],
     querySelector(selector) {
       const id = selector.match(/data-msg-id="([^"]+)"/)[1];
       return this.entries.find((e) => e.dataset.msgId === id) || null;
@@ -160,11 +132,77 @@ function feedPanel(version, ids) {
       this.entries.unshift(...added);
     },
   };
+  list.entries = ids.map((id) => entry(list, id));
+  return list;
+}
+
+function entry(list, msgId, count = "1", html = "") {
+  return {
+    html,
+    dataset: { msgId, count },
+    classList: { add() {}, remove() {} },
+    remove() {
+      list.entries = list.entries.filter((e) => e !== this);
+    },
+  };
+}
+
+function entriesOf(list, html) {
+  return [...html.matchAll(/data-msg-id="([^"]+)"(?: data-count="(\d+)")?/g)].map((m) =>
+    entry(list, m[1], m[2] || "1", m[0]),
+  );
+}
+
+function streamPage() {
+  const list = entryList([]);
+  const doc = {
+    querySelector: (selector) => (selector === '[data-role="stream"]' ? list : null),
+    createElement: () => ({
+      set innerHTML(html) {
+        this.content = { firstElementChild: entriesOf(list, html)[0] || null };
+      },
+    }),
+  };
+  return { list, doc };
+}
+
+test("a stream entry is fetched and put on top, once", async () => {
+  const { list, doc } = streamPage();
+  const asked = [];
+  const fetchImpl = async (url) => {
+    asked.push(url);
+    return { ok: true, status: 200, text: async () => ' <li data-msg-id="m-1" data-count="1">entry</li> ' };
+  };
+  const { addStreamEntry } = await import("../live.js");
+  await addStreamEntry(doc, { msg_id: "m-1" }, "ralph", fetchImpl, noTimers);
+  await addStreamEntry(doc, { msg_id: "m-1" }, "ralph", fetchImpl, noTimers);
+  assert.deepEqual(asked, ["/u/ralph/stream/entry?msg_id=m-1"]);
+  assert.deepEqual(list.entries.map((e) => e.dataset.msgId), ["m-1"]);
+});
+
+test("a run of changes that grew takes the place of the one shown; a late, smaller answer does not", async () => {
+  const { list, doc } = streamPage();
+  list.entries = [entry(list, "other"), entry(list, "run-1", "2")];
+  const answers = { "run-3": 3, "run-2": 2 };
+  const fetchImpl = async (url) => {
+    const count = answers[url.split("msg_id=")[1]];
+    return { ok: true, status: 200, text: async () => `<li data-msg-id="run-1" data-count="${count}"></li>` };
+  };
+  const { addStreamEntry } = await import("../live.js");
+  await addStreamEntry(doc, { msg_id: "run-3" }, "ralph", fetchImpl, noTimers);
+  assert.deepEqual(list.entries.map((e) => [e.dataset.msgId, e.dataset.count]), [["run-1", "3"], ["other", "1"]]);
+  await addStreamEntry(doc, { msg_id: "run-2" }, "ralph", fetchImpl, noTimers); // answered late
+  assert.deepEqual(list.entries.map((e) => [e.dataset.msgId, e.dataset.count]), [["run-1", "3"], ["other", "1"]]);
+});
+
+// A feed panel showing entries by msg_id, enough for prependEntries.
+function feedPanel(version, ids) {
+  const list = entryList(ids);
   const panel = { dataset: { version }, querySelector: (s) => (s === '[data-role="feed"]' ? list : null) };
   const doc = {
     createElement: () => ({
       set innerHTML(html) {
-        this.content = { children: [...html.matchAll(/data-msg-id="([^"]+)"/g)].map((m) => entry(m[1])) };
+        this.content = { children: entriesOf(list, html) };
       },
     }),
   };
@@ -247,4 +285,15 @@ test("a fetched panel replaces the shown one only when it is newer and not a pla
   assert.equal(isNewer(panel(10), panel(10)), false);
   assert.equal(isNewer(panel(9), panel(10)), false);
   assert.equal(isNewer(panel(0, "loading"), panel(10)), false);
+});
+
+test("a feed's run of changes that grew moves to the top, in place of the one shown", () => {
+  const { panel, list, doc } = feedPanel(String(V1), ["run", "a"]);
+  const grown = {
+    widget_id: 1,
+    version: V2,
+    prepend: { role: "feed", after: String(V1), html: '<li data-msg-id="new"></li><li data-msg-id="run" data-count="4"></li>' },
+  };
+  assert.equal(prependEntries(doc, panel, grown, noTimers), true);
+  assert.deepEqual(list.entries.map((e) => [e.dataset.msgId, e.dataset.count]), [["new", "1"], ["run", "4"], ["a", "1"]]);
 });
