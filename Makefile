@@ -54,6 +54,7 @@ bench: test-deps
 	$(BIN)/python bench/e2e.py --memcached $(MEMCACHED)
 	scripts/start-rabbitmq
 	$(BIN)/python bench/backends.py --memcached $(MEMCACHED)
+	$(BIN)/python bench/chaos.py
 
 clean:
 	rm -rf var/hubs.db var/widget-cache.dbm*

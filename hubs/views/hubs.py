@@ -189,7 +189,10 @@ def widget_html(kind: str, name: str, widget_id: int):
 def widget_json(kind: str, name: str, widget_id: int):
     widget = widget_or_404(kind, name, widget_id)
     widget_type, envelope = _envelope(widget)
-    return jsonify(widget_document(widget, widget_type, envelope))
+    # With its version, as the stream pushes it: a client keeps the newer of the two.
+    return jsonify(
+        version=envelope.get("version"), **widget_document(widget, widget_type, envelope)
+    )
 
 
 @bp.route(HUB_URL + "w/<id:widget_id>/more")

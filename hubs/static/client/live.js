@@ -117,12 +117,31 @@ export function applyLayout(doc, fetched, fetchImpl = fetch) {
   return imported;
 }
 
+// Fetch the page again and put its layout in place. Returns the new body; null when
+// there is nothing to do (no hub on this page, or the hub is gone); false when the
+// server could not answer now (the caller tries again later).
 export async function refreshLayout(doc, fetchImpl = fetch, parse = parseHtml) {
   if (!doc.querySelector('[data-role="hub-body"]')) return null;
   const { hubPath } = doc.querySelector("[data-sse-url]").dataset;
-  const response = await fetchImpl(hubPath, { headers: { Accept: "text/html" }, credentials: "same-origin" });
-  if (!response.ok) return null; // the hub is gone, or the server is away: keep what is shown
+  let response;
+  try {
+    response = await fetchImpl(hubPath, { headers: { Accept: "text/html" }, credentials: "same-origin" });
+  } catch {
+    return false;
+  }
+  if (response.status === 404) return null;
+  if (!response.ok) return false;
   return applyLayout(doc, parse(await response.text()), fetchImpl);
+}
+
+// A layout the server could not give is asked again, every few seconds, until it does.
+export const LAYOUT_RETRY_MS = 3000;
+
+export function layoutRefresher(doc, fetchImpl = fetch, win = globalThis) {
+  const refresh = coalesced(async () => {
+    if ((await refreshLayout(doc, fetchImpl)) === false) win.setTimeout(() => refresh(), LAYOUT_RETRY_MS);
+  });
+  return refresh;
 }
 
 function parseHtml(html) {
@@ -177,7 +196,7 @@ export function connect(doc, { EventSourceImpl = globalThis.EventSource, fetchIm
   source.addEventListener("open", () => setIndicator(doc, "live"));
   source.addEventListener("error", () => setIndicator(doc, "reconnecting"));
   source.addEventListener("widget", (message) => applyWidgetEvent(doc, JSON.parse(message.data), win));
-  const layout = coalesced(() => refreshLayout(doc, fetchImpl));
+  const layout = layoutRefresher(doc, fetchImpl, win);
   source.addEventListener("layout", () => layout());
   source.addEventListener("snapshot", () => layout().then(() => refetchAll(doc, fetchImpl)));
   source.addEventListener("stream-entry", (message) =>

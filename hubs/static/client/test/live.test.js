@@ -7,6 +7,7 @@ import {
   connect,
   cssString,
   isNewer,
+  layoutRefresher,
   prependEntries,
   refetchAll,
   setIndicator,
@@ -296,4 +297,31 @@ test("a feed's run of changes that grew moves to the top, in place of the one sh
   };
   assert.equal(prependEntries(doc, panel, grown, noTimers), true);
   assert.deepEqual(list.entries.map((e) => [e.dataset.msgId, e.dataset.count]), [["new", "1"], ["run", "4"], ["a", "1"]]);
+});
+
+test("a layout the server could not give is asked again later; a gone hub is not", async () => {
+  const timers = [];
+  const win = { setTimeout: (callback, ms) => timers.push([callback, ms]) };
+  const doc = {
+    querySelector: (selector) =>
+      selector === '[data-role="hub-body"]' ? {} : selector === "[data-sse-url]" ? { dataset: { hubPath: "/t/infra/" } } : null,
+  };
+  const answers = [new TypeError("network down"), { ok: false, status: 503 }, { ok: false, status: 404 }];
+  const asked = [];
+  const fetchImpl = async (url) => {
+    asked.push(url);
+    const answer = answers.shift();
+    if (answer instanceof Error) throw answer;
+    return answer;
+  };
+  const refresh = layoutRefresher(doc, fetchImpl, win);
+  await refresh();
+  assert.equal(timers.length, 1); // the network failed: once more, later
+  await timers.shift()[0]();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(timers.length, 1); // a 503: once more, later
+  await timers.shift()[0]();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(timers.length, 0); // a 404: the hub is gone, nothing to retry
+  assert.deepEqual(asked, ["/t/infra/", "/t/infra/", "/t/infra/"]);
 });

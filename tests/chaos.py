@@ -1,0 +1,505 @@
+"""Convergence under faults, shared by tests/integration/test_convergence.py and its
+longer twin bench/chaos.py.
+
+The real stack on fedora-messaging: RabbitMQ, two backends on one queue, hubs-sse, the
+web app (its own process, publishing its hubs changes on the bus) on PostgreSQL and a
+memcached of its own. Clients watch hubs over SSE as a page does: each keeps every
+widget's JSON document (the newest version it saw) and the hub's layout, fetches the
+layout again on a "layout" event and everything on a "snapshot", and reconnects with
+its Last-Event-ID. While the corpus is replayed, faults are injected at random (from a
+seed) and bounded in time: hubs-sse killed and restarted, memcached restarted,
+PostgreSQL refusing connections, a backend killed and restarted, and an owner editing
+hubs through the web app.
+
+At the end every client must hold what a fresh read of its hub gives, every message
+published must be stored exactly once, and every process must still run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import re
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from tests.amqp_cluster import QUEUE, Cluster, corpus_messages
+from tests.stack import ROOT, accepts, free_port, wait_for
+from tests.views.test_health import _allow_connections
+
+WATCHED = ["/t/infrastructure/", "/t/design/", "/u/ralph/", "/u/nirik/", "/t/marketing/"]
+EDITED = "/t/infrastructure/"  # nirik owns it
+# What a widget's document holds that tells the time of reading, not the hub's state:
+# "5 minutes ago" read at one moment, "6 minutes ago" at the next.
+VOLATILE_KEYS = {"ago"}
+
+
+def without_volatile(value):
+    if isinstance(value, dict):
+        return {k: without_volatile(v) for k, v in value.items() if k not in VOLATILE_KEYS}
+    if isinstance(value, list):
+        return [without_volatile(v) for v in value]
+    return value
+
+
+class Memcached:
+    """A memcached of the run's own, which a fault restarts (empty)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+        self.start()
+
+    @property
+    def config(self) -> dict:
+        url = f"127.0.0.1:{self.port}"
+        return {
+            "CACHE_BACKEND": "dogpile.cache.memcached",
+            "CACHE_ARGUMENTS": {"url": [url], "dead_retry": 1, "socket_timeout": 1},
+        }
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["memcached", "-l", "127.0.0.1", "-p", str(self.port), "-m", "64", "-u", "nobody"]
+        )
+        wait_for(lambda: accepts(self.port), 10, "memcached to start")
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+
+def read_hub(web_url: str, hub: str) -> tuple[dict, dict[int, tuple[int, dict]]]:
+    """A fresh read of a hub, as a page load gives it: its layout, and each widget's
+    (version, document)."""
+    layout = read_layout(web_url, hub)
+    return layout, {wid: read_widget(web_url, hub, wid) for wid in layout_widgets(layout)}
+
+
+def read_layout(web_url: str, hub: str) -> dict:
+    response = requests.get(f"{web_url}{hub}json", timeout=10)
+    response.raise_for_status()
+    document = response.json()
+    return {
+        "summary": document["summary"],
+        "counts": document["counts"],
+        "left_width": document["left_width"],
+        "widgets": [
+            [w["id"], w["plugin"], w["column"], w["position"]] for w in document["widgets"]
+        ],
+    }
+
+
+def layout_widgets(layout: dict) -> list[int]:
+    return [widget[0] for widget in layout["widgets"]]
+
+
+def read_widget(web_url: str, hub: str, widget_id: int) -> tuple[int, dict]:
+    response = requests.get(f"{web_url}{hub}w/{widget_id}/json", timeout=30)
+    response.raise_for_status()
+    document = response.json()
+    return document.pop("version", 0) or 0, document
+
+
+class Client(threading.Thread):
+    """One page's worth of a hub, kept up to date from its SSE stream."""
+
+    def __init__(self, sse_url: str, web_url: str, hub: str) -> None:
+        super().__init__(daemon=True, name=f"client {hub}")
+        self.sse_url, self.web_url, self.hub = sse_url, web_url, hub
+        self.layout: dict | None = None
+        self.widgets: dict[int, tuple[int, dict]] = {}
+        self.last_id: str | None = None
+        self.connects = 0
+        self.events = 0
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.response = None
+        self.unread: set[str] = set()  # what a failed fetch left to read again
+
+    # -- what a page does ----------------------------------------------------------
+
+    def _take(self, widget_id: int, version: int, document: dict) -> None:
+        shown = self.widgets.get(widget_id)
+        if shown is None or version > shown[0]:
+            self.widgets[widget_id] = (version, document)
+
+    def _refresh(self, everything: bool) -> None:
+        layout = read_layout(self.web_url, self.hub)
+        ids = layout_widgets(layout)
+        with self.lock:
+            self.layout = layout
+            self.widgets = {wid: shown for wid, shown in self.widgets.items() if wid in ids}
+            missing = [wid for wid in ids if everything or wid not in self.widgets]
+        for widget_id in missing:
+            version, document = read_widget(self.web_url, self.hub, widget_id)
+            with self.lock:
+                if widget_id in layout_widgets(self.layout):
+                    self._take(widget_id, version, document)
+
+    def _fetch(self, what: str) -> None:
+        """A layout or snapshot fetch; one that fails (the database away) is tried again
+        on the next event or by settle(), as the page's retry does."""
+        try:
+            self._refresh(everything=what == "snapshot")
+            self.unread.discard(what)
+            if what == "snapshot":
+                self.unread.discard("layout")
+        except (requests.RequestException, ValueError):
+            self.unread.add(what)
+
+    def _dispatch(self, kind: str, data: str) -> None:
+        self.events += 1
+        if kind in ("hello", "snapshot"):  # (re)connected; a snapshot: events were missed
+            self.connects += 1
+            if kind == "snapshot" or self.connects == 1:  # a page loads, then streams
+                self._fetch("snapshot")
+        elif kind == "widget":
+            event = json.loads(data)
+            with self.lock:
+                if self.layout is not None and event["widget_id"] in layout_widgets(self.layout):
+                    self._take(event["widget_id"], event["version"], event["data"])
+        elif kind == "layout":
+            self._fetch(kind)
+        for what in list(self.unread):
+            self._fetch(what)
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            headers = {"Last-Event-ID": self.last_id} if self.last_id else {}
+            try:
+                with requests.get(
+                    self.sse_url, params={"hub": self.hub}, headers=headers, stream=True,
+                    timeout=(2, 60),
+                ) as response:  # fmt: skip
+                    self.response = response
+                    self._read(response)
+            except (requests.RequestException, AttributeError, ValueError):
+                pass
+            # EventSource waits its retry interval before connecting again.
+            self.stopping.wait(0.5)
+
+    def _read(self, response) -> None:
+        kind, data = "message", []
+        for raw in response.iter_lines(decode_unicode=True):
+            if raw.startswith("id: "):
+                self.last_id = raw[4:]
+            elif raw.startswith("event: "):
+                kind = raw[7:]
+            elif raw.startswith("data: "):
+                data.append(raw[6:])
+            elif raw == "" and data:
+                self._dispatch(kind, "\n".join(data))
+                kind, data = "message", []
+
+    def settle(self) -> None:
+        """What a page's retries end up doing once the faults are over."""
+        for what in list(self.unread):
+            self._fetch(what)
+
+    def state(self) -> tuple[dict | None, dict[int, dict]]:
+        with self.lock:
+            shown = {wid: without_volatile(doc) for wid, (_v, doc) in self.widgets.items()}
+            return self.layout, shown
+
+    def close(self) -> None:
+        self.stopping.set()
+        if self.response is not None:
+            with contextlib.suppress(Exception):
+                self.response.close()
+        self.join(5)
+
+
+class Editor:
+    """An owner editing a hub through the web app's JSON API, as a page's forms do."""
+
+    def __init__(self, web_url: str, app, username: str, hub: str, rng: random.Random) -> None:
+        self.web_url, self.hub, self.rng = web_url, hub, rng
+        self.http = requests.Session()
+        serializer = app.session_interface.get_signing_serializer(app)
+        self.http.cookies.set(
+            "session",
+            serializer.dumps({"username": username, "generation": 0}),
+            domain="127.0.0.1",
+            path="/",
+        )
+        self.token: str | None = None
+        self.done: list[str] = []
+        self.refused = 0
+
+    def _post(self, path: str, payload: dict) -> dict | None:
+        if self.token is None:
+            page = self.http.get(f"{self.web_url}{self.hub}", timeout=10)
+            page.raise_for_status()
+            self.token = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+        response = self.http.post(
+            f"{self.web_url}{self.hub}{path}", json=payload,
+            headers={"X-CSRFToken": self.token}, timeout=30,
+        )  # fmt: skip
+        if response.status_code >= 500:  # the database away: nothing changed
+            raise requests.HTTPError(f"{path}: {response.status_code}")
+        assert response.status_code == 200, f"{path}: {response.status_code} {response.text}"
+        return response.json()
+
+    KINDS = ["add", "configure", "move", "remove", "summary"]
+
+    def edit(self, choice: str | None = None) -> str:
+        """One change: a widget added, configured, moved or removed, or the hub's
+        summary, each in turn (in an order of the run's) unless ``choice`` says which.
+        Returns what it did, or "refused" (the database away: nothing changed)."""
+        if not self.done and not self.refused:
+            self.rng.shuffle(self.KINDS)
+        choice = choice or self.KINDS[len(self.done) % len(self.KINDS)]  # refused: again
+        number = len(self.done) + self.refused
+        try:
+            widgets = read_layout(self.web_url, self.hub)["widgets"]
+            stickies = [w for w in widgets if w[1] == "sticky"] or widgets[:1]
+            if choice == "add" and len(widgets) >= 30:  # a hub holds at most 40 (the default)
+                choice = "remove"
+            if choice == "add":
+                column = self.rng.choice(["left", "right"])
+                self._post(
+                    "widgets",
+                    {"plugin": "sticky", "config": {"text": f"note {number}"}, "column": column},
+                )
+            elif choice == "configure":
+                widget = self.rng.choice([w for w in widgets if w[1] == "sticky"] or [None])
+                if widget is None:
+                    choice = "summary"
+                    self._post("settings", {"summary": f"Summary {number}"})
+                else:
+                    self._post(f"w/{widget[0]}/config", {"config": {"text": f"edit {number}"}})
+            elif choice == "move":
+                widget = self.rng.choice(widgets)
+                column = self.rng.choice(["left", "right"])
+                self._post(f"w/{widget[0]}/move", {"column": column, "position": 0})
+            elif choice == "remove":
+                self._post(f"w/{self.rng.choice(stickies)[0]}/delete", {})
+            else:
+                self._post("settings", {"summary": f"Summary {number}"})
+        except (requests.RequestException, ValueError, AttributeError):
+            self.refused += 1
+            return "refused"
+        self.done.append(choice)
+        return choice
+
+
+@dataclass
+class Figures:
+    sent: int = 0
+    stored_once: int = 0
+    faults: dict[str, int] = field(default_factory=dict)
+    edits: int = 0
+    edits_refused: int = 0
+    converged_after: dict[str, float] = field(default_factory=dict)
+    reconnects: int = 0
+
+    def lines(self) -> list[str]:
+        faults = ", ".join(f"{k} {v}" for k, v in sorted(self.faults.items()))
+        slowest = max(self.converged_after.values(), default=0.0)
+        return [
+            f"faults injected: {sum(self.faults.values())} ({faults})",
+            f"web edits: {self.edits} made, {self.edits_refused} refused while a fault lasted",
+            f"messages stored exactly once: {self.stored_once} of {self.sent} sent",
+            f"SSE reconnections: {self.reconnects}",
+            *(f"converged {hub} {after:.2f} s after the last fault"
+              for hub, after in sorted(self.converged_after.items())),
+            f"slowest page: {slowest:.2f} s",
+        ]  # fmt: skip
+
+
+class Chaos:
+    """The stack, its clients and its faults; see the module's docstring."""
+
+    def __init__(self, workdir: Path, seed: int, database: str = "hubs_test_chaos") -> None:
+        self.workdir, self.rng = workdir, random.Random(seed)
+        self.database = database
+        self.memcached = Memcached()
+        self.cluster = Cluster(workdir, self.memcached.config, database=database)
+        self.web_port = free_port()
+        self.web_url = f"http://127.0.0.1:{self.web_port}"
+        self.sse_url = f"http://127.0.0.1:{self.cluster.sse_port}/stream"
+        self.clients: list[Client] = []
+        self.figures = Figures()
+        self.web: subprocess.Popen | None = None
+        self.editor = Editor(self.web_url, self.cluster.app, "nirik", EDITED, self.rng)
+
+    # -- processes -----------------------------------------------------------------
+
+    def start(self) -> None:
+        with (self.workdir / "hubs-config.py").open("a") as config:  # the page's origin
+            config.write(f"SSE_ALLOWED_ORIGINS = [{self.web_url!r}]\n")
+        self.cluster.start_sse()
+        self.cluster.start_backends("b1", "b2")
+        config = self.workdir / "hubs-config-web.py"
+        config.write_text(
+            (self.workdir / "hubs-config.py").read_text()
+            + 'BUS = "fedora-messaging"\nFEDMSG_PUBLISH = True\n'
+            + f"SSE_URL = {self.sse_url!r}\n"
+        )
+        log = self.cluster._files.enter_context((self.workdir / "web.log").open("a"))
+        self.web = subprocess.Popen(
+            [sys.executable, str(ROOT / "runserver.py"), "-c", str(config),
+             "-p", str(self.web_port)],
+            cwd=self.workdir, env=self.cluster._env(), stdout=log, stderr=log,
+        )  # fmt: skip
+        wait_for(lambda: accepts(self.web_port), 30, "the web app")
+        for hub in WATCHED:
+            client = Client(self.sse_url, self.web_url, hub)
+            client.start()
+            self.clients.append(client)
+        wait_for(lambda: all(c.layout is not None for c in self.clients), 60, "the pages to load")
+
+    def running(self) -> dict[str, bool]:
+        processes = {**self.cluster.processes, "web": self.web}
+        alive = {name: p.poll() is None for name, p in processes.items()}
+        alive["memcached"] = self.memcached.process.poll() is None
+        return alive
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+        if self.web is not None:
+            self.web.terminate()
+            self.web.wait(10)
+        self.cluster.close()
+        self.memcached.stop()
+
+    def logs(self) -> str:
+        return self.cluster.logs()
+
+    # -- faults --------------------------------------------------------------------
+
+    def _count(self, fault: str) -> None:
+        self.figures.faults[fault] = self.figures.faults.get(fault, 0) + 1
+
+    def fault(self, kind: str) -> None:
+        """Inject one fault, and end it (each lasts a few seconds at most)."""
+        self._count(kind)
+        if kind == "kill hubs-sse":
+            self.cluster.kill("sse")
+            self.cluster.start_sse()
+        elif kind == "restart memcached":
+            self.memcached.restart()
+        elif kind == "database refuses connections":
+            _allow_connections(self.database, False)
+            try:
+                time.sleep(self.rng.uniform(1, 3))  # the length of the outage itself
+            finally:
+                _allow_connections(self.database, True)
+        elif kind == "kill a backend":
+            name = self.rng.choice(["b1", "b2"])
+            self.cluster.kill(name)
+            self.cluster.start_backend(name)
+
+    FAULTS = ["kill hubs-sse", "restart memcached", "database refuses connections",
+              "kill a backend"]  # fmt: skip
+
+    # -- the run -------------------------------------------------------------------
+
+    def replay(self, count: int, edits: int, rounds: int = 1) -> float:
+        """Publish ``count`` corpus messages while injecting each fault ``rounds``
+        times, in an order of the run's, and an owner makes ``edits`` web edits at
+        their own pace meanwhile (some meet a fault); returns the time the last fault or
+        edit ended (time.monotonic())."""
+        junk = tuple(self.cluster.app.config["BACKEND_JUNK_TOPICS"])
+        sent = corpus_messages(count, self.cluster.run, junk, repeat=True)
+        self.sent_ids = [message["id"] for message in sent]
+        self.figures.sent = len(sent)
+        publisher = self.cluster.publish(sent)
+        editing = threading.Thread(target=self._edit, args=(edits, count), daemon=True)
+        editing.start()
+        plan = self.FAULTS * rounds
+        self.rng.shuffle(plan)
+        for number, kind in enumerate(plan, 1):
+            # A fault every so many messages stored, so that all of them fall in the replay.
+            self._wait_stored(number * count // (len(plan) + 1))
+            self.fault(kind)
+        editing.join(300)
+        assert not editing.is_alive(), "the edits did not end"
+        # And changes of layout after the last fault: only what is pushed shows them.
+        for kind in ("add", "move", "summary"):
+            assert self.editor.edit(kind) == kind
+            self.figures.edits += 1
+        last = time.monotonic()
+        assert publisher.wait(600) == 0, self.logs()
+        return last
+
+    def _wait_stored(self, target: int) -> None:
+        wait_for(lambda: sum(self.cluster.stored(self.sent_ids).values()) >= target,
+                 300, f"{target} messages stored")  # fmt: skip
+
+    def _edit(self, edits: int, count: int) -> None:
+        """The owner's edits: one every second or so while messages flow, until
+        ``edits`` are made (one refused while the database is away is made again)."""
+        pace = random.Random(self.rng.random())
+        while len(self.editor.done) < edits:
+            self._wait_stored(len(self.editor.done) * count // (edits + 1))
+            threading.Event().wait(pace.uniform(0.2, 1.0))  # a person's pace, not a condition
+            if self.editor.edit() == "refused":
+                self.figures.edits_refused += 1
+            else:
+                self.figures.edits += 1
+
+    def all_stored_once(self, timeout: float = 180) -> dict[str, int]:
+        counts = wait_for(
+            lambda: (c := self.cluster.stored(self.sent_ids)) and all(c.values()) and c,
+            timeout,
+            "every message to be stored",
+        )
+        self.figures.stored_once = sum(1 for n in counts.values() if n == 1)
+        return counts
+
+    def settled(self) -> bool:
+        """The queue drained and every backend idle (its counters written)."""
+        if self.cluster.queue_state(QUEUE)[0]:
+            return False
+        stats = self.cluster.stats()
+        return len(stats) == 2 and not any(s["queue_depth"] for s in stats.values())
+
+    def converge(self, last_fault: float, timeout: float = 60) -> dict[str, tuple]:
+        """Wait until every client holds what a fresh read of its hub gives; returns the
+        differences left if it never does."""
+        wait_for(self.settled, 120, "the backends to settle")
+        pending = {client.hub: client for client in self.clients}
+        differences: dict[str, tuple] = {}
+        deadline = time.monotonic() + timeout
+        while pending and time.monotonic() < deadline:
+            for hub, client in list(pending.items()):
+                client.settle()
+                try:
+                    layout, widgets = read_hub(self.web_url, hub)
+                except requests.RequestException:
+                    continue
+                fresh = {wid: without_volatile(doc) for wid, (_v, doc) in widgets.items()}
+                shown_layout, shown = client.state()
+                if (shown_layout, shown) == (layout, fresh):
+                    self.figures.converged_after[hub] = time.monotonic() - last_fault
+                    del pending[hub]
+                    differences.pop(hub, None)
+                else:
+                    differences[hub] = _difference(shown_layout, shown, layout, fresh)
+            if pending:
+                time.sleep(0.2)  # poll the fresh reads again; the pages only receive
+        self.figures.reconnects = sum(client.connects - 1 for client in self.clients)
+        return differences
+
+
+def _difference(shown_layout, shown, layout, fresh) -> tuple:
+    if shown_layout != layout:
+        return ("layout", shown_layout, layout)
+    wrong = sorted(wid for wid in set(shown) | set(fresh) if shown.get(wid) != fresh.get(wid))
+    return ("widgets", {wid: (shown.get(wid), fresh.get(wid)) for wid in wrong[:3]})
