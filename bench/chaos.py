@@ -41,8 +41,8 @@ def run(messages: int, edits: int, rounds: int, seed: int, label: str) -> dict:
             for line in figures.lines():
                 print(f"    {line}", flush=True)
             print(f"    replay took {time.monotonic() - started:.1f} s", flush=True)
-            if differences:
-                print(f"    NOT CONVERGED: {sorted(differences)}", flush=True)
+            for hub, difference in sorted(differences.items()):
+                print(f"    NOT CONVERGED {hub}: {str(difference)[:1500]}", flush=True)
             if not all(alive.values()):
                 print(f"    PROCESSES DIED: {[n for n, up in alive.items() if not up]}")
             twice = sum(1 for n in counts.values() if n != 1)

@@ -155,6 +155,11 @@ SSE_HEARTBEAT_SECONDS = 15
 
 # Base reconnection delay told to browsers, in ms; each gets up to as much again.
 SSE_RETRY_MS = 2000
+# Open streams allowed per client address; the next one is answered 429. 0: no limit
+# (behind a proxy, where every stream comes from the proxy's address: limit there).
+SSE_MAX_CONNECTIONS_PER_CLIENT = 64
+# A connection whose request headers have not all arrived by then is closed.
+SSE_HEADER_TIMEOUT_SECONDS = 10.0
 
 # Login with OpenID Connect (flask-oidc). Fedora's provider in production
 # ("https://id.fedoraproject.org"); `make run` and the tests run oidc-provider-mock here.

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from sqlalchemy import exc as sa_exc
 
 from tests.amqp_cluster import QUEUE, Cluster, corpus_messages
 from tests.stack import ROOT, accepts, free_port, wait_for
@@ -438,9 +439,15 @@ class Chaos:
         assert publisher.wait(600) == 0, self.logs()
         return last
 
+    def _stored(self) -> int:
+        """How many of the messages sent are stored (0 while the database is away)."""
+        try:
+            return sum(self.cluster.stored(self.sent_ids).values())
+        except sa_exc.OperationalError:
+            return 0
+
     def _wait_stored(self, target: int) -> None:
-        wait_for(lambda: sum(self.cluster.stored(self.sent_ids).values()) >= target,
-                 300, f"{target} messages stored")  # fmt: skip
+        wait_for(lambda: self._stored() >= target, 300, f"{target} messages stored")
 
     def _edit(self, edits: int, count: int) -> None:
         """The owner's edits: one every second or so while messages flow, until

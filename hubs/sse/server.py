@@ -16,15 +16,18 @@ import os
 import random
 import re
 import resource
+import signal
 import time
 
 import zmq
 import zmq.asyncio
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from hubs.config import load_config
 from hubs.errors import error_document
 from hubs.sse.auth import SessionReader
+from hubs.sse.guard import Door
 from hubs.sse.streams import Streams
 
 log = logging.getLogger("hubs.sse")
@@ -34,6 +37,21 @@ USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 STREAMS = web.AppKey("streams", Streams)
 CONFIG = web.AppKey("config", dict)
 SESSIONS = web.AppKey("sessions", SessionReader)
+
+
+# On every response, as on the web app's pages: nothing here is to be sniffed, framed,
+# cached or referred from, and nothing in it may run.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Cache-Control": "no-store",
+}
+
+
+async def _secure(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.update(SECURITY_HEADERS)
 
 
 def _cors_headers(request: web.Request) -> dict[str, str]:
@@ -75,7 +93,6 @@ async def stream(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream; charset=utf-8",
-            "Cache-Control": "no-cache",
             "X-Accel-Buffering": "no",
             **_cors_headers(request),
         }
@@ -136,6 +153,9 @@ async def _subscribe(app: web.Application) -> None:
             try:
                 name, kind, payload = await socket.recv_multipart()
                 streams.publish(name.decode(), kind.decode(), json.loads(payload))
+                # Let the streams write it before the next: a burst arrives without the
+                # loop turning, and would fill every queue, the fast readers' too.
+                await asyncio.sleep(0)
             except (ValueError, UnicodeDecodeError) as error:
                 log.warning("Ignored a malformed event from the backend: %s", error)
     finally:
@@ -157,9 +177,27 @@ async def _close_streams(app: web.Application) -> None:
             connection.queue.put_nowait(None)
 
 
+class OneLineBadRequests(logging.Filter):
+    """aiohttp logs a request it cannot parse (an over-long line, a broken header) as
+    an error with its traceback; it is the client's mistake, answered 400: one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.msg = f"{record.getMessage()}: {type(error).__name__} ({error.code})"
+            record.args = ()
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+_BAD_REQUESTS = OneLineBadRequests()
+
+
 def make_app(config: dict, generation_of=None) -> web.Application:
     """The sse app; ``generation_of`` (username -> session generation) defaults to
     reading the users table of DATABASE_URL."""
+    logging.getLogger("aiohttp.server").addFilter(_BAD_REQUESTS)  # once: a set
     app = web.Application()
     app[CONFIG] = config
     app[STREAMS] = Streams(
@@ -174,7 +212,48 @@ def make_app(config: dict, generation_of=None) -> web.Application:
     app.router.add_get("/healthz", health)
     app.cleanup_ctx.append(_start_background)
     app.on_shutdown.append(_close_streams)
+    app.on_response_prepare.append(_secure)
     return app
+
+
+class GuardedSite(web.TCPSite):
+    """A TCP site whose connections pass hubs.sse.guard's door first (a limit per
+    client, a deadline for the headers)."""
+
+    def __init__(self, runner: web.AppRunner, host: str, port: int, config: dict) -> None:
+        # A deep backlog: browsers reconnect all at once when a process restarts.
+        super().__init__(runner, host, port, reuse_address=True, backlog=1024)
+        self.config = config
+        self.door: Door | None = None
+
+    async def start(self) -> None:
+        self._runner._reg_site(self)
+        self.door = Door(self._runner.server, self.config, SECURITY_HEADERS)
+        self._server = await asyncio.get_running_loop().create_server(
+            self.door, self._host, self._port, backlog=self._backlog, reuse_address=True
+        )
+        self._bound_port = self._server.sockets[0].getsockname()[1]
+
+
+async def serve(app: web.Application, config: dict, host: str, port: int):
+    """Start serving ``app`` on host:port behind the door; returns (runner, site)."""
+    runner = web.AppRunner(app, shutdown_timeout=5)
+    await runner.setup()
+    site = GuardedSite(runner, host, port, config)
+    await site.start()
+    return runner, site
+
+
+async def _run(config: dict, host: str, port: int) -> None:
+    runner, _site = await serve(make_app(config), config, host, port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGTERM, signal.SIGINT):  # a graceful shutdown, as systemd asks
+        loop.add_signal_handler(number, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -191,11 +270,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     host, port = args.host or config["SSE_HOST"], args.port or config["SSE_PORT"]
     log.info("hubs-sse on %s:%s, events from %s", host, port, config["SSE_BACKEND_ENDPOINTS"])
-    # run_app turns SIGTERM and SIGINT into a graceful shutdown.
-    web.run_app(
-        make_app(config), host=host, port=port, print=None, handle_signals=True,
-        shutdown_timeout=5,
-    )  # fmt: skip
+    asyncio.run(_run(config, host, port))
 
 
 if __name__ == "__main__":

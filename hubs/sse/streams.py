@@ -31,6 +31,58 @@ class Event:
     number: int
     kind: str
     payload: str  # JSON, serialised once for every connection
+    # Events of one stream with the same key supersede each other (a widget's newer
+    # panel, a newer layout): a connection still holding the older writes the newer only.
+    key: str | None = None
+
+
+def supersedes(kind: str, data: Any) -> str | None:
+    """The key of an event that makes any earlier one of that key pointless to send."""
+    if kind == "widget" and isinstance(data, dict) and data.get("widget_id") is not None:
+        return f"widget:{data['widget_id']}"
+    if kind == "layout":
+        return "layout"
+    return None
+
+
+class EventQueue:
+    """A connection's events waiting to be written: at most ``maxsize``. An event that
+    supersedes one still waiting replaces it (at the end, so ids stay in order) instead
+    of adding to the count: a reader merely behind a burst is not dropped for it."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._items: collections.OrderedDict[Any, Event | None] = collections.OrderedDict()
+        self._ready = asyncio.Event()
+        self._serial = itertools.count()
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def get_nowait(self) -> Event | None:
+        if not self._items:
+            raise asyncio.QueueEmpty
+        return self._items.popitem(last=False)[1]
+
+    def put_nowait(self, event: Event | None) -> None:
+        """Queue ``event`` (None: the end of the stream, always taken); QueueFull when
+        it adds to a full queue."""
+        key = (event.stream, event.key) if event is not None and event.key else next(self._serial)
+        if key in self._items:
+            del self._items[key]
+        elif event is not None and len(self._items) >= self.maxsize:
+            raise asyncio.QueueFull
+        self._items[key] = event
+        self._ready.set()
+
+    async def get(self) -> Event | None:
+        while not self._items:
+            self._ready.clear()
+            await self._ready.wait()
+        return self.get_nowait()
 
 
 # What an event costs beside its payload (the Event, the deque slot), roughly.
@@ -64,7 +116,7 @@ class Connection:
 
     def __init__(self, streams: list[str], queue_size: int) -> None:
         self.streams = streams
-        self.queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize=queue_size)
+        self.queue = EventQueue(queue_size)
         self.seen = dict.fromkeys(streams, 0)
         self.dropped = False
 
@@ -118,7 +170,8 @@ class Streams:
         if stream is None:
             return None
         stream.number += 1
-        event = Event(name, stream.number, kind, json.dumps(data, separators=(",", ":")))
+        payload = json.dumps(data, separators=(",", ":"))
+        event = Event(name, stream.number, kind, payload, supersedes(kind, data))
         self._keep(stream, event)
         for connection in list(stream.connections):
             if connection.offer(event):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -99,7 +100,7 @@ def test_widget_events_from_the_backend_reach_the_hub_stream():
         async with http.get(server.make_url("/stream?hub=/t/infra/")) as response:
             assert response.status == 200
             assert response.headers["Content-Type"].startswith("text/event-stream")
-            assert response.headers["Cache-Control"] == "no-cache"
+            assert response.headers["Cache-Control"] == "no-store"
             assert response.headers["X-Accel-Buffering"] == "no"
             assert "Content-Encoding" not in response.headers
             hello = await read_event(response)
@@ -252,3 +253,170 @@ def test_sigterm_ends_streams_and_the_process():
         if process.poll() is None:
             process.kill()
         process.stdout.close()
+
+
+# -- the door: limits before aiohttp reads a request ------------------------------------
+
+
+async def with_real_server(config, scenario):
+    """The app behind hubs-sse's door (hubs.sse.guard), on a free loopback port."""
+    from hubs.sse.server import serve
+
+    app = make_app(config, FIRST_GENERATION)
+    runner, site = await serve(app, config, "127.0.0.1", 0)
+    try:
+        return await scenario(site, app)
+    finally:
+        await runner.cleanup()
+
+
+def test_every_answer_carries_the_security_headers():
+    config = sse_config()
+
+    async def scenario(site, app):
+        base = f"http://127.0.0.1:{site.port}"
+        async with aiohttp.ClientSession() as http:
+            answers = []
+            async with http.get(f"{base}/stream?hub=/t/infra/") as stream:
+                await read_event(stream)
+                answers.append(stream)
+            for path in ("/stream?hub=nope", "/healthz", "/nothing-here"):
+                async with http.get(base + path) as response:
+                    await response.read()
+                    answers.append(response)
+        assert [a.status for a in answers] == [200, 400, 200, 404]
+        for answer in answers:
+            assert answer.headers["X-Content-Type-Options"] == "nosniff"
+            assert answer.headers["X-Frame-Options"] == "DENY"
+            assert answer.headers["Referrer-Policy"] == "no-referrer"
+            assert answer.headers["Content-Security-Policy"].startswith("default-src 'none'")
+            assert answer.headers["Cache-Control"] == "no-store"
+
+    asyncio.run(with_real_server(config, scenario))
+
+
+def test_a_thousand_half_open_connections_are_closed_and_a_normal_client_is_served():
+    import resource
+
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # as hubs-sse's main() does
+    config = sse_config(SSE_HEADER_TIMEOUT_SECONDS=5.0, SSE_MAX_CONNECTIONS_PER_CLIENT=64)
+    publisher = ZmqPublisher(config["BACKEND_EVENTS_ENDPOINT"])
+
+    async def half_open(port):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /stream?hub=/t/infra/ HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # no end
+        await writer.drain()
+        return reader, writer
+
+    async def closed(reader) -> bytes:
+        """What the server sent before closing: nothing (it aborts), or its 429."""
+        try:
+            return await asyncio.wait_for(reader.read(), 10)
+        except ConnectionResetError:
+            return b""
+
+    async def scenario(site, app):
+        door = site.door
+        # A normal reader, from another address of this machine, is served throughout.
+        connector = aiohttp.TCPConnector(local_addr=("127.0.0.2", 0))
+        async with aiohttp.ClientSession(connector=connector) as http:
+            url = f"http://127.0.0.1:{site.port}/stream?hub=/t/infra/"
+            async with http.get(url) as stream:
+                await read_event(stream)
+                attackers = await asyncio.gather(*(half_open(site.port) for _ in range(1000)))
+                # Over the limit: answered 429 at once; the 64 others wait for their deadline.
+                await eventually(lambda: door.refused == 1000 - 64, "the refusals")
+                event = await publish_until_read(publisher, stream, [widget_event(3)])
+                assert '"widget_id":3' in event["data"]
+                answers = await asyncio.gather(*(closed(reader) for reader, _w in attackers))
+                refused = [a for a in answers if a.startswith(b"HTTP/1.1 429")]
+                assert len(refused) == 1000 - 64
+                assert b"at most 64 streams are open per client" in refused[0]
+                assert [a for a in answers if a not in refused] == [b""] * 64
+                assert door.timed_out == 64
+                for _reader, writer in attackers:
+                    writer.close()
+                # Still live after all that: the next event arrives too.
+                event = await publish_until_read(publisher, stream, [widget_event(4)])
+                assert '"widget_id":4' in event["data"]
+        await eventually(lambda: not door.open, "every connection to be let go")
+
+    try:
+        asyncio.run(with_real_server(config, scenario))
+    finally:
+        publisher.close()
+
+
+def test_an_over_long_request_line_is_a_400_without_a_traceback(caplog):
+    config = sse_config()
+
+    async def scenario(site, app):
+        reader, writer = await asyncio.open_connection("127.0.0.1", site.port)
+        writer.write(b"GET /stream?hub=/t/" + b"x" * 20000 + b"/ HTTP/1.1\r\nHost: h\r\n\r\n")
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+        return answer
+
+    with caplog.at_level("DEBUG"):
+        answer = asyncio.run(with_real_server(config, scenario))
+    assert answer.split(b"\r\n")[0].endswith(b" 400 Bad Request")
+    assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records]
+
+
+def test_a_burst_reaches_normal_readers_whole_and_slow_readers_hold_one_event_a_widget():
+    # 1,500 events over the 30 widgets of a hub: readers that keep up see the last
+    # version of every widget and stay; readers that stop reading are not let to hold
+    # more than one waiting event per widget (a newer panel replaces the older).
+    config = sse_config(SSE_QUEUE_SIZE=64)
+    publisher = ZmqPublisher(config["BACKEND_EVENTS_ENDPOINT"])
+    burst, widgets = 1500, 30
+    last = {n % widgets + 1: n for n in range(1, burst + 1)}
+
+    async def slow(port):
+        # Reads its hello, then nothing more: its socket buffers fill, then its queue.
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /stream?hub=/t/infra/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        await writer.drain()
+        await reader.readuntil(b"event: hello")
+        return writer
+
+    async def reads_to_the_end(response) -> dict[int, int]:
+        shown: dict[int, int] = {}
+        while any(shown.get(wid, -1) < version for wid, version in last.items()):
+            event = await read_event(response, timeout=20)
+            data = json.loads(event.get("data") or "{}")
+            if event.get("event") == "widget" and data["widget_id"] in last:
+                shown[data["widget_id"]] = max(shown.get(data["widget_id"], -1), data["version"])
+        return shown
+
+    async def scenario(site, app):
+        streams = app[STREAMS]
+        url = f"http://127.0.0.1:{site.port}/stream?hub=/t/infra/"
+        async with aiohttp.ClientSession() as http:
+            readers = [await http.get(url) for _ in range(5)]
+            for response in readers:
+                await read_event(response)
+            slow_ones = [await slow(site.port) for _ in range(20)]
+            await eventually(lambda: streams.connections == 25, "every stream attached")
+            # The first event, again until it shows (ZeroMQ's slow joiner); then the burst.
+            await publish_until_read(publisher, readers[0], [widget_event(0)])
+            reading = [asyncio.ensure_future(reads_to_the_end(r)) for r in readers]
+            for number in range(1, burst + 1):
+                event = {**widget_event(number % widgets + 1), "version": number}
+                publisher.publish({**event, "html": "x" * 8000})
+            shown = await asyncio.gather(*reading)
+            assert shown == [last] * 5
+            connections = streams.stream("hub:/t/infra/").connections
+            assert len(connections) == 25 and streams.dropped == 0
+            assert max(c.queue.qsize() for c in connections) <= widgets + 1
+            for writer in slow_ones:
+                writer.close()
+            for response in readers:
+                response.close()
+
+    try:
+        asyncio.run(with_real_server(config, scenario))
+    finally:
+        publisher.close()
