@@ -57,9 +57,9 @@ def require(user: User | None, action: Action, hub: Hub) -> None:
         abort(403, f"You may not do that ({action.value}) on {hub.name}.")
 
 
-def require_help_resolver(user: User, channel: str, team_channels: list[str]) -> None:
+def require_help_resolver(user: User, meeting: str, ran_by_their_team: bool) -> None:
     """A call for help is resolved for every hub showing it, so besides RESOLVE_HELP on
-    the hub, the user must own or belong to a team whose halp widget watches its channel
-    (``team_channels``): 403 otherwise."""
-    if channel not in team_channels:
-        abort(403, f"Only the members of a team that meets in {channel} can resolve its calls.")
+    the hub, the user must own or belong to a team whose people ran the meeting it was
+    raised in (``ran_by_their_team``, hubs.widgets.halp.may_resolve): 403 otherwise."""
+    if not ran_by_their_team:
+        abort(403, f"Only the team that held the meeting {meeting!r} can resolve its calls.")

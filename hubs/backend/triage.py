@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, joinedload
@@ -32,7 +33,7 @@ from hubs.cache import FRESH_UNTIL, cache_key, close_cache, region, single_fligh
 from hubs.database import db, writing
 from hubs.memo import forget
 from hubs.messages import ROLE_TOPICS, body, is_hubs_message, layout_changed, topic_suffix
-from hubs.models import Widget
+from hubs.models import Membership, User, Widget
 from hubs.rendering import widget_event
 from hubs.stream import followers_of
 from hubs.widgets import registry as default_registry
@@ -323,6 +324,13 @@ class Backend:
         if suffix == "hubs.hub.created" and isinstance(hub_id, int):
             # A new hub and its first widgets: index them, and build their data.
             return set(self.index.reindex_hub(session, hub_id))
+        if suffix == "hubs.hub.updated" and isinstance(hub_id, int):
+            # New settings concern the widgets of everyone with a role in the hub (their
+            # memberships show its summary), not only those of the person who saved them.
+            people = session.scalars(
+                sa.select(User.username).join(Membership.user).where(Membership.hub_id == hub_id)
+            )
+            return self._check(session, message, self.index.candidates(message, set(people), ()))
         return set()
 
     # -- rebuilds --------------------------------------------------------------------

@@ -371,17 +371,19 @@ def resolve_help(hub, widget_id: int):
     msg_id = _payload().get("msg_id")
     channels = halp.widget_channels(db.session, widget, config["channels"])
     shown = {
-        message.msg_id: call
+        message.msg_id: (message, call)
         for message, call in halp.open_calls(db.session, channels, config["meeting"])
     }
     if not isinstance(msg_id, str) or msg_id not in shown:
         return _refused("That is not an open call for help of this widget.")
-    user, channel = current_user(), shown[msg_id]["channel"]
-    # A resolution hides the call on every hub: only a team that meets there may.
-    require_help_resolver(user, channel, halp.member_channels(db.session, user.username))
+    user, (message, call) = current_user(), shown[msg_id]
+    channel = call["channel"]
+    # A resolution hides the call on every hub: only the team that held the meeting may.
+    ran_it = halp.may_resolve(db.session, user.username, message)
+    require_help_resolver(user, call["meeting"] or channel, ran_it)
     if not changes.resolve_help_request(db.session, widget, msg_id, channel, user):
         return _refused("Someone marked that call resolved already.")
-    return _done(hub, f"{shown[msg_id]['who']}'s call for help is marked resolved.")
+    return _done(hub, f"{call['who']}'s call for help is marked resolved.")
 
 
 @bp.app_context_processor

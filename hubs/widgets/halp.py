@@ -71,6 +71,50 @@ def _team_halp_rows(session: Session, *conditions) -> list[tuple[str, int, int, 
     ).all()
 
 
+def meeting_runners(message: Message) -> set[str]:
+    """Who ran the meeting a call for help was raised in, as meetbot says: its owner
+    and its chairs."""
+    payload = body(message.body)
+    chairs = payload.get("chairs")
+    runners = (
+        {name for name in chairs if isinstance(name, str)} if isinstance(chairs, dict) else set()
+    )
+    if isinstance(payload.get("owner"), str):
+        runners.add(payload["owner"])
+    return runners - {"zodbot"}
+
+
+def may_resolve(session: Session, username: str, message: Message) -> bool:
+    """Whether ``username`` may mark the call ``message`` resolved, which hides it on
+    every hub: they must own or belong to a team whose own people ran the meeting it was
+    raised in. The channels a halp widget watches are a setting any owner types, so
+    they give no such right (two teams may even meet in one channel)."""
+    runners = meeting_runners(message)
+    if not runners:
+        return False
+    mine = (
+        sa.select(Membership.hub_id)
+        .join(User, User.id == Membership.user_id)
+        .join(Hub, Hub.id == Membership.hub_id)
+        .where(
+            User.username == username,
+            Hub.type == HubType.team,
+            Membership.role.in_([Role.owner, Role.member]),
+        )
+    )
+    ran_it = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Membership)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Membership.hub_id.in_(mine),
+            Membership.role.in_([Role.owner, Role.member]),
+            User.username.in_(sorted(runners)),
+        )
+    )
+    return bool(ran_it)
+
+
 def member_channels(session: Session, username: str) -> list[str]:
     """The channels watched by the halp widgets of the teams ``username`` owns or is a
     member of: where they may lend a hand, and mark calls resolved."""

@@ -39,10 +39,26 @@ def _usernames(session, widget):
     return [_hub_user(widget)]
 
 
-@hints(topics=ROLE_TOPICS, usernames=_usernames)
+@hints(topics=[*ROLE_TOPICS, "hubs.hub.updated"], usernames=_usernames)
 def should_invalidate(message, session, widget) -> bool:
-    return (
-        is_hubs_message(message, *ROLE_TOPICS)
-        and body(message).get("username") == _hub_user(widget)
-        and body(message).get("hub_id") != widget.hub_id
-    )
+    fields = body(message)
+    if fields.get("hub_id") == widget.hub_id:
+        return False
+    if is_hubs_message(message, "hubs.hub.updated"):
+        # Another hub's new summary shows here if the user has a role in it (the
+        # backend offers this message to the widgets of that hub's people).
+        changed = fields.get("changed_keys")
+        if not isinstance(changed, list) or "summary" not in changed:
+            return False
+        return (
+            session.scalar(
+                sa.select(sa.func.count())
+                .select_from(Membership)
+                .join(Membership.user)
+                .where(
+                    Membership.hub_id == fields.get("hub_id"), User.username == _hub_user(widget)
+                )
+            )
+            > 0
+        )
+    return is_hubs_message(message, *ROLE_TOPICS) and fields.get("username") == _hub_user(widget)

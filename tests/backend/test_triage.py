@@ -535,3 +535,24 @@ def test_a_backend_following_a_change_pushes_no_layout(backend, published):
 def test_a_malformed_hubs_change_pushes_no_layout(backend, fields):
     backend.handle({"topic": "org.fedoraproject.dev.hubs.widget.updated", "msg": fields})
     assert layout_events(backend) == []
+
+
+def test_a_hubs_new_summary_rebuilds_the_memberships_of_its_people(backend, published):
+    # ralph is a member of infrastructure: his hub's memberships list shows its summary,
+    # though the message is nirik's.
+    with backend.app.test_request_context():
+        infra = db.session.scalars(sa.select(Hub).where(Hub.name == "infrastructure")).one()
+        changes.update_hub(db.session, infra, {"summary": "Lights on"}, "nirik")
+        ralphs = db.session.scalars(
+            sa.select(Widget.id)
+            .join(Hub)
+            .where(Hub.name == "ralph", Widget.plugin == "memberships")
+        ).one()
+        db.session.remove()
+    ((topic, fields),) = published
+    stale = backend.handle({"topic": f"org.fedoraproject.dev.hubs.{topic}", "msg": fields})
+    assert ralphs in stale
+    assert backend.pool.wait_idle(10)
+    pushed = {e["widget_id"]: e for e in backend.publisher_events}
+    owned = pushed[ralphs]["data"]["data"]["member"]
+    assert {"name": "infrastructure", "summary": "Lights on", "url": "/t/infrastructure/"} in owned

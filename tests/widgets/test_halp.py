@@ -206,7 +206,8 @@ def test_only_a_team_meeting_in_the_channel_resolves_its_calls(client, session, 
     session.commit()
     log_in(client, "mizmo")
     refused = client.post(f"/u/mizmo/w/{hers.id}/halp/resolve", json={"msg_id": target["msg_id"]})
-    assert refused.status_code == 403 and "meets in #fedora-meeting-1" in refused.text
+    assert refused.status_code == 403
+    assert "Only the team that held the meeting 'Infrastructure (" in refused.text
     assert session.scalar(sa.select(sa.func.count()).select_from(ResolvedHelpRequest)) == 0
     # ralph is: from his own hub, which shows his teams' calls, he may.
     his = factories.widget(session, user_hub(session, "ralph"), "halp")
@@ -217,6 +218,43 @@ def test_only_a_team_meeting_in_the_channel_resolves_its_calls(client, session, 
     assert target["msg_id"] not in [
         c["msg_id"] for c in HALP.compute(session, halp_of(team))["calls"]
     ]
+
+
+def test_the_right_to_resolve_follows_who_ran_the_meeting_not_a_channel_setting(
+    client, session, calls
+):
+    # Marketing and i18n both meet in #fedora-meeting-2. toshio owns i18n: pointing its
+    # widget at that channel shows marketing's calls there, but resolving them is for
+    # marketing's people, who ran that meeting (jflory7 chaired it).
+    channel = "#fedora-meeting-2"
+    hubs = {}
+    for team, people in [("marketing", ["jflory7", "bex"]), ("i18n", ["toshio", "pingou"])]:
+        hubs[team] = factories.hub(session, team)
+        for number, name in enumerate(people):
+            user = factories.user(session, name)
+            factories.role(session, hubs[team], user, Role.member if number else Role.owner)
+        factories.widget(session, hubs[team], "halp", channels=[channel])
+    session.commit()
+
+    def call_of(meeting):
+        return next(m for m in calls if m["msg"]["meeting_topic"].startswith(meeting))
+
+    def resolve(username, team, call):
+        log_in(client, username)
+        widget = halp_of(hubs[team])
+        return client.post(f"/t/{team}/w/{widget.id}/halp/resolve", json={"msg_id": call["msg_id"]})
+
+    def resolved():
+        return set(session.scalars(sa.select(ResolvedHelpRequest.msg_id)))
+
+    marketing, i18n = call_of("Marketing"), call_of("i18n")
+    refused = resolve("toshio", "i18n", marketing)
+    assert refused.status_code == 403
+    assert "Only the team that held the meeting 'Marketing (2026-11-17)'" in refused.text
+    assert resolved() == set()
+    assert resolve("toshio", "i18n", i18n).status_code == 200  # his team's own meeting
+    assert resolve("bex", "marketing", marketing).status_code == 200  # a marketing member
+    assert resolved() == {marketing["msg_id"], i18n["msg_id"]}
 
 
 def test_two_resolving_at_once_is_no_error(app_context, session, team, calls, monkeypatch):

@@ -104,6 +104,7 @@ def test_should_invalidate_on_own_hub_messages(app_context, session, team):
     }
     widgets["memberships"] = factories.widget(session, ralph_hub, "memberships")
     ralph_in = {"hub_id": team.id, "username": "ralph", "role": "member"}
+    summary = {"changed_keys": ["summary"]}
     cases = {
         "about": [("hubs.hub.updated", {"hub_id": team.id}, True),
                   ("hubs.hub.updated", {"hub_id": other.id}, False)],
@@ -118,7 +119,12 @@ def test_should_invalidate_on_own_hub_messages(app_context, session, team):
                    ("hubs.user.role.added", {"hub_id": team.id}, False)],
         "memberships": [("hubs.user.role.added", ralph_in, True),
                         ("hubs.user.role.added", {**ralph_in, "username": "nirik"}, False),
-                        ("hubs.user.role.added", {**ralph_in, "hub_id": ralph_hub.id}, False)],
+                        ("hubs.user.role.added", {**ralph_in, "hub_id": ralph_hub.id}, False),
+                        # A hub ralph is in has a new summary (his list shows it); not
+                        # another setting, nor a hub he is not in.
+                        ("hubs.hub.updated", {**summary, "hub_id": team.id}, True),
+                        ("hubs.hub.updated", {"hub_id": team.id, "changed_keys": ["x"]}, False),
+                        ("hubs.hub.updated", {**summary, "hub_id": other.id}, False)],
     }  # fmt: skip
     for plugin, messages in cases.items():
         widget_type = registry[plugin]
