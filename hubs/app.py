@@ -7,7 +7,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, g, request
+from flask import Flask, abort, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_bootstrap import Bootstrap5
 from flask_wtf.csrf import CSRFProtect
@@ -56,6 +56,30 @@ def _origin(url: str | None) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
+# Methods that change something: besides their CSRF token, they must come from this site.
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _same_origin_writes(app: Flask) -> None:
+    """A state change whose Origin (or, without one, Referer) names another site is
+    refused with a 400, before its token is even looked at. A request with neither (a
+    script using the JSON API with its token) is left to the token alone."""
+
+    @app.before_request
+    def _check_origin():
+        if request.method not in UNSAFE_METHODS:
+            return
+        origin = request.headers.get("Origin")
+        if origin is None:
+            referer = request.headers.get("Referer")
+            if not referer:
+                return
+            origin = _origin(referer) or "null"
+        allowed = {_origin(request.host_url), _origin(app.config["SITE_URL"])}
+        if origin not in allowed:
+            abort(400, f"Cross-site request refused: it comes from {origin[:100]!r}.")
+
+
 def _log_requests(app: Flask) -> None:
     """One line per request, with its time: "GET /t/infra/ 200 3.1 ms"."""
     log = logging.getLogger("hubs.requests")
@@ -81,9 +105,12 @@ def _log_requests(app: Flask) -> None:
 def _security_headers(app: Flask):
     """Secure defaults on every response: no inline scripts, no framing, no sniffing."""
     connect = " ".join(filter(None, ["'self'", _origin(app.config["SSE_URL"])]))
+    # Pictures only from this site and the hosts named (a remote picture in a sticky note
+    # or a hub's avatar could track whoever looks at it).
+    images = " ".join(["'self'", "data:", *map(_origin, app.config["IMAGE_HOSTS"])])
     policy = (
         "default-src 'self'; script-src 'self'; style-src 'self'; "
-        f"img-src 'self' https: data:; connect-src {connect}; "
+        f"img-src {images}; connect-src {connect}; "
         "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
     )
 
@@ -113,6 +140,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     configure_cache(app.config)
     bootstrap.init_app(app)
+    _same_origin_writes(app)  # before the CSRF token's check
     csrf.init_app(app)
     auth.init_app(app)
     app.after_request(_security_headers(app))

@@ -109,6 +109,18 @@ FEDMSG_CONFIG_DIR = None
 # The site's public address, for links in the messages hubs publishes.
 SITE_URL = "http://localhost:5000"
 
+# The only sites pages load pictures from, besides this one (Content-Security-Policy
+# img-src): avatars, badges, Fedora's service icons. A picture from elsewhere, in a
+# sticky note or as a hub's avatar, is not loaded (it could track its readers).
+IMAGE_HOSTS: list[str] = [
+    "https://seccdn.libravatar.org",
+    "https://apps.fedoraproject.org",
+    "https://badges.fedoraproject.org",
+    "https://avatars.githubusercontent.com",
+    "https://pagure.io",
+    "https://src.fedoraproject.org",
+]
+
 # Whether the web app publishes its changes on the bus...
 FEDMSG_PUBLISH = True
 # ...and which bus: "fedmsg" (through fedmsg-relay; the zero-setup default), or

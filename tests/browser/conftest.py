@@ -40,7 +40,13 @@ def browser():
 
 
 @pytest.fixture
-def live_app(memcached_config, tmp_path):
+def live_app_config() -> dict:
+    """More settings for live_app (a test module may override this)."""
+    return {}
+
+
+@pytest.fixture
+def live_app(memcached_config, tmp_path, live_app_config):
     """The app on a fresh PostgreSQL database with the demo hubs, no widget cached."""
     url = recreate_postgres_database("hubs_test_browser")
     upgrade(url)
@@ -51,6 +57,7 @@ def live_app(memcached_config, tmp_path):
             "SECRET_KEY": "t",
             "SSE_URL": None,  # these tests are about loading, not live updates
             **memcached_config,
+            **live_app_config,
         }
     )
     with app.app_context():

@@ -50,3 +50,43 @@ def test_the_page_token_is_accepted(client, session, team):
     assert response.status_code == 200
     form = client.post("/t/infrastructure/star", data={"csrf_token": token}, follow_redirects=False)
     assert form.status_code == 302
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},  # a sandboxed frame, a data: page
+        {"Referer": "https://evil.example/phish"},
+        {"Origin": "http://localhost:5000.evil.example"},
+    ],
+    ids=["origin", "null origin", "referer", "look-alike"],
+)
+def test_a_state_change_from_another_site_is_refused_even_with_its_token(
+    client, session, team, headers
+):
+    log_in(client, "nirik")
+    token = page_token(client)
+    before = snapshot(session)
+    response = client.post(
+        "/t/infrastructure/settings", json={"summary": "Cross-site"},
+        headers={"X-CSRFToken": token, **headers},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "Cross-site request refused" in response.get_json()["message"]
+    assert snapshot(session) == before
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Origin": "http://localhost"}, {"Referer": "http://localhost/t/infrastructure/"}, {}],
+    ids=["own origin", "own referer", "neither"],
+)
+def test_a_state_change_from_this_site_or_a_script_goes_through(client, session, team, headers):
+    log_in(client, "nirik")
+    token = page_token(client)
+    response = client.post(
+        "/t/infrastructure/settings", json={"summary": "Same site"},
+        headers={"X-CSRFToken": token, **headers},
+    )  # fmt: skip
+    assert response.status_code == 200
