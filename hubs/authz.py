@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import abort
 
 from hubs.database import db
-from hubs.models import Hub, HubType, Membership, Role, User
+from hubs.models import Hub, HubType, Invitation, Membership, Role, User
 
 
 class Action(enum.StrEnum):
@@ -20,6 +20,7 @@ class Action(enum.StrEnum):
     LEAVE = "hub.leave"  # give up one's own membership
     READ_STREAM = "stream.read"  # My Stream and saved notifications: their owner only
     RESOLVE_HELP = "help.resolve"  # mark a call for help answered: the hub's owners, members
+    ANSWER_INVITATION = "invitation.answer"  # accept or decline: the invited user only
 
 
 def roles_of(user: User, hub: Hub) -> set[Role]:
@@ -37,6 +38,8 @@ def allowed(user: User | None, action: Action, hub: Hub) -> bool:
         return False
     if action is Action.READ_STREAM:
         return hub.type is HubType.user and hub.name == user.username
+    if action is Action.ANSWER_INVITATION:
+        return db.session.get(Invitation, (hub.id, user.id)) is not None
     roles = roles_of(user, hub)
     if action in (Action.EDIT_HUB, Action.MANAGE_MEMBERS):
         return Role.owner in roles

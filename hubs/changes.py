@@ -18,6 +18,7 @@ from hubs.models import (
     Column,
     Hub,
     HubType,
+    Invitation,
     JoinRequest,
     Membership,
     ResolvedHelpRequest,
@@ -318,6 +319,43 @@ def answer_join_request(session: Session, hub: Hub, user: User, approve: bool, a
     return True
 
 
+def invite(session: Session, hub: Hub, user: User, role: Role, agent: str) -> str:
+    """An owner making ``user`` a member or an owner of a team hub: an invitation they
+    accept or decline, unless they already asked to join (their consent: done at once)
+    or it takes a right away (an owner becoming a member). Returns what happened:
+    "invited", "done" or "unchanged"."""
+    roles = _roles(session, hub, user)
+    if role in roles:
+        return "unchanged"
+    asked = session.get(JoinRequest, (hub.id, user.id))
+    if asked is not None or (role is Role.member and Role.owner in roles):
+        if asked is not None:
+            session.delete(asked)
+        set_role(session, hub, user, role, agent=agent)
+        return "done"
+    invitation = session.get(Invitation, (hub.id, user.id))
+    if invitation is None:
+        session.add(Invitation(hub_id=hub.id, user_id=user.id, role=role, invited_by=agent))
+    else:
+        invitation.role, invitation.invited_by = role, agent
+    session.commit()
+    return "invited"
+
+
+def answer_invitation(session: Session, hub: Hub, user: User, accept: bool) -> Role | None:
+    """The invited user's answer; the role they were invited to, or None when there was
+    no invitation."""
+    invitation = session.get(Invitation, (hub.id, user.id))
+    if invitation is None:
+        return None
+    role = invitation.role
+    session.delete(invitation)
+    session.commit()
+    if accept:
+        set_role(session, hub, user, role, agent=user.username)
+    return role
+
+
 def resolve_help_request(
     session: Session, widget: Widget, msg_id: str, channel: str, user: User
 ) -> bool:
@@ -345,11 +383,13 @@ def resolve_help_request(
 __all__ = [
     "ChangeRefused",
     "InvalidConfig",
+    "answer_invitation",
     "answer_join_request",
     "create_hub",
     "create_user",
     "create_widget",
     "delete_widget",
+    "invite",
     "move_widget",
     "remove_role",
     "request_to_join",

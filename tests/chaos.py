@@ -22,7 +22,6 @@ import json
 import random
 import re
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ import requests
 from sqlalchemy import exc as sa_exc
 
 from tests.amqp_cluster import QUEUE, Cluster, corpus_messages
-from tests.stack import ROOT, accepts, free_port, wait_for
+from tests.stack import BIN, ROOT, accepts, free_port, wait_for
 from tests.views.test_health import _allow_connections
 
 WATCHED = ["/t/infrastructure/", "/t/design/", "/u/ralph/", "/u/nirik/", "/t/marketing/"]
@@ -353,10 +352,13 @@ class Chaos:
             + f"SSE_URL = {self.sse_url!r}\n"
         )
         log = self.cluster._files.enter_context((self.workdir / "web.log").open("a"))
+        # As in production: gunicorn (threads, for the clients' reads beside the edits).
+        env = {**self.cluster._env(), "HUBS_CONFIG": str(config)}
+        env.pop("FLASK_RUN_FROM_CLI", None)  # set by the flask CLI tests in this process
         self.web = subprocess.Popen(
-            [sys.executable, str(ROOT / "runserver.py"), "-c", str(config),
-             "-p", str(self.web_port)],
-            cwd=self.workdir, env=self.cluster._env(), stdout=log, stderr=log,
+            [str(BIN / "gunicorn"), "-k", "gthread", "-w", "1", "--threads", "8",
+             "-b", f"127.0.0.1:{self.web_port}", "hubs.wsgi:app"],
+            cwd=ROOT, env=env, stdout=log, stderr=log,
         )  # fmt: skip
         wait_for(lambda: accepts(self.web_port), 30, "the web app")
         for hub in WATCHED:

@@ -116,3 +116,23 @@ class JoinRequest(Base):
 
     hub: Mapped[Hub] = relationship()
     user: Mapped[User] = relationship()
+
+
+class Invitation(Base):
+    """An owner asking a user to become a member or an owner of a team hub: it becomes
+    theirs only once they accept (nobody is made part of a team without consent)."""
+
+    __tablename__ = "invitations"
+
+    hub_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("hubs.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[Role] = mapped_column(sa.Enum(Role, name="role", native_enum=False, length=16))
+    invited_by: Mapped[str] = mapped_column(sa.String(64))
+    created: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    hub: Mapped[Hub] = relationship()
+    user: Mapped[User] = relationship()

@@ -20,7 +20,7 @@ from hubs.authz import Action, require, require_help_resolver
 from hubs.database import db
 from hubs.errors import error_document
 from hubs.forms import form_value, raw_from_form
-from hubs.models import Column, HubType, JoinRequest, Role, User, Widget
+from hubs.models import Column, HubType, Invitation, JoinRequest, Role, User, Widget
 from hubs.views.auth import local_path
 from hubs.views.hubs import HUB_URL, hub_or_404, widget_or_404
 from hubs.widgets import get_widget_type, halp, registry, validators
@@ -291,7 +291,12 @@ def members_page(hub):
     requests = db.session.scalars(
         sa.select(JoinRequest).where(JoinRequest.hub_id == hub.id).order_by(JoinRequest.created)
     ).all()
-    return render_template("edit_members.html", hub=hub, requests=requests, roles=list(Role))
+    invitations = db.session.scalars(
+        sa.select(Invitation).where(Invitation.hub_id == hub.id).order_by(Invitation.created)
+    ).all()
+    return render_template(
+        "edit_members.html", hub=hub, requests=requests, invitations=invitations, roles=list(Role)
+    )
 
 
 def _role(value) -> Role:
@@ -306,12 +311,42 @@ def add_member(hub):
     role = _role(data.get("role", "member"))
     if hub.type is HubType.user and role in (Role.owner, Role.member):
         return _refused("A user hub has no members besides its user.")
+    agent = current_user()
+    if role in (Role.subscriber, Role.stargazer) and user.id != agent.id:
+        return _refused(f"Only {user.username} may subscribe to or star a hub for themselves.")
     try:
-        changes.set_role(db.session, hub, user, role, agent=current_user().username)
+        outcome = changes.invite(db.session, hub, user, role, agent=agent.username)
     except changes.ChangeRefused as error:
         db.session.rollback()
         return _refused(str(error))
+    if outcome == "invited":
+        invited = f"{user.username} is invited to be {role.value}; they are once they accept."
+        return _done(hub, invited)
+    if outcome == "unchanged":
+        return _done(hub, f"{user.username} is {role.value} already.")
     return _done(hub, f"{user.username} is now {role.value}.")
+
+
+def _answer_invitation(accept: bool):
+    @hub_action(Action.ANSWER_INVITATION)
+    def view(hub):
+        role = changes.answer_invitation(db.session, hub, current_user(), accept)
+        if role is None:
+            return _refused("You have no invitation to this hub.")
+        if accept:
+            return _done(hub, f"You are now {role.value} of {hub.name}.")
+        return _done(hub, f"You declined to be {role.value} of {hub.name}.")
+
+    return view
+
+
+bp.add_url_rule(
+    HUB_URL + "invitation/accept", "accept_invitation", _answer_invitation(True), methods=["POST"]
+)
+bp.add_url_rule(
+    HUB_URL + "invitation/decline", "decline_invitation", _answer_invitation(False),
+    methods=["POST"],
+)  # fmt: skip
 
 
 @bp.route(HUB_URL + "members/<username>/remove", methods=["POST"])

@@ -1,10 +1,19 @@
 """Error pages: HTML for people, JSON for the /json endpoints and JSON requests."""
 
+import logging
+
 from flask import current_app, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from sqlalchemy import exc as sa_exc
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, ServiceUnavailable
 
+from hubs.database import db
 from hubs.errors import error_document
+
+log = logging.getLogger(__name__)
+
+# A database that is there but not answering now (restarting, refusing connections).
+UNAVAILABLE_DB_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError)
 
 
 def _wants_json() -> bool:
@@ -38,7 +47,21 @@ def handle_csrf_error(error: CSRFError):
     return handle_http_error(error)
 
 
+def handle_database_away(error: Exception):
+    """The database cannot be reached: 503, and "try again", not a 500 and a traceback."""
+    db.session.rollback()
+    log.warning("%s %s: the database is unavailable (%s)", request.method, request.path,
+                str(error).splitlines()[0][:200])  # fmt: skip
+    away = ServiceUnavailable("The database is unavailable right now; try again in a moment.")
+    response, status = handle_http_error(away)
+    response = current_app.make_response((response, status))
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def init_app(app) -> None:
+    for error in UNAVAILABLE_DB_ERRORS:
+        app.register_error_handler(error, handle_database_away)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(RequestEntityTooLarge, handle_too_large)
     app.register_error_handler(HTTPException, handle_http_error)

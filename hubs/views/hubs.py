@@ -13,7 +13,17 @@ from hubs.avatars import hub_avatar
 from hubs.cache import get_cached
 from hubs.database import db
 from hubs.feed import latest
-from hubs.models import Column, Hub, HubType, JoinRequest, Membership, Role, User, Widget
+from hubs.models import (
+    Column,
+    Hub,
+    HubType,
+    Invitation,
+    JoinRequest,
+    Membership,
+    Role,
+    User,
+    Widget,
+)
 from hubs.people import hub_people
 from hubs.rendering import UNKNOWN_PLUGIN_ENVELOPE, panel, widget_document
 from hubs.views.params import page_cursor
@@ -138,6 +148,7 @@ def hub_page(kind: str, name: str):
         roles=roles,
         editing="owner" in roles,
         join_requested=bool(user) and db.session.get(JoinRequest, (hub.id, user.id)) is not None,
+        invitation=db.session.get(Invitation, (hub.id, user.id)) if user else None,
     )
 
 

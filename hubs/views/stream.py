@@ -92,7 +92,7 @@ def _done(name: str, message: str):
 
 def _msg_id() -> str:
     data = request.get_json(silent=True) if request.is_json else request.form
-    msg_id = (data or {}).get("msg_id")
+    msg_id = data.get("msg_id") if isinstance(data, dict) or hasattr(data, "getlist") else None
     if not isinstance(msg_id, str) or not msg_id:
         abort(400, "msg_id is required.")
     return msg_id

@@ -14,6 +14,7 @@ from hubs.demo import HELP_CALLS as DEMO_HELP_CALLS
 from hubs.models import (
     Column,
     HubType,
+    Invitation,
     JoinRequest,
     Membership,
     ResolvedHelpRequest,
@@ -29,7 +30,8 @@ PERSONAS = ["anonymous", "stranger", "subscriber", "member", "owner", "other_own
 @pytest.fixture
 def team(session):
     """infrastructure: owners nirik and puiterwijk, member ralph, subscriber mizmo;
-    jflory7 owns marketing; bex asked to join; lmacken is nobody here."""
+    jflory7 owns marketing; bex asked to join; lmacken is nobody here, invited by nirik
+    to be a member."""
     people = {
         name: factories.user(session, name)
         for name in ["nirik", "puiterwijk", "ralph", "mizmo", "jflory7", "bex", "lmacken"]
@@ -48,6 +50,10 @@ def team(session):
     factories.widget(session, hub, "halp", column=Column.right, channels=[HELP_CALL["channel"]])
     store_message(session, {**HELP_CALL_MESSAGE}, [], [])
     session.add(JoinRequest(hub_id=hub.id, user_id=people["bex"].id))
+    session.add(
+        Invitation(hub_id=hub.id, user_id=people["lmacken"].id, role=Role.member,
+                   invited_by="nirik")
+    )  # fmt: skip
     session.commit()
     return hub
 
@@ -90,10 +96,12 @@ ENDPOINTS = [
     Endpoint("widget config", "w/{widget}/config", {"config": {"text": "New"}}, OWNERS),
     Endpoint("move widget", "w/{widget}/move", {"column": "right", "position": 0}, OWNERS),
     Endpoint("delete widget", "w/{widget}/delete", {}, OWNERS),
-    Endpoint("add member", "members", {"username": "lmacken", "role": "member"}, OWNERS),
+    Endpoint("add member", "members", {"username": "mizmo", "role": "member"}, OWNERS),
     Endpoint("remove member", "members/ralph/remove", {"role": "member"}, OWNERS),
     Endpoint("approve", "requests/bex/approve", {}, OWNERS),
     Endpoint("decline", "requests/bex/decline", {}, OWNERS),
+    Endpoint("accept invitation", "invitation/accept", {}, frozenset({"stranger"})),
+    Endpoint("decline invitation", "invitation/decline", {}, frozenset({"stranger"})),
     Endpoint("subscribe", "subscribe", {}, LOGGED_IN),
     Endpoint("unsubscribe", "unsubscribe", {}, LOGGED_IN),
     Endpoint("star", "star", {}, LOGGED_IN),
@@ -126,6 +134,9 @@ def snapshot(session) -> dict[str, list]:
         ),
         "users": sorted(session.scalars(sa.select(User.username))),
         "resolved": sorted(session.scalars(sa.select(ResolvedHelpRequest.msg_id))),
+        "invitations": sorted(
+            session.execute(sa.select(Invitation.hub_id, Invitation.user_id, Invitation.role))
+        ),
     }
 
 

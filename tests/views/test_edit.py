@@ -1,8 +1,9 @@
 """Owners shaping their hub with the page's forms and the JSON API."""
 
+import pytest
 import sqlalchemy as sa
 
-from hubs.models import Column, Hub, JoinRequest, Membership, Role, User, Widget
+from hubs.models import Column, Hub, Invitation, JoinRequest, Membership, Role, User, Widget
 from tests.conftest import log_in
 from tests.html import elements, with_role
 from tests.views.conftest import snapshot, sticky_id
@@ -178,16 +179,63 @@ def test_the_last_owner_cannot_leave(client, session, team):
     assert demote.status_code == 400
 
 
-def test_members_page_adds_and_removes(client, session, team):
+def test_members_page_invites_and_removes(client, session, team, published):
     log_in(client, "nirik")
-    client.post("/t/infrastructure/members", data={"username": "lmacken", "role": "owner"})
+    invited = client.post(
+        "/t/infrastructure/members", json={"username": "lmacken", "role": "owner"}
+    )
+    assert "lmacken is invited to be owner" in invited.get_json()["message"]
+    assert _roles(session, "lmacken") == set()  # not before they say yes
+    page = client.get("/t/infrastructure/edit/members").text
+    assert [i["data-username"] for i in with_role(page, "invitation")] == ["lmacken"]
+    log_in(client, "lmacken")
+    shown = client.get("/t/infrastructure/").text
+    assert with_role(shown, "invitation") and with_role(shown, "accept-invitation")
+    accepted = client.post("/t/infrastructure/invitation/accept", data={})
+    assert accepted.status_code == 302
     assert _roles(session, "lmacken") == {Role.owner}
+    assert published[-1][0] == "user.role.added" and published[-1][1]["agent"] == "lmacken"
+    assert session.scalar(sa.select(sa.func.count()).select_from(Invitation)) == 0
+    log_in(client, "nirik")
     client.post("/t/infrastructure/members/lmacken/remove", data={"role": "owner"})
     assert _roles(session, "lmacken") == set()
     unknown = client.post("/t/infrastructure/members", json={"username": "nobody"})
     assert unknown.status_code == 400
     bad_role = client.post("/t/infrastructure/members", json={"username": "bex", "role": "king"})
     assert bad_role.status_code == 400
+
+
+def test_an_invitation_declined_gives_nothing(client, session, team):
+    log_in(client, "lmacken")  # invited by nirik to be a member
+    assert client.post("/t/infrastructure/invitation/decline", json={}).status_code == 200
+    assert _roles(session, "lmacken") == set()
+    again = client.post("/t/infrastructure/invitation/accept", json={})
+    assert again.status_code == 403  # no invitation any more
+    assert _roles(session, "lmacken") == set()
+
+
+def test_someone_who_asked_to_join_is_made_a_member_at_once(client, session, team):
+    log_in(client, "nirik")
+    done = client.post("/t/infrastructure/members", json={"username": "bex", "role": "member"})
+    assert done.get_json()["message"] == "bex is now member."
+    assert _roles(session, "bex") == {Role.member}
+    assert session.scalar(sa.select(sa.func.count()).select_from(JoinRequest)) == 0
+
+
+def test_an_owner_made_a_member_needs_no_consent(client, session, team):
+    log_in(client, "nirik")
+    client.post("/t/infrastructure/members", json={"username": "puiterwijk", "role": "member"})
+    assert _roles(session, "puiterwijk") == {Role.member}
+
+
+@pytest.mark.parametrize("role", ["subscriber", "stargazer"])
+def test_owners_cannot_make_others_follow_a_hub(client, session, team, role):
+    log_in(client, "nirik")
+    before = snapshot(session)
+    refused = client.post("/t/infrastructure/members", json={"username": "lmacken", "role": role})
+    assert refused.status_code == 400
+    assert "Only lmacken may subscribe to or star a hub" in refused.get_json()["message"]
+    assert snapshot(session) == before
 
 
 def test_follow_buttons(client, session, team):

@@ -51,6 +51,33 @@ def test_ready_is_503_while_the_database_is_unreachable(memcached_config, tmp_pa
         db.engine.dispose()
 
 
+def test_pages_answer_503_not_500_while_the_database_is_unreachable(
+    memcached_config, tmp_path, caplog
+):
+    name = "hubs_test_health"
+    url = recreate_postgres_database(name)
+    upgrade(url)
+    app = create_app({"DATABASE_URL": url, "VAR_DIR": str(tmp_path), **memcached_config})
+    client = app.test_client()
+    try:
+        assert client.get("/hubs/").status_code == 200
+        _allow_connections(name, False)
+        with caplog.at_level("WARNING"):
+            page = client.get("/hubs/")
+            document = client.get("/t/infrastructure/json")
+        assert page.status_code == 503 and page.headers["Retry-After"] == "5"
+        assert "The database is unavailable right now" in page.text
+        assert document.status_code == 503
+        assert document.get_json()["error"] == "service_unavailable"
+        assert not [r for r in caplog.records if r.exc_info]  # one line each, no traceback
+        _allow_connections(name, True)
+        assert client.get("/hubs/").status_code == 200  # and back once it is
+    finally:
+        _allow_connections(name, True)
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_one_log_line_per_request_with_its_time(client, caplog):
     caplog.set_level("INFO", logger="hubs.requests")
     client.get("/healthz/live?probe=1")
