@@ -8,8 +8,9 @@ widget's JSON document (the newest version it saw) and the hub's layout, fetches
 layout again on a "layout" event and everything on a "snapshot", and reconnects with
 its Last-Event-ID. While the corpus is replayed, faults are injected at random (from a
 seed) and bounded in time: hubs-sse killed and restarted, memcached restarted,
-PostgreSQL refusing connections, a backend killed and restarted, and an owner editing
-hubs through the web app.
+PostgreSQL refusing connections, a backend killed and restarted, an owner editing
+hubs through the web app, and an admin creating a team for a new user (whose two hubs
+get pages of their own at once).
 
 At the end every client must hold what a fresh read of its hub gives, every message
 published must be stored exactly once, and every process must still run.
@@ -305,6 +306,7 @@ class Figures:
     faults: dict[str, int] = field(default_factory=dict)
     edits: int = 0
     edits_refused: int = 0
+    hubs_created: int = 0
     converged_after: dict[str, float] = field(default_factory=dict)
     reconnects: int = 0
 
@@ -314,6 +316,7 @@ class Figures:
         return [
             f"faults injected: {sum(self.faults.values())} ({faults})",
             f"web edits: {self.edits} made, {self.edits_refused} refused while a fault lasted",
+            f"hubs created (a new user's and a team's): {self.hubs_created}",
             f"messages stored exactly once: {self.stored_once} of {self.sent} sent",
             f"SSE reconnections: {self.reconnects}",
             *(f"converged {hub} {after:.2f} s after the last fault"
@@ -353,7 +356,7 @@ class Chaos:
         )
         log = self.cluster._files.enter_context((self.workdir / "web.log").open("a"))
         # As in production: gunicorn (threads, for the clients' reads beside the edits).
-        env = {**self.cluster._env(), "HUBS_CONFIG": str(config)}
+        env = self.web_env = {**self.cluster._env(), "HUBS_CONFIG": str(config)}
         env.pop("FLASK_RUN_FROM_CLI", None)  # set by the flask CLI tests in this process
         self.web = subprocess.Popen(
             [str(BIN / "gunicorn"), "-k", "gthread", "-w", "1", "--threads", "8",
@@ -362,10 +365,29 @@ class Chaos:
         )  # fmt: skip
         wait_for(lambda: accepts(self.web_port), 30, "the web app")
         for hub in WATCHED:
-            client = Client(self.sse_url, self.web_url, hub)
-            client.start()
-            self.clients.append(client)
+            self.watch(hub)
         wait_for(lambda: all(c.layout is not None for c in self.clients), 60, "the pages to load")
+
+    def watch(self, hub: str) -> Client:
+        client = Client(self.sse_url, self.web_url, hub)
+        client.start()
+        self.clients.append(client)
+        return client
+
+    def create_team(self) -> None:
+        """An admin creates a team for a newcomer (``fedora-hubs create-team
+        --create-owner``: a new user, their hub and the team's, announced on the bus), and
+        pages of both hubs open at once, while their widgets are still being built."""
+        number = self.figures.hubs_created
+        team, owner = f"chaos-{number}", f"newbie-{number}"
+        result = subprocess.run(
+            [str(BIN / "fedora-hubs"), "create-team", team, "--owner", owner, "--create-owner"],
+            cwd=self.workdir, env=self.web_env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+        self.figures.hubs_created += 2
+        for hub in (f"/t/{team}/", f"/u/{owner}/"):
+            self.watch(hub)
 
     def running(self) -> dict[str, bool]:
         processes = {**self.cluster.processes, "web": self.web}
@@ -432,6 +454,10 @@ class Chaos:
             # A fault every so many messages stored, so that all of them fall in the replay.
             self._wait_stored(number * count // (len(plan) + 1))
             self.fault(kind)
+            if number == 1:  # and new people and hubs while messages flow
+                self.create_team()
+        if not plan:
+            self.create_team()
         editing.join(300)
         assert not editing.is_alive(), "the edits did not end"
         # And changes of layout after the last fault: only what is pushed shows them.
