@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
 import random
 import re
@@ -89,7 +90,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
 
     streams = request.app[STREAMS]
     last_id = request.headers.get("Last-Event-ID") or request.query.get("lastEventId")
-    connection, snapshot = streams.attach(names, last_id)
+    connection, snapshot = streams.attach(names, last_id, _since(request.query.get("since")))
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream; charset=utf-8",
@@ -128,6 +129,15 @@ async def stream(request: web.Request) -> web.StreamResponse:
     finally:
         streams.detach(connection)
     return response
+
+
+def _since(value: str | None) -> float | None:
+    """When the page was rendered (seconds since 1970), as its first connection says."""
+    try:
+        since = float(value) if value else None
+    except ValueError:
+        return None
+    return since if since is not None and math.isfinite(since) else None
 
 
 async def health(request: web.Request) -> web.Response:

@@ -34,6 +34,7 @@ class Event:
     # Events of one stream with the same key supersede each other (a widget's newer
     # panel, a newer layout): a connection still holding the older writes the newer only.
     key: str | None = None
+    at: float = 0.0  # when it was published (time.time()), for a page's first connection
 
 
 def supersedes(kind: str, data: Any) -> str | None:
@@ -98,6 +99,18 @@ class Stream:
     connections: set[Connection] = field(default_factory=set)
     watched_at: float = 0.0
     ring_bytes: int = 0
+    created: float = field(default_factory=time.time)  # wall clock, as Event.at
+
+    def published_since(self, since: float) -> list[Event] | None:
+        """The events published at ``since`` or later; None when some may be missing
+        (the stream began after, or its ring lost events of that time)."""
+        if self.created > since:
+            return None
+        kept = list(self.ring)
+        lost = self.number - len(kept)  # numbers 1..lost left the ring
+        if lost and (not kept or kept[0].at > since):
+            return None
+        return [event for event in kept if event.at >= since]
 
     def since(self, number: int) -> list[Event] | None:
         """The events after ``number``; None when some of them left the ring."""
@@ -171,7 +184,7 @@ class Streams:
             return None
         stream.number += 1
         payload = json.dumps(data, separators=(",", ":"))
-        event = Event(name, stream.number, kind, payload, supersedes(kind, data))
+        event = Event(name, stream.number, kind, payload, supersedes(kind, data), time.time())
         self._keep(stream, event)
         for connection in list(stream.connections):
             if connection.offer(event):
@@ -222,12 +235,19 @@ class Streams:
             self._forget_ring(stream)
             del self._streams[stream.name]
 
-    def attach(self, names: list[str], last_event_id: str | None) -> tuple[Connection, bool]:
+    def attach(
+        self, names: list[str], last_event_id: str | None, since: float | None = None
+    ) -> tuple[Connection, bool]:
         """A new connection watching ``names``, its queue primed with what it missed.
-        The boolean says whether it needs a snapshot (it missed too much)."""
+        The boolean says whether it needs a snapshot (it missed too much). A page's
+        first connection has no id but says when it was rendered (``since``): it gets
+        the events published since, or a snapshot if this process cannot tell them."""
         self._forget_idle()
         connection = Connection(names, self.queue_size)
-        missed, snapshot, numbers = self._missed(names, last_event_id)
+        if not last_event_id and since is not None:
+            missed, snapshot, numbers = self._published_since(names, since)
+        else:
+            missed, snapshot, numbers = self._missed(names, last_event_id)
         if len(missed) > self.queue_size:
             # More than its queue holds: a replay would drop it at once, and the browser
             # would come back with the same id forever. A snapshot brings it to now.
@@ -272,6 +292,18 @@ class Streams:
                 return [], True, None
             missed.extend(events)
         return missed, False, numbers
+
+    def _published_since(
+        self, names: list[str], since: float
+    ) -> tuple[list[Event], bool, dict[str, int] | None]:
+        missed: list[Event] = []
+        for name in names:
+            stream = self._streams.get(name)
+            events = stream.published_since(since) if stream is not None else None
+            if events is None:
+                return [], True, None
+            missed.extend(events)
+        return missed, False, None
 
     def event_id(self, connection: Connection, event: Event | None = None) -> str:
         """The SSE id telling where ``connection`` is, after ``event`` if given."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, jsonify, render_template
 from markupsafe import Markup
@@ -30,6 +32,8 @@ from hubs.views.params import page_cursor
 from hubs.widgets import get_widget_type
 
 bp = Blueprint("hubs", __name__)
+
+RENDER_MARGIN_SECONDS = 2.0
 
 _KINDS = {"u": HubType.user, "t": HubType.team}
 HUB_URL = "/<any(u, t):kind>/<name>/"
@@ -149,6 +153,9 @@ def hub_page(kind: str, name: str):
         editing="owner" in roles,
         join_requested=bool(user) and db.session.get(JoinRequest, (hub.id, user.id)) is not None,
         invitation=db.session.get(Invitation, (hub.id, user.id)) if user else None,
+        # What the page shows was read from here on: its first stream connection asks
+        # for the events published since (a little before, for clocks a little apart).
+        since=f"{time.time() - RENDER_MARGIN_SECONDS:.3f}",
     )
 
 

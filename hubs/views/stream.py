@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request
 
@@ -12,7 +14,7 @@ from hubs.feed import ago
 from hubs.models import Hub, HubType, Membership, Message, Role, SavedNotification
 from hubs.stream import grouped, stream_messages
 from hubs.views.auth import local_path
-from hubs.views.hubs import hub_or_404
+from hubs.views.hubs import RENDER_MARGIN_SECONDS, hub_or_404
 from hubs.views.params import page_cursor
 
 bp = Blueprint("stream", __name__)
@@ -46,7 +48,10 @@ def _page(name: str):
 def stream_page(name: str):
     hub = _own_hub(name)
     entries, saved, last = _page(name)
-    return render_template("stream.html", hub=hub, entries=entries, saved=saved, last=last)
+    since = f"{time.time() - RENDER_MARGIN_SECONDS:.3f}"  # as a hub page's (hubs.views.hubs)
+    return render_template(
+        "stream.html", hub=hub, entries=entries, saved=saved, last=last, since=since
+    )
 
 
 @bp.route(MINE + "stream/older")

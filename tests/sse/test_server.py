@@ -420,3 +420,30 @@ def test_a_burst_reaches_normal_readers_whole_and_slow_readers_hold_one_event_a_
         asyncio.run(with_real_server(config, scenario))
     finally:
         publisher.close()
+
+
+def test_a_pages_first_connection_says_when_it_was_rendered():
+    import time
+
+    config = sse_config()
+
+    async def scenario(server, http, app):
+        url = server.make_url("/stream")
+        # Nobody watched this hub here: what was published since is unknown, a snapshot.
+        before = {"hub": "/t/design/", "since": str(time.time())}
+        async with http.get(url, params=before) as unknown:
+            assert (await read_event(unknown))["event"] == "snapshot"
+        async with http.get(url, params={"hub": "/t/infra/"}) as watcher:
+            await read_event(watcher)
+            rendered = time.time()  # a page rendered now; then an event, then it connects
+            app[STREAMS].publish("hub:/t/infra/", "widget", {"widget_id": 5, "version": 5})
+            params = {"hub": "/t/infra/", "since": str(rendered)}
+            async with http.get(url, params=params) as page:
+                assert (await read_event(page))["event"] == "hello"
+                replayed = await read_event(page)
+                assert replayed["event"] == "widget" and '"widget_id":5' in replayed["data"]
+        for junk in ("yesterday", "nan", "inf"):  # not a time: as if none was given
+            async with http.get(url, params={"hub": "/t/x/", "since": junk}) as response:
+                assert (await read_event(response))["event"] == "hello"
+
+    asyncio.run(with_server(config, scenario))

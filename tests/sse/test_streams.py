@@ -194,3 +194,86 @@ def test_rings_are_kept_for_recent_watchers_within_a_byte_budget():
         assert streams.attach(["hub:/t/new/"], "e1.150")[1] is True
 
     run(scenario())
+
+
+def test_a_newer_event_of_a_widget_replaces_the_one_waiting_and_ids_stay_in_order():
+    async def scenario():
+        streams = Streams("e1", queue_size=3)
+        reader, _ = streams.attach(["hub:/t/infra/"], None)
+        for version in range(1, 101):  # a burst: 100 versions of 2 widgets, 1 layout
+            streams.publish("hub:/t/infra/", "widget", {"widget_id": version % 2, "v": version})
+        streams.publish("hub:/t/infra/", "layout", {"hub": "/t/infra/"})
+        streams.publish("hub:/t/infra/", "layout", {"hub": "/t/infra/"})
+        assert not reader.dropped and reader.queue.qsize() == 3
+        got = drain(reader)
+        assert [(e.kind, e.payload) for e in got] == [
+            ("widget", '{"widget_id":1,"v":99}'),
+            ("widget", '{"widget_id":0,"v":100}'),
+            ("layout", '{"hub":"/t/infra/"}'),
+        ]
+        assert [e.number for e in got] == sorted(e.number for e in got)  # ids only grow
+        # Events that supersede nothing (a stream entry each) still fill the queue.
+        for number in range(4):
+            streams.publish("hub:/t/infra/", "stream-entry", {"msg_id": f"m-{number}"})
+        assert reader.dropped
+
+    run(scenario())
+
+
+def test_readers_that_left_are_not_kept():
+    import gc
+    import weakref
+
+    async def scenario():
+        streams = Streams("e1", queue_size=8)
+        gone = []
+        for _ in range(50):
+            connection, _ = streams.attach(["hub:/t/infra/"], None)
+            for number in range(8):
+                streams.publish("hub:/t/infra/", "stream-entry", {"n": number, "pad": "x" * 4000})
+            gone.append(weakref.ref(connection))
+            streams.detach(connection)
+            del connection
+        gc.collect()
+        assert [ref for ref in gone if ref() is not None] == []  # their queues went with them
+        assert streams.connections == 0
+
+    run(scenario())
+
+
+def test_a_pages_first_connection_gets_what_was_published_after_it_was_rendered():
+    import time
+
+    async def scenario():
+        streams = Streams("e1")
+        streams.attach(["hub:/t/infra/"], None)  # someone watches already
+        streams.publish("hub:/t/infra/", "widget", {"widget_id": 1, "v": "before"})
+        rendered = time.time()
+        streams.publish("hub:/t/infra/", "widget", {"widget_id": 2, "v": "after"})
+        page, snapshot = streams.attach(["hub:/t/infra/"], None, since=rendered)
+        assert not snapshot
+        assert [e.payload for e in drain(page)] == ['{"widget_id":2,"v":"after"}']
+        # A hub nobody watched here: what happened in between is unknown, so a snapshot.
+        unwatched, snapshot = streams.attach(["hub:/t/design/"], None, since=rendered)
+        assert snapshot and drain(unwatched) == []
+        # A reconnection says where it is: its id wins over a time.
+        again, snapshot = streams.attach(["hub:/t/infra/"], "e1.1", since=time.time())
+        assert not snapshot
+        assert [e.payload for e in drain(again)] == ['{"widget_id":2,"v":"after"}']
+
+    run(scenario())
+
+
+def test_a_ring_that_lost_events_of_that_time_means_a_snapshot():
+    import time
+
+    async def scenario():
+        streams = Streams("e1", ring_size=2)
+        streams.attach(["hub:/t/infra/"], None)
+        rendered = time.time()
+        for number in range(5):  # the ring keeps the last 2
+            streams.publish("hub:/t/infra/", "widget", {"widget_id": number})
+        _page, snapshot = streams.attach(["hub:/t/infra/"], None, since=rendered)
+        assert snapshot
+
+    run(scenario())

@@ -28,7 +28,9 @@ json_values = st.recursive(
 # Text a form can carry: any character but half of one (a browser sends UTF-8).
 form_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=60)
 
-OWN_SAVED = Endpoint("save", "", {"msg_id": "x"}, frozenset({"owner"}))
+# My Stream's: under the user's own hub, /u/<them>/saved and /u/<them>/saved/delete.
+OWN_SAVED = Endpoint("save", "saved", {"msg_id": "x"}, frozenset({"owner"}))
+OWN_UNSAVED = Endpoint("unsave", "saved/delete", {"msg_id": "x"}, frozenset({"owner"}))
 
 
 def person(endpoint: Endpoint) -> str:
@@ -58,7 +60,7 @@ def post(client, url: str, kind: str, body):
     return client.post(url, data=body, content_type="application/x-www-form-urlencoded")
 
 
-@pytest.mark.parametrize("endpoint", [*ENDPOINTS, OWN_SAVED], ids=lambda e: e.name)
+@pytest.mark.parametrize("endpoint", [*ENDPOINTS, OWN_SAVED, OWN_UNSAVED], ids=lambda e: e.name)
 @settings(
     max_examples=30,
     deadline=None,
@@ -70,7 +72,8 @@ def test_random_bodies_never_500_and_change_nothing_when_refused(
 ):
     username = person(endpoint)
     log_in(client, username)
-    url = f"/u/{username}/saved" if endpoint is OWN_SAVED else endpoint.url(session)
+    own = endpoint in (OWN_SAVED, OWN_UNSAVED)
+    url = f"/u/{username}/{endpoint.path}" if own else endpoint.url(session)
     kind, body = data.draw(bodies(endpoint), label="body")
     before = snapshot(session)
     response = post(client, url, kind, body)

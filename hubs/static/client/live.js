@@ -6,10 +6,13 @@
 
 import { fillPlaceholders, fillWidget, replaceWith } from "./widgets.js";
 
-export function streamUrl(base, hubPath, user) {
+// ``since``: when the page was rendered, so that its first connection gets what was
+// published in between (a reconnection says where it is with Last-Event-ID instead).
+export function streamUrl(base, hubPath, user, since) {
   const url = new URL(base, "http://placeholder.invalid");
   url.searchParams.set("hub", hubPath);
   if (user) url.searchParams.set("user", user);
+  if (since) url.searchParams.set("since", since);
   return url.origin === "http://placeholder.invalid" ? url.pathname + url.search : url.toString();
 }
 
@@ -190,8 +193,8 @@ export async function addStreamEntry(doc, event, user, fetchImpl = fetch, win = 
 export function connect(doc, { EventSourceImpl = globalThis.EventSource, fetchImpl = fetch, win = globalThis } = {}) {
   const root = doc.querySelector("[data-sse-url]");
   if (!root || !EventSourceImpl) return null;
-  const { sseUrl, hubPath, user } = root.dataset;
-  const source = new EventSourceImpl(streamUrl(sseUrl, hubPath, user), { withCredentials: true });
+  const { sseUrl, hubPath, user, since } = root.dataset;
+  const source = new EventSourceImpl(streamUrl(sseUrl, hubPath, user, since), { withCredentials: true });
   setIndicator(doc, "connecting");
   source.addEventListener("open", () => setIndicator(doc, "live"));
   source.addEventListener("error", () => setIndicator(doc, "reconnecting"));

@@ -58,6 +58,11 @@ const noTimers = { setTimeout: () => 0 };
 test("streamUrl keeps absolute and relative bases", () => {
   assert.equal(streamUrl("http://localhost:8080/stream", "/t/infra/"), "http://localhost:8080/stream?hub=%2Ft%2Finfra%2F");
   assert.equal(streamUrl("/sse/stream", "/u/ralph/", "ralph"), "/sse/stream?hub=%2Fu%2Fralph%2F&user=ralph");
+  // A page's first connection says when the page was rendered.
+  assert.equal(
+    streamUrl("/sse/stream", "/t/infra/", undefined, "1796182254.460"),
+    "/sse/stream?hub=%2Ft%2Finfra%2F&since=1796182254.460",
+  );
 });
 
 test("a widget event swaps that widget only, highlighted", () => {
