@@ -32,7 +32,7 @@ import requests
 from sqlalchemy import exc as sa_exc
 
 from tests.amqp_cluster import QUEUE, Cluster, corpus_messages
-from tests.stack import BIN, ROOT, accepts, free_port, wait_for
+from tests.stack import BIN, ROOT, accepts, free_port, wait_for, wait_until
 from tests.views.test_health import _allow_connections
 
 WATCHED = ["/t/infrastructure/", "/t/design/", "/u/ralph/", "/u/nirik/", "/t/marketing/"]
@@ -126,6 +126,7 @@ class Client(threading.Thread):
         self.widgets: dict[int, tuple[int, dict]] = {}
         self.last_id: str | None = None
         self.connects = 0
+        self.broken = 0
         self.events = 0
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -190,7 +191,7 @@ class Client(threading.Thread):
                     self.response = response
                     self._read(response)
             except (requests.RequestException, AttributeError, ValueError):
-                pass
+                self.broken += 1  # the stream broke (hubs-sse killed): connect again
             # EventSource waits its retry interval before connecting again.
             self.stopping.wait(0.5)
 
@@ -423,7 +424,8 @@ class Chaos:
         elif kind == "database refuses connections":
             _allow_connections(self.database, False)
             try:
-                time.sleep(self.rng.uniform(1, 3))  # the length of the outage itself
+                # The outage's own length (1-3 s), not a wait for something to happen.
+                threading.Event().wait(self.rng.uniform(1, 3))
             finally:
                 _allow_connections(self.database, True)
         elif kind == "kill a backend":
@@ -512,8 +514,8 @@ class Chaos:
         wait_for(self.settled, 120, "the backends to settle")
         pending = {client.hub: client for client in self.clients}
         differences: dict[str, tuple] = {}
-        deadline = time.monotonic() + timeout
-        while pending and time.monotonic() < deadline:
+
+        def all_converged() -> bool:
             for hub, client in list(pending.items()):
                 client.settle()
                 try:
@@ -528,8 +530,9 @@ class Chaos:
                     differences.pop(hub, None)
                 else:
                     differences[hub] = _difference(shown_layout, shown, layout, fresh)
-            if pending:
-                time.sleep(0.2)  # poll the fresh reads again; the pages only receive
+            return not pending
+
+        wait_until(all_converged, timeout)
         self.figures.reconnects = sum(client.connects - 1 for client in self.clients)
         return differences
 
