@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from hubs import backfill
 from hubs.bus import publish
 from hubs.defaults import default_widgets
 from hubs.models import (
@@ -40,6 +41,12 @@ class ChangeRefused(ValueError):
 def _announce(topic: str, **fields: Any) -> None:
     if current_app.config["FEDMSG_PUBLISH"]:
         publish(topic, **fields)
+
+
+def _want_history(session: Session, user: User) -> None:
+    """Someone new to a hub: their history comes from datagrepper (when it is on)."""
+    if backfill.enabled(current_app.config):
+        backfill.request_history(session, [user.username])
 
 
 def hub_fields(hub: Hub) -> dict[str, Any]:
@@ -81,6 +88,7 @@ def create_hub(
     session.add_all(default_widgets(hub))
     if owner is not None:
         session.add(Membership(hub_id=hub.id, user_id=owner.id, role=Role.owner))
+        _want_history(session, owner)  # their feed fills from the first view
     session.commit()
     _announce("hub.created", **hub_fields(hub), agent=agent)
     return hub
@@ -262,6 +270,8 @@ def set_role(session: Session, hub: Hub, user: User, role: Role, agent: str) -> 
                 session.delete(roles[other])
                 old_role = other
     session.add(Membership(hub_id=hub.id, user_id=user.id, role=role))
+    if role in EXCLUSIVE:  # a team's feed shows its owners' and members' messages
+        _want_history(session, user)
     session.commit()
     common = {**hub_fields(hub), "username": user.username, "agent": agent, "role": role.value}
     if old_role is None:

@@ -90,6 +90,99 @@ def prune_messages(days: int | None, cap: int | None) -> None:
     click.echo(f"deleted {deleted} messages")
 
 
+@cli.command("backfill")
+@click.option("--user", "users", multiple=True, help="this person's history (repeatable)")
+@click.option("--team", "teams", multiple=True, help="the history of a team's owners and members")
+@click.option("--days", type=int, help="how far back (default: BACKFILL_DAYS)")
+@with_appcontext
+def backfill_command(users: tuple[str, ...], teams: tuple[str, ...], days: int | None) -> None:
+    """Fill the message store with people's history from datagrepper (DATAGREPPER_URL);
+    everyone with a hub when no --user or --team is given. Only what is missing is
+    fetched, so a second run (or one beside the backend) costs little."""
+    from hubs.backfill import Backfiller, request_history, window_days
+    from hubs.people import hub_people
+
+    config = current_app.config
+    if not config.get("DATAGREPPER_URL"):
+        raise click.ClickException("DATAGREPPER_URL is not set: there is nowhere to fetch from")
+    if days is not None and days < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--days")
+    session = db.session
+    names = set()
+    for username in users:
+        if session.scalar(sa.select(User.id).where(User.username == username)) is None:
+            raise click.BadParameter(f"Hubs has no account {username!r}", param_hint="--user")
+        names.add(username)
+    for team in teams:
+        hub = session.scalar(sa.select(Hub).where(Hub.type == HubType.team, Hub.name == team))
+        if hub is None:
+            raise click.BadParameter(f"no team hub named {team!r}", param_hint="--team")
+        names |= hub_people(session, hub)
+    if not users and not teams:
+        names = set(session.scalars(sa.select(User.username)))
+    days = window_days(config, days)
+    with writing():
+        request_history(session, names, days)
+        session.commit()
+    backfiller = Backfiller(current_app._get_current_object())
+    click.echo(f"backfilling {len(names)} people, {days} days, from {config['DATAGREPPER_URL']}")
+    totals = {"stored": 0, "duplicates": 0, "failed": 0, "skipped": 0}
+    for username in sorted(names):
+        if backfiller.claim(username) is None:
+            holder = backfiller.holder(username)
+            click.echo(f"{username}: being fetched by {holder}; skipped" if holder
+                       else f"{username}: nothing to fetch")  # fmt: skip
+            totals["skipped"] += 1
+            continue
+        shown = ProgressLine(username)
+        outcome = backfiller.run(username, progress=shown.update)
+        shown.end(outcome)
+        totals["stored"] += outcome.stored
+        totals["duplicates"] += outcome.duplicates
+        totals["failed"] += outcome.error is not None
+    click.echo(
+        f"done: {totals['stored']} messages stored, {totals['duplicates']} there already, "
+        f"{totals['failed']} people to try again, {totals['skipped']} skipped"
+    )
+    if totals["failed"]:
+        sys.exit(1)
+
+
+class ProgressLine:
+    """One person's backfill as it goes: a bar of pages, messages fetched and stored,
+    and the rate; redrawn in place on a terminal, a line per page elsewhere (logs)."""
+
+    WIDTH = 20
+
+    def __init__(self, username: str) -> None:
+        self.username = username
+        self.started = time.monotonic()
+        self.tty = sys.stdout.isatty()
+        self.drawn = False
+
+    def update(self, outcome, page) -> None:
+        done = round(self.WIDTH * page.page / max(page.pages, 1))
+        rate = outcome.stored / max(time.monotonic() - self.started, 1e-6)
+        line = (
+            f"{self.username} [{'#' * done}{'-' * (self.WIDTH - done)}] "
+            f"page {page.page}/{max(page.pages, 1)}, {outcome.fetched}/{page.total} messages, "
+            f"{outcome.stored} new, {rate:.0f} messages/s"
+        )
+        click.echo(("\r" + line) if self.tty else line, nl=not self.tty)
+        self.drawn = True
+
+    def end(self, outcome) -> None:
+        if self.drawn and self.tty:
+            click.echo()
+        if outcome.error:
+            click.echo(f"{self.username}: {outcome.error}; left to try again", err=True)
+        else:
+            click.echo(
+                f"{self.username}: {outcome.stored} new, {outcome.duplicates} there already"
+                + (f", {outcome.invalid} invalid" if outcome.invalid else "")
+            )
+
+
 def columns(rows: list[tuple[str, ...]]) -> str:
     """Rows as lines of left-aligned columns two spaces apart (the last one unpadded)."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
-from collections.abc import Iterator
-from typing import Any
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
@@ -19,6 +21,35 @@ UPGRADE_COMMAND = "alembic upgrade head"
 
 class SchemaNotMigrated(RuntimeError):
     """The database is not at the latest migration."""
+
+
+# Errors of a database that is there but briefly not answering: locked (SQLite),
+# restarting or refusing connections (PostgreSQL). Work meeting one is tried again.
+TRANSIENT_DB_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError)
+
+T = TypeVar("T")
+
+
+def retry_transient(
+    work: Callable[[], T],
+    seconds: float,
+    on_retry: Callable[[Exception, float], None] | None = None,
+) -> T:
+    """``work()``, tried again while it meets a transient database error, waiting 0.05 s
+    then twice as long each time (at most 5 s), for up to ``seconds`` in all; the last
+    error is raised. ``work`` must be safe to repeat (its transaction rolled back)."""
+    give_up_at = time.monotonic() + seconds
+    delay = 0.05
+    while True:
+        try:
+            return work()
+        except TRANSIENT_DB_ERRORS as error:
+            if time.monotonic() + delay > give_up_at:
+                raise
+            if on_retry is not None:
+                on_retry(error, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 # Whether the transactions begun here will write. SQLite cannot turn a transaction that

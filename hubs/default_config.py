@@ -103,6 +103,25 @@ MESSAGE_RETENTION_CAP = 500
 # Seconds between two prunings of the message store by the backend.
 MESSAGE_PRUNE_INTERVAL = 3600
 
+# History: datagrepper (the HTTP API over Fedora's message archive) fills the store with
+# each new person's last BACKFILL_DAYS days (a sign-up, a new team member), so that a hub
+# shows its history from the first view; `fedora-hubs backfill` does it for anyone.
+# None (or BACKFILL_DAYS = 0) turns it off.
+DATAGREPPER_URL: str | None = "https://apps.fedoraproject.org/datagrepper/"
+BACKFILL_DAYS = 30
+# Connect and read timeouts: a search over a month of a busy packager takes a while.
+DATAGREPPER_TIMEOUT = (3.05, 30)
+# The least time between two requests to datagrepper, in seconds (a polite client).
+DATAGREPPER_MIN_INTERVAL = 0.2
+# After a failed backfill (datagrepper unreachable), seconds before it is tried again;
+# the wait doubles with each failure in a row, up to an hour.
+BACKFILL_RETRY_SECONDS = 60
+# How long a runner holds a person's backfill without news (renewed with each page),
+# before another one may take it over.
+BACKFILL_LEASE_SECONDS = 300
+# How often the backend looks for backfills whose retry came due, in seconds.
+BACKFILL_POLL_SECONDS = 30
+
 # Folder of fedmsg's settings (None: fedmsg's usual places, ./fedmsg.d/ among them).
 FEDMSG_CONFIG_DIR = None
 

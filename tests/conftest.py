@@ -18,6 +18,7 @@ from hubs.bus import set_sender
 from hubs.cache import close_cache
 from hubs.database import db, upgrade
 from hubs.demo import FEDMSG_CORPUS
+from tests.datagrepper import Datagrepper
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "HUBS_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
@@ -108,6 +109,9 @@ def app_config(database_url, cache_config, tmp_path) -> dict:
         # CSRF has its own tests (tests/views/test_csrf.py); elsewhere it is in the way.
         "WTF_CSRF_ENABLED": False,
         "BACKEND_EVENTS_ENDPOINT": None,
+        # Tests of the history reach a local datagrepper (tests/datagrepper.py); the rest
+        # would reach none.
+        "DATAGREPPER_URL": None,
         **cache_config,
     }
 
@@ -198,3 +202,29 @@ def log_in(client, username: str | None) -> None:
         if username:
             session["username"] = username
             session["generation"] = 0  # a user's first, until they log out
+
+
+@pytest.fixture
+def datagrepper():
+    with Datagrepper() as server:
+        yield server
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def history_app(request, memcached_config, tmp_path, datagrepper):
+    """The app on an empty database of each kind (real commits), its datagrepper local
+    (tests/test_backfill.py, tests/backend/test_backfill.py)."""
+    if request.param == "postgresql":
+        url = recreate_postgres_database("hubs_test_backfill")
+    else:
+        url = f"sqlite:///{tmp_path / 'backfill.db'}"
+    upgrade(url)
+    app = create_app({
+        "TESTING": True, "DATABASE_URL": url, "VAR_DIR": str(tmp_path),
+        "DATAGREPPER_URL": datagrepper.url, "DATAGREPPER_MIN_INTERVAL": 0.0,
+        "BACKFILL_RETRY_SECONDS": 60, **memcached_config,
+    })  # fmt: skip
+    with app.app_context():
+        yield app
+        db.session.remove()
+    db.engine.dispose()

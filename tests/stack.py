@@ -56,7 +56,8 @@ def accepts(port: int) -> bool:
 
 # The settings naming Fedora's web services.
 SERVICE_URLS = [
-    "BADGES_URL", "BODHI_URL", "BUGZILLA_URL", "FEDOCAL_URL", "GITHUB_URL", "PAGURE_URL",
+    "BADGES_URL", "BODHI_URL", "BUGZILLA_URL", "DATAGREPPER_URL", "FEDOCAL_URL", "GITHUB_URL",
+    "PAGURE_URL",
 ]  # fmt: skip
 
 

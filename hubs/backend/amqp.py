@@ -36,7 +36,8 @@ from fedora_messaging import config as fm_config
 from fedora_messaging.exceptions import Nack
 
 from hubs.backend.store import InvalidMessage
-from hubs.backend.triage import TRANSIENT_DB_ERRORS, Backend
+from hubs.backend.triage import Backend
+from hubs.database import TRANSIENT_DB_ERRORS
 from hubs.messaging import bus_message
 
 log = logging.getLogger(__name__)

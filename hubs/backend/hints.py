@@ -97,6 +97,14 @@ class HintIndex:
             self.add(session, widget)
         return [widget.id for widget in widgets]
 
+    def involving(self, usernames: Iterable[str]) -> set[int]:
+        """The widgets about any of ``usernames`` (their feeds, stats, activity...): those
+        to rebuild when their history is added to the store."""
+        found: set[int] = set()
+        for user in usernames:
+            found |= self._by_user.get(user, set())
+        return found
+
     def _keys(self, entry: Entry) -> Iterable[tuple[Any, dict]]:
         hints = entry.hints
         if entry.conditional:

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
+import logging
 from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from hubs.bus import message_people_and_packages
 from hubs.messages import topic_suffix
 from hubs.models import Message, MessagePackage, MessageUser, utcnow
+
+log = logging.getLogger(__name__)
 
 MAX_NAME = 64  # usernames longer than a Fedora account name cannot be one
 MAX_PACKAGE = 256
@@ -68,10 +73,78 @@ def store_message(
 ) -> Message | None:
     """Keep ``message`` with its users and packages; None if it was stored before."""
     when = check_message(message, max_bytes)
-    topic = message["topic"]
     msg_id = message_id(message)
     if session.scalar(sa.select(Message.id).where(Message.msg_id == msg_id)) is not None:
         return None
+    row = _row(message, msg_id, when, usernames, packages)
+    session.add(row)
+    session.flush()
+    return row
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredMessage:
+    """A message just stored, with what the bus's reader found in it."""
+
+    msg_id: str
+    message: dict[str, Any]
+    usernames: frozenset[str]
+    packages: frozenset[str]
+
+
+@dataclasses.dataclass
+class StoredPage:
+    """What store_page() did with a page of messages."""
+
+    stored: list[StoredMessage]  # those stored now, in order
+    duplicates: int  # stored before (or twice in the page)
+    invalid: int  # refused at the door (InvalidMessage)
+    newest: dt.datetime | None  # the latest time of a message kept or already there
+
+
+def store_page(
+    session: Session, messages: list[dict[str, Any]], max_bytes: int | None = None
+) -> StoredPage:
+    """Keep each of ``messages`` (bus values) not stored yet, with the users and
+    packages the bus's reader finds in it: a page of history in one transaction, its
+    duplicates found with one query. Not committed."""
+    checked: dict[str, tuple[dict[str, Any], dt.datetime]] = {}
+    invalid = duplicates = 0
+    for message in messages:
+        try:
+            when = check_message(message, max_bytes)
+        except InvalidMessage as error:
+            invalid += 1
+            log.info("Ignored an invalid message: %s", error)
+            continue
+        msg_id = message_id(message)
+        if msg_id in checked:
+            duplicates += 1
+        checked[msg_id] = (message, when)
+    there = set()
+    if checked:
+        there = set(session.scalars(sa.select(Message.msg_id).where(Message.msg_id.in_(checked))))
+    stored = []
+    for msg_id, (message, when) in checked.items():
+        if msg_id in there:
+            duplicates += 1
+            continue
+        usernames, packages = message_people_and_packages(message)
+        session.add(_row(message, msg_id, when, usernames, packages))
+        stored.append(StoredMessage(msg_id, message, frozenset(usernames), frozenset(packages)))
+    session.flush()
+    newest = max((when for _, when in checked.values()), default=None)
+    return StoredPage(stored=stored, duplicates=duplicates, invalid=invalid, newest=newest)
+
+
+def _row(
+    message: dict[str, Any],
+    msg_id: str,
+    when: dt.datetime,
+    usernames: Iterable[str],
+    packages: Iterable[str],
+) -> Message:
+    topic = message["topic"]
     users = sorted({u for u in usernames if 0 < len(u) <= MAX_NAME})
     names = sorted({p for p in packages if 0 < len(p) <= MAX_PACKAGE})
     row = Message(
@@ -85,8 +158,6 @@ def store_message(
     )
     row.users = [MessageUser(username=u, timestamp=when) for u in users]
     row.package_rows = [MessagePackage(package=p, timestamp=when) for p in names]
-    session.add(row)
-    session.flush()
     return row
 
 

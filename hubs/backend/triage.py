@@ -14,9 +14,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, joinedload
 
+from hubs import backfill
+from hubs.backend.backfill import BackfillWorker
 from hubs.backend.hints import HintIndex
 from hubs.backend.publisher import Publisher, make_publisher
 from hubs.backend.rebuild import RebuildPool
@@ -28,9 +29,10 @@ from hubs.backend.store import (
     store_message,
 )
 from hubs.backend.timers import RebuildTimer
+from hubs.backfill import Outcome
 from hubs.bus import message_people_and_packages
 from hubs.cache import FRESH_UNTIL, cache_key, close_cache, region, single_flight
-from hubs.database import db, writing
+from hubs.database import db, retry_transient, writing
 from hubs.memo import forget
 from hubs.messages import ROLE_TOPICS, body, is_hubs_message, layout_changed, topic_suffix
 from hubs.models import Membership, User, Widget
@@ -41,11 +43,9 @@ from hubs.widgets.base import Refreshed
 
 log = logging.getLogger(__name__)
 
-# Errors of a database that is there but briefly not answering: locked (SQLite),
-# restarting or refusing connections (PostgreSQL). A message meeting one is retried.
-TRANSIENT_DB_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError)
-
 WIDGET_TOPICS = ("hubs.widget.created", "hubs.widget.updated", "hubs.widget.deleted")
+# Changes that may ask for someone's history (hubs.changes.request_history).
+BACKFILL_TOPICS = ("hubs.hub.created", "hubs.user.role.added", "hubs.user.role.changed")
 
 
 @dataclasses.dataclass
@@ -70,6 +70,9 @@ class Counters:
     requeued: int = 0  # AMQP: messages handed back to the queue, to be delivered again
     dead_lettered: int = 0  # AMQP: messages that failed every try, sent to the dead letters
     timed_rebuilds: int = 0  # widgets rebuilt as their data went stale with the clock
+    backfills: int = 0  # people whose history was fetched from datagrepper
+    backfilled: int = 0  # messages those backfills stored
+    backfill_failures: int = 0  # backfills left pending by an outage, to be tried again
 
 
 class Backend:
@@ -111,6 +114,13 @@ class Backend:
             target=self._write_stats_when_settled, name="stats", daemon=True
         )
         self._settler.start()
+        self.backfills: BackfillWorker | None = None
+        if backfill.enabled(config):
+            self.backfills = BackfillWorker(
+                backfill.Backfiller(app, claimant=instance),
+                self._after_backfill,
+                config["BACKFILL_POLL_SECONDS"],
+            )
 
     @property
     def session(self) -> Session:
@@ -228,22 +238,19 @@ class Backend:
     def _store(self, message: dict, usernames: Iterable[str], packages: Iterable[str]) -> bool:
         """Store the message, retrying while the database is briefly unavailable (locked,
         restarting, refusing connections): a transient error must not lose it."""
-        give_up_at = time.monotonic() + self.app.config["BACKEND_RETRY_SECONDS"]
-        delay = 0.05
-        while True:
-            try:
-                stored = self._store_once(message, usernames, packages)
-                break
-            except TRANSIENT_DB_ERRORS as error:
-                if time.monotonic() + delay > give_up_at:
-                    raise
-                self.counters.retries += 1
-                log.warning(
-                    "Storing %s: the database is unavailable (%s); retrying in %.2f s",
-                    _describe(message), _first_line(error), delay,
-                )  # fmt: skip
-                time.sleep(delay)
-                delay = min(delay * 2, 5.0)
+
+        def retrying(error: Exception, delay: float) -> None:
+            self.counters.retries += 1
+            log.warning(
+                "Storing %s: the database is unavailable (%s); retrying in %.2f s",
+                _describe(message), _first_line(error), delay,
+            )  # fmt: skip
+
+        stored = retry_transient(
+            lambda: self._store_once(message, usernames, packages),
+            self.app.config["BACKEND_RETRY_SECONDS"],
+            retrying,
+        )
         if stored is None:
             self.counters.duplicates += 1
             return False
@@ -319,6 +326,8 @@ class Backend:
                 return {widget_id}
             return set()
         hub_id = fields.get("hub_id")
+        if self.backfills is not None and suffix in BACKFILL_TOPICS:
+            self.backfills.wake()  # the change asked for someone's history
         if suffix in ROLE_TOPICS and isinstance(hub_id, int):
             self.index.reindex_hub(session, hub_id)
         if suffix == "hubs.hub.created" and isinstance(hub_id, int):
@@ -376,6 +385,34 @@ class Backend:
         """Add one to a counter (the AMQP consumer counts its requeues and dead letters)."""
         with self._lock:
             setattr(self.counters, counter, getattr(self.counters, counter) + 1)
+
+    # -- history ---------------------------------------------------------------------
+
+    def _after_backfill(self, outcome: Outcome) -> None:
+        """Triage the messages a backfill stored as live ones are (the hint index, then
+        the checks), and rebuild each stale widget once at the end; the person's feeds
+        are rebuilt whatever came (they say whether history is still to come)."""
+        with self._lock:
+            self.counters.backfills += outcome.error is None
+            self.counters.backfill_failures += outcome.error is not None
+            self.counters.backfilled += outcome.stored
+            session = self.session
+            try:
+                stale = {w for w in self.index.involving([outcome.username])
+                         if self.index.entries[w].hints.history}  # fmt: skip
+                for stored in outcome.messages:
+                    message = stored.message
+                    fresh = self.index.candidates(message, stored.usernames, stored.packages)
+                    stale |= self._check(session, message, fresh - stale)
+                session.commit()
+            except Exception:
+                log.exception("Triage of the history of %s failed", outcome.username)
+                self._reset_session()
+                return
+        self.counters.invalidations += len(stale)
+        for widget_id in stale:
+            self.pool.submit(widget_id)
+        self._activity.set()
 
     # -- timed rebuilds --------------------------------------------------------------
 
@@ -495,6 +532,8 @@ class Backend:
         return deleted
 
     def close(self) -> None:
+        if self.backfills is not None:
+            self.backfills.close()
         self._closing.set()
         self._activity.set()
         self._settler.join(timeout=5)

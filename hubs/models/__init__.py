@@ -1,5 +1,6 @@
 """The data model: users, hubs, their memberships and widgets."""
 
+from hubs.models.backfill import Backfill
 from hubs.models.base import Base, utcnow
 from hubs.models.help import ResolvedHelpRequest
 from hubs.models.hub import (
@@ -22,6 +23,7 @@ __all__ = [
     "DEFAULT_LEFT_WIDTH",
     "MAX_LEFT_WIDTH",
     "MIN_LEFT_WIDTH",
+    "Backfill",
     "Base",
     "Column",
     "Hub",

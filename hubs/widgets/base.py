@@ -156,7 +156,9 @@ class Hints:
 
     A message is offered to a widget when its topic or category is hinted and, if the
     widget names usernames or packages, the message involves one of them; with
-    ``own_hub``, only hubs' own messages about the widget's hub are offered.
+    ``own_hub``, only hubs' own messages about the widget's hub are offered. A widget
+    with ``history`` says whether its people's history is still being fetched: it is
+    rebuilt when the backfill of one of them ends, whatever it stored.
     """
 
     topics: frozenset[str] = frozenset()
@@ -164,6 +166,7 @@ class Hints:
     usernames: UsersOrPackages | None = None
     packages: UsersOrPackages | None = None
     own_hub: bool = False
+    history: bool = False
 
     def matches_topic(self, suffix: str, category: str) -> bool:
         return suffix in self.topics or category in self.categories or ANY in self.categories
@@ -176,6 +179,7 @@ def hints(
     usernames: UsersOrPackages | None = None,
     packages: UsersOrPackages | None = None,
     own_hub: bool = False,
+    history: bool = False,
 ) -> Callable[[Callable], Callable]:
     """Declare the hints of a ``should_invalidate`` function.
 
@@ -183,13 +187,18 @@ def hints(
     "fedbadges.badge.award"); categories are a topic's first part ("bodhi"), or ANY
     for every category. ``usernames``/``packages`` give, for one widget, the accounts
     or packages whose messages concern it; ``own_hub`` limits hubs' own messages to
-    those about the widget's hub.
+    those about the widget's hub; ``history``, that the widget shows whether its
+    people's history is still being fetched (hubs.backfill).
     """
-    declared = Hints(frozenset(topics), frozenset(categories), usernames, packages, own_hub)
+    declared = Hints(
+        frozenset(topics), frozenset(categories), usernames, packages, own_hub, history
+    )
     if not (declared.topics or declared.categories):
         raise ValueError("hints need at least one topic or category")
     if ANY in declared.categories and not (usernames or packages):
         raise ValueError("hints for every category need usernames or packages")
+    if history and usernames is None:
+        raise ValueError("history hints need the widget's usernames")
     if own_hub and (usernames or packages):
         raise ValueError("own_hub hints cannot also name usernames or packages")
     if own_hub and not all(topic.startswith("hubs.") for topic in declared.topics):

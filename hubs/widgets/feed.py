@@ -6,6 +6,7 @@ import hashlib
 
 from flask import render_template
 
+from hubs.backfill import history_state
 from hubs.feed import ago, cursor, entry, group_edits, last_stored, latest, messages_involving
 from hubs.messages import ROLE_TOPICS
 from hubs.models import utcnow
@@ -43,17 +44,20 @@ def data(session, widget, per_page: int) -> dict:
         "per_page": per_page,
         "people": people_digest(people),
         "seen": seen,
+        "history": history_state(session, people),  # still being fetched from datagrepper?
     }
 
 
 def refresh(session, widget, data: dict, per_page: int) -> Patch | None:
     """The cached feed with the messages stored since it was read on top; None when a
     full read is needed: the hub's people changed, nothing was shown yet, nothing is
-    new (so something else changed), more than a page is new, or a new message is
-    older than the top entry (it belongs further down)."""
+    new (so something else changed), more than a page is new, a new message is older
+    than the top entry (it belongs further down), or fetching the history ended."""
     people = hub_people(session, widget.hub)
     entries = data.get("entries") or []
     if data.get("people") != people_digest(people) or not entries or "seen" not in data:
+        return None
+    if data.get("history") != history_state(session, people):
         return None
     seen = last_stored(session)
     found = messages_involving(session, people, per_page + 1, newer_than=data["seen"])
@@ -84,6 +88,6 @@ def refresh(session, widget, data: dict, per_page: int) -> Patch | None:
     return Patch(fresh, "feed", html)
 
 
-@hints(categories=[ANY], topics=ROLE_TOPICS, usernames=widget_people)
+@hints(categories=[ANY], topics=ROLE_TOPICS, usernames=widget_people, history=True)
 def should_invalidate(message, session, widget) -> bool:
     return involves_hub_people(message, session, widget)

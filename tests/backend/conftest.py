@@ -19,7 +19,10 @@ def backend_app(request, memcached_config, tmp_path):
     else:
         url = f"sqlite:///{tmp_path / 'backend.db'}"
     upgrade(url)
-    app = create_app({"DATABASE_URL": url, "VAR_DIR": str(tmp_path), **memcached_config})
+    app = create_app(
+        {"DATABASE_URL": url, "VAR_DIR": str(tmp_path), "DATAGREPPER_URL": None,
+         **memcached_config}
+    )  # fmt: skip
     with app.app_context():
         populate(db.session, say=lambda line: None)
         warm_cache(db.session, say=lambda line: None)
