@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from urllib.parse import urlsplit
 
 import memcache
+import oidc_provider_mock
 import pytest
 import requests
 import sqlalchemy as sa
+from werkzeug.serving import make_server
 
 from hubs.app import create_app
 from hubs.bus import set_sender
@@ -202,6 +205,18 @@ def log_in(client, username: str | None) -> None:
         if username:
             session["username"] = username
             session["generation"] = 0  # a user's first, until they log out
+
+
+@pytest.fixture(scope="module")
+def provider():
+    """oidc-provider-mock on loopback: a real OpenID Connect provider for the login."""
+    server = make_server("127.0.0.1", 0, oidc_provider_mock.app(), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+    server.server_close()
 
 
 @pytest.fixture

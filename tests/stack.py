@@ -68,6 +68,7 @@ class Stack:
     workdir: pathlib.Path
     cache_config: dict
     database: str = "hubs_test_stack"
+    settings: dict = field(default_factory=dict)  # over the stack's own
     ports: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     app: object = None
@@ -95,6 +96,7 @@ class Stack:
             # No process of the stack reaches the internet: Fedora's services are "down".
             **dict.fromkeys(SERVICE_URLS, f"http://127.0.0.1:{free_port()}/"),
             **self.cache_config,
+            **self.settings,
         }
         self.app = create_app(self.config)
         with self.app.app_context():

@@ -5,6 +5,7 @@ page by page into the store (once per msg_id, resumable), with a local datagrepp
 import datetime as dt
 import json
 import logging
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -12,8 +13,10 @@ from fedora_messaging.message import load_message
 
 from hubs import changes
 from hubs.backend.store import prune
+from hubs.backend.triage import Backend
 from hubs.backfill import FETCHING, UNAVAILABLE, Backfiller, history_state, request_history
 from hubs.bus import render
+from hubs.cli import cli
 from hubs.clients.datagrepper import DatagrepperClient, Politeness
 from hubs.database import db
 from hubs.messaging import bus_message
@@ -22,6 +25,7 @@ from hubs.rendering import render_panel
 from hubs.widgets import registry
 from tests.clients.test_datagrepper import Sleeps
 from tests.datagrepper import Archive, history, schema_corpus
+from tests.factories import RecordingPublisher
 from tests.html import with_role
 from tests.stack import wait_until
 
@@ -277,3 +281,95 @@ def test_the_store_of_an_archive_without_anyone_is_empty(history_app, datagreppe
     outcome = Backfiller(history_app).run("ralph")
     assert (outcome.pages, outcome.stored, outcome.error) == (1, 0, None)
     assert not row("ralph").pending
+
+
+# -- fedora-hubs backfill ------------------------------------------------------------------
+
+
+def backfill(app, *args):
+    return app.test_cli_runner().invoke(cli, ["backfill", *args], catch_exceptions=False)
+
+
+def test_the_command_shows_its_progress_and_a_second_run_fetches_only_whats_missing(
+    history_app, datagrepper, corpus
+):
+    datagrepper.archive.add(history("ralph", 250, corpus))
+    changes.create_user(db.session, "ralph", "Ralph", None)  # no hub, no request yet
+    result = backfill(history_app, "--user", "ralph", "--days", "30")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"backfilling 1 people, 30 days, from {datagrepper.url}"
+    progress = [line for line in lines if line.startswith("ralph [")]
+    assert len(progress) == 3  # a line per page (not a terminal)
+    assert re.fullmatch(
+        r"ralph \[#{20}\] page 3/3, 250/250 messages, 250 new, \d+ messages/s", progress[-1]
+    )
+    assert "ralph: 250 new, 0 there already" in lines
+    assert (
+        lines[-1] == "done: 250 messages stored, 0 there already, 0 people to try again, 0 skipped"
+    )
+
+    again = backfill(history_app, "--user", "ralph")
+    assert "ralph: 0 new, 0 there already" in again.output.splitlines()
+    assert len(datagrepper.search_requests()) == 4  # one more, for the last minutes
+    assert len(stored_ids("ralph")) == 250
+
+
+def test_the_command_backfills_a_teams_people_or_everyone(history_app, datagrepper, corpus):
+    datagrepper.archive.add(history("ralph", 20, corpus) + history("pingou", 10, corpus))
+    owner = changes.create_user(db.session, "ralph", "Ralph", None)
+    changes.create_user(db.session, "pingou", "Pingou", None)
+    changes.create_hub(db.session, "infra", HubType.team, agent="ralph", owner=owner)
+    assert "done: 20 messages stored" in backfill(history_app, "--team", "infra").output
+    assert "done: 10 messages stored" in backfill(history_app).output  # ralph had his
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--user", "nobody"], "Hubs has no account 'nobody'"),
+        (["--team", "nowhere"], "no team hub named 'nowhere'"),
+        (["--days", "0"], "must be at least 1"),
+    ],
+)
+def test_the_command_refuses_what_it_cannot_do(history_app, args, message):
+    result = history_app.test_cli_runner().invoke(cli, ["backfill", *args])
+    assert result.exit_code == 2 and message in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Backfill)) == 0
+
+
+def test_the_command_says_so_when_datagrepper_is_down(history_app, datagrepper):
+    changes.create_user(db.session, "ralph", "Ralph", None)
+    datagrepper.down = True
+    result = history_app.test_cli_runner().invoke(cli, ["backfill", "--user", "ralph"])
+    assert result.exit_code == 1
+    assert "ralph: 127.0.0.1:" in result.output and "cannot connect; left to try again" in (
+        result.output
+    )
+    assert row("ralph").pending
+
+
+def test_the_command_beside_a_running_backend_stores_each_message_once(
+    history_app, datagrepper, corpus
+):
+    datagrepper.archive.add(history("ralph", 150, corpus) + history("pingou", 60, corpus))
+    for name in ("ralph", "pingou"):
+        sign_up(name)  # pending rows the backend's thread takes
+    holder = Backfiller(history_app, claimant="backend-1")
+    assert holder.claim("pingou") == "pingou"
+    backend = Backend(history_app, publisher=RecordingPublisher(), workers=1, instance="b1")
+    try:
+        result = backfill(history_app)
+        assert "pingou: being fetched by backend-1; skipped" in result.output
+        holder.run("pingou")
+
+        def none_pending() -> bool:
+            db.session.rollback()  # a new snapshot (SQLite keeps the old one otherwise)
+            query = sa.select(sa.func.count()).select_from(Backfill).where(Backfill.pending)
+            return db.session.scalar(query) == 0
+
+        assert wait_until(none_pending, 20)
+    finally:
+        backend.close()
+    ids = db.session.scalars(sa.select(Message.msg_id)).all()
+    assert len(ids) == len(set(ids)) == 210

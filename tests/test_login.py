@@ -1,31 +1,17 @@
 """Login through the real OpenID Connect flow, against oidc-provider-mock on loopback:
 authorize, the provider's form, the callback and its token exchange."""
 
-import threading
 from urllib.parse import urlsplit
 
-import oidc_provider_mock
 import pytest
 import requests
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from hubs.defaults import USER_WIDGETS
 from hubs.models import Hub, HubType, Membership, Role, User
 from tests import factories
 from tests.conftest import log_in
 from tests.html import with_role
-
-
-@pytest.fixture(scope="module")
-def provider():
-    server = make_server("127.0.0.1", 0, oidc_provider_mock.app(), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    server.server_close()
 
 
 @pytest.fixture
