@@ -23,9 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
-from fedora_messaging.message import load_message
-
 from hubs.bus import message_people_and_packages
+from hubs.clients.datagrepper import load_message
 from hubs.messaging import bus_message
 
 SCHEMA_CORPUS = (

@@ -5,12 +5,13 @@ import json
 import pathlib
 
 import pytest
+from fedora_messaging import exceptions as fm_exceptions
 from fedora_messaging import message as fm_message
 
 from hubs.clients import ServiceUnavailable
-from hubs.clients.datagrepper import DatagrepperClient, Politeness
+from hubs.clients.datagrepper import DatagrepperClient, Politeness, load_message
 from hubs.messaging import bus_message
-from tests.datagrepper import Archive, Datagrepper
+from tests.datagrepper import Archive, Datagrepper, from_fedmsg, from_schema_corpus, schema_corpus
 from tests.stack import free_port
 
 RECORDINGS = pathlib.Path(__file__).parent.parent / "data" / "datagrepper"
@@ -160,3 +161,20 @@ def test_a_raw_message_that_does_not_load_is_counted_not_fatal(recorded):
     recorded.search_answer = lambda query: broken
     found = client_of(recorded).search(users=["ralph"], start=START, end=END)
     assert len(found.messages) == 3 and len(found.invalid) == 2
+
+
+def test_messages_load_as_fedora_messagings_own_loader_loads_them(corpus):
+    raw = [from_schema_corpus(line, END, line["id"]) for line in schema_corpus()]
+    raw += [from_fedmsg(entry["msg"], END, f"fedmsg-{n}") for n, entry in enumerate(corpus)]
+    for item in raw:
+        ours, theirs = load_message(item), fm_message.load_message(item)
+        assert type(ours) is type(theirs)
+        assert (ours.id, ours.topic, ours.body, ours._headers, ours.severity, ours.priority) == (
+            theirs.id, theirs.topic, theirs.body, theirs._headers, theirs.severity,
+            theirs.priority,
+        )  # fmt: skip
+    for broken in ({"topic": "t", "body": []}, {"body": {}}, {"topic": "t", "body": {}, "id": 5}):
+        with pytest.raises(fm_exceptions.ValidationError):
+            load_message(broken)
+        with pytest.raises(fm_exceptions.ValidationError):
+            fm_message.load_message(broken)
