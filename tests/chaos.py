@@ -9,8 +9,9 @@ layout again on a "layout" event and everything on a "snapshot", and reconnects 
 its Last-Event-ID. While the corpus is replayed, faults are injected at random (from a
 seed) and bounded in time: hubs-sse killed and restarted, memcached restarted,
 PostgreSQL refusing connections, a backend killed and restarted, an owner editing
-hubs through the web app, and an admin creating a team for a new user (whose two hubs
-get pages of their own at once).
+hubs through the web app, an admin creating a team for a new user (whose two hubs get
+pages of their own at once), and a newcomer's first login through the OpenID Connect
+provider (oidc-provider-mock), the web app creating their user and hub.
 
 At the end every client must hold what a fresh read of its hub gives, every message
 published must be stored exactly once, and every process must still run.
@@ -32,6 +33,7 @@ import requests
 from sqlalchemy import exc as sa_exc
 
 from tests.amqp_cluster import QUEUE, Cluster, corpus_messages
+from tests.oidc import Provider, log_in
 from tests.stack import BIN, ROOT, accepts, free_port, wait_for, wait_until
 from tests.views.test_health import _allow_connections
 
@@ -317,7 +319,7 @@ class Figures:
         return [
             f"faults injected: {sum(self.faults.values())} ({faults})",
             f"web edits: {self.edits} made, {self.edits_refused} refused while a fault lasted",
-            f"hubs created (a new user's and a team's): {self.hubs_created}",
+            f"hubs created (new users' and a team's): {self.hubs_created}",
             f"messages stored exactly once: {self.stored_once} of {self.sent} sent",
             f"SSE reconnections: {self.reconnects}",
             *(f"converged {hub} {after:.2f} s after the last fault"
@@ -341,6 +343,7 @@ class Chaos:
         self.figures = Figures()
         self.web: subprocess.Popen | None = None
         self.editor = Editor(self.web_url, self.cluster.app, "nirik", EDITED, self.rng)
+        self.provider: Provider | None = None
 
     # -- processes -----------------------------------------------------------------
 
@@ -349,11 +352,12 @@ class Chaos:
             config.write(f"SSE_ALLOWED_ORIGINS = [{self.web_url!r}]\n")
         self.cluster.start_sse()
         self.cluster.start_backends("b1", "b2")
+        self.provider = Provider()
         config = self.workdir / "hubs-config-web.py"
         config.write_text(
             (self.workdir / "hubs-config.py").read_text()
             + 'BUS = "fedora-messaging"\nFEDMSG_PUBLISH = True\n'
-            + f"SSE_URL = {self.sse_url!r}\n"
+            + f"SSE_URL = {self.sse_url!r}\nOIDC_ISSUER = {self.provider.url!r}\n"
         )
         log = self.cluster._files.enter_context((self.workdir / "web.log").open("a"))
         # As in production: gunicorn (threads, for the clients' reads beside the edits).
@@ -390,6 +394,16 @@ class Chaos:
         for hub in (f"/t/{team}/", f"/u/{owner}/"):
             self.watch(hub)
 
+    def first_login(self) -> None:
+        """A newcomer logs in for the first time, through the provider and the web app
+        (which creates their user and hub, announced on the bus), and opens their hub."""
+        number = self.figures.hubs_created
+        username = f"newcomer-{number}"
+        self.provider.add_user(f"{username}-sub", preferred_username=username, name=username)
+        log_in(self.web_url, self.provider.url, f"{username}-sub", f"/u/{username}/")
+        self.figures.hubs_created += 1
+        self.watch(f"/u/{username}/")
+
     def running(self) -> dict[str, bool]:
         processes = {**self.cluster.processes, "web": self.web}
         alive = {name: p.poll() is None for name, p in processes.items()}
@@ -404,6 +418,8 @@ class Chaos:
             self.web.wait(10)
         self.cluster.close()
         self.memcached.stop()
+        if self.provider is not None:
+            self.provider.close()
 
     def logs(self) -> str:
         return self.cluster.logs()
@@ -458,8 +474,12 @@ class Chaos:
             self.fault(kind)
             if number == 1:  # and new people and hubs while messages flow
                 self.create_team()
+            if number == 2:
+                self.first_login()
         if not plan:
             self.create_team()
+        if len(plan) < 2:
+            self.first_login()
         editing.join(300)
         assert not editing.is_alive(), "the edits did not end"
         # And changes of layout after the last fault: only what is pushed shows them.

@@ -6,15 +6,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 from urllib.parse import urlsplit
 
 import memcache
-import oidc_provider_mock
 import pytest
 import requests
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from hubs.app import create_app
 from hubs.bus import set_sender
@@ -22,6 +19,7 @@ from hubs.cache import close_cache
 from hubs.database import db, upgrade
 from hubs.demo import FEDMSG_CORPUS
 from tests.datagrepper import Datagrepper
+from tests.oidc import Provider
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "HUBS_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
@@ -210,13 +208,9 @@ def log_in(client, username: str | None) -> None:
 @pytest.fixture(scope="module")
 def provider():
     """oidc-provider-mock on loopback: a real OpenID Connect provider for the login."""
-    server = make_server("127.0.0.1", 0, oidc_provider_mock.app(), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    server.server_close()
+    server = Provider()
+    yield server.url
+    server.close()
 
 
 @pytest.fixture

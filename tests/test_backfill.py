@@ -190,6 +190,10 @@ def test_an_unreachable_datagrepper_leaves_it_pending_says_so_once_and_it_is_ret
     widget, data = feed_of("ralph")
     html = render_panel(widget, registry["feed"], {"ok": True, "data": data})
     assert with_role(html, "history")[0]["data-state"] == "unavailable"
+    browser = history_app.test_client()  # the hub stays usable, and says why it waits
+    assert browser.get("/u/ralph/").status_code == 200
+    panel = browser.get(f"/u/ralph/w/{widget.id}/")
+    assert panel.status_code == 200 and "could not be fetched from datagrepper yet" in panel.text
 
     assert backfiller.claim() is None  # not before its retry is due
     datagrepper.down = False

@@ -44,6 +44,8 @@ from hubs.widgets.base import Refreshed
 log = logging.getLogger(__name__)
 
 WIDGET_TOPICS = ("hubs.widget.created", "hubs.widget.updated", "hubs.widget.deleted")
+# Backfilled messages checked per hold of the backend's lock.
+HISTORY_CHECKS_AT_ONCE = 100
 # Changes that may ask for someone's history (hubs.changes.request_history).
 BACKFILL_TOPICS = ("hubs.hub.created", "hubs.user.role.added", "hubs.user.role.changed")
 
@@ -390,26 +392,29 @@ class Backend:
 
     def _after_backfill(self, outcome: Outcome) -> None:
         """Triage the messages a backfill stored as live ones are (the hint index, then
-        the checks), and rebuild each stale widget once at the end; the person's feeds
-        are rebuilt whatever came (they say whether history is still to come)."""
+        the checks), and rebuild each stale widget once at the end; the widgets that
+        show whether history is coming (hints.history) are rebuilt whatever came. The
+        checks go a hundred messages at a time, so live messages are not held up."""
         with self._lock:
             self.counters.backfills += outcome.error is None
             self.counters.backfill_failures += outcome.error is not None
             self.counters.backfilled += outcome.stored
-            session = self.session
-            try:
-                stale = {w for w in self.index.involving([outcome.username])
-                         if self.index.entries[w].hints.history}  # fmt: skip
-                for stored in outcome.messages:
-                    message = stored.message
-                    fresh = self.index.candidates(message, stored.usernames, stored.packages)
-                    stale |= self._check(session, message, fresh - stale)
-                session.commit()
-            except Exception:
-                log.exception("Triage of the history of %s failed", outcome.username)
-                self._reset_session()
-                return
-        self.counters.invalidations += len(stale)
+            stale = {w for w in self.index.involving([outcome.username])
+                     if self.index.entries[w].hints.history}  # fmt: skip
+        for start in range(0, len(outcome.messages), HISTORY_CHECKS_AT_ONCE):
+            with self._lock:
+                session = self.session
+                try:
+                    for stored in outcome.messages[start : start + HISTORY_CHECKS_AT_ONCE]:
+                        message = stored.message
+                        found = self.index.candidates(message, stored.usernames, stored.packages)
+                        stale |= self._check(session, message, found - stale)
+                    session.commit()
+                except Exception:
+                    log.exception("Triage of the history of %s failed", outcome.username)
+                    self._reset_session()
+        with self._lock:
+            self.counters.invalidations += len(stale)
         for widget_id in stale:
             self.pool.submit(widget_id)
         self._activity.set()

@@ -29,9 +29,5 @@ class Backfill(Base):
     claimed_until: Mapped[dt.datetime | None] = mapped_column()
     claimed_by: Mapped[str | None] = mapped_column(sa.String(128))
 
-    @property
-    def failing(self) -> bool:
-        return self.pending and self.failures > 0
-
     def __repr__(self) -> str:
         return f"<Backfill {self.username} {'pending' if self.pending else 'done'}>"

@@ -64,9 +64,10 @@ def test_every_page_converges_and_nothing_is_lost_under_faults(chaos):
 
         last_fault = chaos.replay(count=240, edits=5)  # each kind of edit once
         # Every change of layout was made (a config change too, if a note was there), and
-        # a new user's hub and a new team's were watched from their first moments.
+        # a new user's hub and a new team's (made by an admin), and the hub the web app
+        # made at a newcomer's first login, were watched from their first moments.
         assert {"add", "move", "remove", "summary"} <= set(chaos.editor.done)
-        assert chaos.figures.hubs_created == 2 and len(chaos.clients) == 7
+        assert chaos.figures.hubs_created == 3 and len(chaos.clients) == 8
         counts = chaos.all_stored_once()
         assert sorted(set(counts.values())) == [1], "a message stored more than once"
         differences = chaos.converge(last_fault)
