@@ -108,6 +108,7 @@ MESSAGE_PRUNE_INTERVAL = 3600
 # shows its history from the first view; `fedora-hubs backfill` does it for anyone.
 # None (or BACKFILL_DAYS = 0) turns it off.
 DATAGREPPER_URL: str | None = "https://apps.fedoraproject.org/datagrepper/"
+# How many days of history a new person gets (at most MESSAGE_RETENTION_DAYS).
 BACKFILL_DAYS = 30
 # Connect and read timeouts: a search over a month of a busy packager takes a while.
 DATAGREPPER_TIMEOUT = (3.05, 30)

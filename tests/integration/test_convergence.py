@@ -10,7 +10,8 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, logged_in_context
-from tests.chaos import EDITED, Chaos
+from tests.chaos import EDITED, Chaos, first_difference
+from tests.stack import wait_until
 
 SEED = int(os.environ.get("HUBS_CHAOS_SEED", "13"))
 
@@ -81,7 +82,8 @@ def test_every_page_converges_and_nothing_is_lost_under_faults(chaos):
         expect(page.locator('[data-role="live-indicator"]')).to_have_attribute(
             "data-state", "live", timeout=20000
         )
-        assert page_state(page) == page_state(fresh)
+        converged = wait_until(lambda: page_state(page) == page_state(fresh), 30)
+        assert converged, first_difference(page_state(page), page_state(fresh))
         assert errors == []
         browser.close()
 
