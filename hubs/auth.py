@@ -7,19 +7,17 @@ goes in the session, where every view (and hubs-sse) reads it.
 
 from __future__ import annotations
 
-import re
-
 import sqlalchemy as sa
 from flask import abort, g, session
 from flask_oidc import OpenIDConnect
 from flask_oidc.signals import after_authorize
 
+from hubs.accounts import is_account_name
 from hubs.database import db
 from hubs.models import User
 from hubs.sse.auth import SESSION_GENERATION, SESSION_USERNAME
 
 oidc = OpenIDConnect()
-ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$", re.IGNORECASE)
 
 
 def init_app(app) -> None:
@@ -62,7 +60,7 @@ def _on_login(sender, token=None, return_to=None, **extra) -> None:
 
     profile = session.get("oidc_auth_profile") or {}
     username = profile.get("preferred_username") or profile.get("nickname") or profile.get("sub")
-    if not isinstance(username, str) or not ACCOUNT_NAME.match(username):
+    if not is_account_name(username):
         abort(403, "The identity provider gave no usable account name.")
     user = db.session.scalar(sa.select(User).where(User.username == username))
     if user is None:

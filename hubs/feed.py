@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,6 +15,8 @@ from hubs.bus import render
 from hubs.messages import body, topic_suffix
 from hubs.meta import describe_edits
 from hubs.models import Message, MessageUser, utcnow
+
+log = logging.getLogger(__name__)
 
 
 def ago(when: dt.datetime, now: dt.datetime | None = None) -> str:
@@ -30,7 +33,9 @@ def ago(when: dt.datetime, now: dt.datetime | None = None) -> str:
 def entry(message: Message) -> dict[str, Any]:
     try:
         shown = render(message.body)
-    except Exception:  # a message its processor cannot read still shows its topic
+    except Exception as error:  # a message its processor cannot read still shows its topic
+        log.warning("Cannot read %s %s: %s: %s", message.topic, message.msg_id,
+                    type(error).__name__, str(error)[:200])  # fmt: skip
         shown = {"subtitle": message.topic, "link": None, "icon": None, "secondary_icon": None}
     if current_app.config["AVATARS"] != "libravatar":
         # Offline (the embedded default): no icons from Fedora's servers, local avatars.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,11 +33,18 @@ class ServiceUnavailable(RuntimeError):
 
 
 def get_json(
-    http: requests.Session, url: str, service: str, timeout: tuple[float, float], **params: Any
+    http: requests.Session,
+    url: str,
+    service: str,
+    timeout: tuple[float, float],
+    *,
+    headers: dict[str, str] | None = None,
+    **params: Any,
 ) -> Any:
-    """GET ``url`` and decode its JSON, or raise ServiceUnavailable naming ``service``."""
+    """GET ``url`` and decode its JSON, or raise ServiceUnavailable naming ``service``.
+    ``headers`` go with this request only (the session may be shared)."""
     try:
-        response = http.get(url, params=params or None, timeout=timeout)
+        response = http.get(url, params=params or None, headers=headers, timeout=timeout)
         response.raise_for_status()
         return response.json()
     except (requests.RequestException, ValueError) as error:
@@ -75,6 +83,28 @@ def web_url(value: Any) -> str:
     ):
         raise TypeError(f"{value!r} is not an http(s) link")
     return value.strip()
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    """An open issue or pull request of a forge (pagure, GitHub)."""
+
+    number: int
+    title: str
+    author: str
+    created: dt.datetime
+    url: str
+    draft: bool = False  # a pull request not ready for review (GitHub's)
+
+
+@dataclass(frozen=True)
+class OpenItems:
+    """The newest open issues (or pull requests) of a project, and how many are open:
+    ``total`` is exact, or only a lower bound when ``more`` says others did not fit."""
+
+    items: list[OpenItem]
+    total: int
+    more: bool
 
 
 class ServiceClient:

@@ -37,6 +37,10 @@ class Update:
         return self.status == "testing" and self.meets_testing_requirements and not self.request
 
 
+# Bodhi picks its answer's format from Accept: HTML for browsers, JSON here.
+ACCEPT_JSON = {"Accept": "application/json"}
+
+
 class BodhiClient(ServiceClient):
     def __init__(
         self,
@@ -47,8 +51,6 @@ class BodhiClient(ServiceClient):
         max_pages: int = MAX_PAGES,
     ) -> None:
         super().__init__(base_url, timeout, http)
-        # Bodhi picks its answer's format from Accept: HTML for browsers, JSON here.
-        self.http.headers["Accept"] = "application/json"
         self.rows_per_page = rows_per_page
         self.max_pages = max_pages
 
@@ -71,6 +73,7 @@ class BodhiClient(ServiceClient):
                 f"{self.base_url}updates/",
                 self.service,
                 self.timeout,
+                headers=ACCEPT_JSON,
                 user=username,
                 status="testing",
                 rows_per_page=self.rows_per_page,

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import requests
+
+from hubs.clients import ServiceClient
 
 
 class FasjsonError(RuntimeError):
@@ -24,7 +27,7 @@ class Group:
     irc: list[str] = field(default_factory=list)
 
 
-class FasjsonClient:
+class FasjsonClient(ServiceClient):
     def __init__(
         self,
         base_url: str,
@@ -33,10 +36,8 @@ class FasjsonClient:
         http: requests.Session | None = None,
         page_size: int = 100,
     ) -> None:
-        self.base_url = base_url.rstrip("/") + "/"
-        self.timeout = timeout
+        super().__init__(base_url, timeout, http)
         self.page_size = page_size
-        self.http = http or requests.Session()
         if auth == "gssapi":
             from requests_gssapi import HTTPSPNEGOAuth
 
@@ -68,7 +69,7 @@ class FasjsonClient:
         return [item["groupname"] for item in self._pages("v1/groups/")]
 
     def group(self, name: str) -> Group:
-        result = self._get(f"v1/groups/{name}/")["result"]
+        result = self._get(f"v1/groups/{_segment(name)}/")["result"]
         return Group(
             name=result["groupname"],
             description=result.get("description") or "",
@@ -78,7 +79,16 @@ class FasjsonClient:
         )
 
     def members(self, name: str) -> list[str]:
-        return sorted(item["username"] for item in self._pages(f"v1/groups/{name}/members/"))
+        return sorted(
+            item["username"] for item in self._pages(f"v1/groups/{_segment(name)}/members/")
+        )
 
     def sponsors(self, name: str) -> list[str]:
-        return sorted(item["username"] for item in self._pages(f"v1/groups/{name}/sponsors/"))
+        return sorted(
+            item["username"] for item in self._pages(f"v1/groups/{_segment(name)}/sponsors/")
+        )
+
+
+def _segment(name: str) -> str:
+    """A group name as one path segment of a URL ("a/b" cannot reach another route)."""
+    return quote(name, safe="")

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import requests
 
-from hubs.clients import ServiceClient, ServiceUnavailable, iso_time, text, web_url
+from hubs.clients import (
+    OpenItem,
+    OpenItems,
+    ServiceClient,
+    ServiceUnavailable,
+    iso_time,
+    text,
+    web_url,
+)
 
 MEDIA_TYPE = "application/vnd.github+json"
 API_VERSION = "2022-11-28"
@@ -31,28 +38,6 @@ class RateLimited(ServiceUnavailable):
     def __str__(self) -> str:
         when = f" until {self.resets:%H:%M} UTC" if self.resets else " for a while"
         return f"GitHub's rate limit was hit: {self.service} will not answer{when}."
-
-
-@dataclass(frozen=True)
-class Item:
-    """An open pull request or issue."""
-
-    number: int
-    title: str
-    author: str
-    created: dt.datetime
-    url: str
-    draft: bool = False
-
-
-@dataclass(frozen=True)
-class ItemList:
-    """The newest open pull requests (or issues) of a repository, and how many are open:
-    ``total`` is exact, or only a lower bound when ``more`` says others did not fit."""
-
-    items: list[Item]
-    total: int
-    more: bool
 
 
 def is_pull_request(issue: dict[str, Any]) -> bool:
@@ -93,7 +78,7 @@ class GitHubClient(ServiceClient):
     def issues_url(self, repo: str) -> str:
         return f"{self.repo_url(repo)}/issues"
 
-    def open_pull_requests(self, repo: str, limit: int) -> ItemList:
+    def open_pull_requests(self, repo: str, limit: int) -> OpenItems:
         """Up to ``limit`` open pull requests of ``repo`` ("owner/name"), newest first."""
         response = self._get(f"repos/{quote(repo)}/pulls", state="open", per_page=limit)
         try:
@@ -101,15 +86,15 @@ class GitHubClient(ServiceClient):
             total, more = _count(response, len(items))
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise ServiceUnavailable(self.service, f"unexpected answer: {error}") from error
-        return ItemList(items=items, total=total, more=more)
+        return OpenItems(items=items, total=total, more=more)
 
-    def open_issues(self, repo: str, limit: int) -> ItemList:
+    def open_issues(self, repo: str, limit: int) -> OpenItems:
         """Up to ``limit`` open issues of ``repo``, newest first, without pull requests.
 
         GitHub lists issues and pull requests together: pages are read until ``limit``
         issues are found, at most ISSUE_PAGES of them (each one a request counted by the
         rate limit); the total counts the issues of the pages read."""
-        issues: list[Item] = []
+        issues: list[OpenItem] = []
         for page in range(1, ISSUE_PAGES + 1):
             response = self._get(
                 f"repos/{quote(repo)}/issues", state="open", per_page=ISSUES_PAGE, page=page
@@ -120,7 +105,7 @@ class GitHubClient(ServiceClient):
                 raise ServiceUnavailable(self.service, f"unexpected answer: {error}") from error
             if len(issues) >= limit or "next" not in response.links:
                 break
-        return ItemList(items=issues[:limit], total=len(issues), more="next" in response.links)
+        return OpenItems(items=issues[:limit], total=len(issues), more="next" in response.links)
 
     def _get(self, path: str, **params: Any) -> requests.Response:
         url = f"{self.base_url}{path}"
@@ -184,11 +169,11 @@ def _count(response: requests.Response, shown: int) -> tuple[int, bool]:
     return max(shown + 1, (last_page - 1) * per_page + 1), True
 
 
-def _item(item: dict[str, Any], draft: bool = False) -> Item:
+def _item(item: dict[str, Any], draft: bool = False) -> OpenItem:
     number = item["number"]
     if isinstance(number, bool) or not isinstance(number, int):
         raise TypeError(f"number {number!r} is not a whole number")
-    return Item(
+    return OpenItem(
         number=number,
         title=text(item["title"]),
         author=text(item["user"]["login"]),

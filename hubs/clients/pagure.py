@@ -7,28 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from hubs.clients import ServiceClient, ServiceUnavailable, get_json, text, whole_number
-
-
-@dataclass(frozen=True)
-class Ticket:
-    """An open issue or pull request."""
-
-    number: int
-    title: str
-    author: str
-    created: dt.datetime
-    url: str
-
-
-@dataclass(frozen=True)
-class TicketList:
-    """The newest open issues (or pull requests) of a project, and how many are open:
-    ``total`` is exact, or only a lower bound when ``more`` says others did not fit."""
-
-    items: list[Ticket]
-    total: int
-    more: bool
+from hubs.clients import (
+    OpenItem,
+    OpenItems,
+    ServiceClient,
+    ServiceUnavailable,
+    get_json,
+    text,
+    whole_number,
+)
 
 
 @dataclass(frozen=True)
@@ -53,16 +40,16 @@ class PagureClient(ServiceClient):
     def pull_requests_url(self, project: str) -> str:
         return f"{self.project_url(project)}/pull-requests"
 
-    def open_issues(self, project: str, limit: int) -> TicketList:
+    def open_issues(self, project: str, limit: int) -> OpenItems:
         """Up to ``limit`` open issues of ``project``, newest first (private ones stay hidden:
         we ask without a token)."""
         return self._open(project, ISSUES, limit)
 
-    def open_pull_requests(self, project: str, limit: int) -> TicketList:
+    def open_pull_requests(self, project: str, limit: int) -> OpenItems:
         """Up to ``limit`` open pull requests of ``project``, newest first."""
         return self._open(project, PULL_REQUESTS, limit)
 
-    def _open(self, project: str, kind: _Kind, limit: int) -> TicketList:
+    def _open(self, project: str, kind: _Kind, limit: int) -> OpenItems:
         url = f"{self.base_url}api/0/{quote(project)}/{kind.api_path}"
         document = get_json(
             self.http, url, self.service, self.timeout, status="Open", per_page=limit
@@ -73,7 +60,7 @@ class PagureClient(ServiceClient):
             raise ServiceUnavailable(self.service, f"unexpected answer: {error}") from error
 
 
-def _ticket_list(document: Any, kind: _Kind, project_url: str) -> TicketList:
+def _ticket_list(document: Any, kind: _Kind, project_url: str) -> OpenItems:
     if not isinstance(document, dict):
         raise TypeError("the answer is not an object")
     items = document[kind.key]
@@ -81,7 +68,7 @@ def _ticket_list(document: Any, kind: _Kind, project_url: str) -> TicketList:
         raise TypeError(f"{kind.key} is not a list")
     tickets = [_ticket(item, f"{project_url}/{kind.web_path}/") for item in items]
     total, more = _count(document.get("pagination"), len(tickets))
-    return TicketList(items=tickets, total=total, more=more)
+    return OpenItems(items=tickets, total=total, more=more)
 
 
 def _count(pagination: Any, shown: int) -> tuple[int, bool]:
@@ -97,9 +84,9 @@ def _count(pagination: Any, shown: int) -> tuple[int, bool]:
     return max(shown, (pages - 1) * per_page + 1), True
 
 
-def _ticket(item: dict[str, Any], url_prefix: str) -> Ticket:
+def _ticket(item: dict[str, Any], url_prefix: str) -> OpenItem:
     number = whole_number(item["id"])
-    return Ticket(
+    return OpenItem(
         number=number,
         title=text(item["title"]),
         author=text(item["user"]["name"]),

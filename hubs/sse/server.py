@@ -25,6 +25,7 @@ import zmq.asyncio
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from hubs.accounts import is_account_name
 from hubs.config import load_config
 from hubs.errors import error_document
 from hubs.sse.auth import SessionReader
@@ -34,7 +35,6 @@ from hubs.sse.streams import Streams
 log = logging.getLogger("hubs.sse")
 
 HUB_PATH = re.compile(r"^/[ut]/[^/?#\s]{1,64}/$")
-USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 STREAMS = web.AppKey("streams", Streams)
 CONFIG = web.AppKey("config", dict)
 SESSIONS = web.AppKey("sessions", SessionReader)
@@ -80,7 +80,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
         return _refuse(request, 400, "hub must be a hub's path, like /t/infrastructure/")
     names = [f"hub:{hub}"]
     if user is not None:
-        if not USERNAME.match(user):
+        if not is_account_name(user):
             return _refuse(request, 400, "user must be an account name")
         loop = asyncio.get_running_loop()
         owner = await loop.run_in_executor(None, request.app[SESSIONS].username, request.cookies)

@@ -8,8 +8,8 @@ from flask import current_app
 from hubs.clients.github import GitHubClient, is_pull_request
 from hubs.messages import body, topic_suffix
 from hubs.widgets import validators
+from hubs.widgets._open_items import listing, shows_issues, shows_pull_requests, what_to_show
 from hubs.widgets.base import Argument, Chrome, hints
-from hubs.widgets.pagure import listing, shows_issues, shows_pull_requests, what_to_show
 
 TITLE = "GitHub"
 DESCRIPTION = "Open pull requests and issues of a GitHub repository, newest first."

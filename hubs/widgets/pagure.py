@@ -1,23 +1,19 @@
 """Pagure: the open issues and pull requests of a project on pagure.io, newest first."""
 
-import dataclasses
 import re
-from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from flask import current_app
 
 from hubs.clients.pagure import PagureClient
-from hubs.feed import ago
 from hubs.messages import body, topic_suffix
 from hubs.widgets import validators
+from hubs.widgets._open_items import listing, shows_issues, shows_pull_requests, what_to_show
 from hubs.widgets.base import Argument, Chrome, hints
 
 TITLE = "Pagure"
 DESCRIPTION = "Open issues and pull requests of a project on pagure.io, newest first."
 
-# What a widget lists (this one and the github widget).
-WHAT = ("both", "issues", "pull-requests")
 # A project's name, or its namespace: pagure's own rule for names, at most 100 characters.
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,99}$")
 
@@ -38,23 +34,6 @@ def project_path(value: Any) -> str:
             'like "fedora-infra/ansible"'
         )
     return value
-
-
-def what_to_show(value: Any) -> str:
-    """Which lists a widget shows: "issues", "pull-requests" or "both" (the default)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return "both"
-    if not isinstance(value, str) or value.strip().lower() not in WHAT:
-        raise ValueError('must be "issues", "pull-requests" or "both"')
-    return value.strip().lower()
-
-
-def shows_issues(what: str) -> bool:
-    return what in ("both", "issues")
-
-
-def shows_pull_requests(what: str) -> bool:
-    return what in ("both", "pull-requests")
 
 
 ARGUMENTS = [
@@ -80,32 +59,6 @@ ARGUMENTS = [
 
 template = "pagure.html"
 chrome = Chrome(title="Pagure")
-
-
-class OpenItems(Protocol):
-    """What the pagure and github clients answer: some open items, how many are open."""
-
-    items: Sequence[Any]
-    total: int
-    more: bool
-
-
-def listing(found: OpenItems, url: str) -> dict[str, Any]:
-    """Open items as the templates show them (this widget's and github's): each item's
-    fields, its creation time and age; their total ("more": only a lower bound)."""
-    return {
-        "url": url,
-        "total": found.total,
-        "more": found.more,
-        "entries": [
-            {
-                **dataclasses.asdict(item),
-                "created": item.created.isoformat(),
-                "ago": ago(item.created),
-            }
-            for item in found.items
-        ],
-    }
 
 
 def data(session, widget, project: str, what: str, limit: int) -> dict:

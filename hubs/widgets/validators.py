@@ -8,9 +8,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from hubs.accounts import is_account_name
+
 Validator = Callable[[Any], Any]
 
-USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$", re.IGNORECASE)
 # Group names of Fedora's account system: what a team hub's URL /t/<name>/ is made of.
 TEAM_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
@@ -76,7 +77,7 @@ def url(value: Any) -> str:
 
 
 def username(value: Any) -> str:
-    if not isinstance(value, str) or not USERNAME_RE.fullmatch(value.strip()):
+    if not isinstance(value, str) or not is_account_name(value.strip()):
         raise ValueError("must be a Fedora account name")
     return value.strip()
 

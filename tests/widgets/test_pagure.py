@@ -13,8 +13,9 @@ from responses import matchers
 from hubs.messages import topic_suffix
 from hubs.rendering import render_panel
 from hubs.widgets import registry
+from hubs.widgets._open_items import what_to_show
 from hubs.widgets.base import InvalidConfig
-from hubs.widgets.pagure import message_project, project_path, what_to_show
+from hubs.widgets.pagure import message_project, project_path
 from tests import factories
 from tests.html import widget_states, with_role
 
