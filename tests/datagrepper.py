@@ -122,7 +122,7 @@ class Archive:
 
 
 class BadRequest(Exception):
-    pass
+    """An argument datagrepper refuses (it answers 400)."""
 
 
 class Datagrepper(http.server.ThreadingHTTPServer):
@@ -210,8 +210,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         if self.server.faults:
             kind, value, headers = self.server.faults.popleft()
-            if kind == "stall":
-                time.sleep(value)
+            if kind == "stall":  # a slow datagrepper: the stall's own length, no condition
+                threading.Event().wait(value)
             else:
                 self._send(value, {"error": f"status {value}"}, headers)
                 return
