@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
 from hubs import auth
+from hubs.authz import Action, allowed
 from hubs.cache import configure_cache
 from hubs.config import load_config
 from hubs.database import db
@@ -49,6 +50,12 @@ def _refuse_lone_surrogates(value: Any) -> None:
     elif isinstance(value, list):
         for item in value:
             _refuse_lone_surrogates(item)
+
+
+def _may(action: str, subject) -> bool:
+    """For templates: whether the visitor may do ``action`` (an ``authz.Action`` value)
+    to ``subject``, to show only the controls they may use."""
+    return allowed(auth.current_user(), Action(action), subject)
 
 
 def _origin(url: str | None) -> str:
@@ -149,20 +156,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         [app.jinja_loader, PrefixLoader({"widgets": FileSystemLoader(WIDGET_TEMPLATE_DIR)})]
     )
 
+    from hubs.views import api, avatars, errors, forms, health, help_calls, home, hubs, stream
     from hubs.views import auth as auth_views
-    from hubs.views import avatars, edit, errors, health, home, hubs, stream
 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(avatars.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(hubs.bp)
-    app.register_blueprint(edit.bp)
+    app.register_blueprint(forms.bp)
+    app.register_blueprint(help_calls.bp)
+    app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(stream.bp)
     errors.init_app(app)
 
     @app.context_processor
     def _site():
-        return {"site_name": app.config["SITE_NAME"]}
+        return {"site_name": app.config["SITE_NAME"], "current_user": auth.current_user,
+                "may": _may}  # fmt: skip
 
     return app

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import abort
 
 from hubs.database import db
+from hubs.help_calls import HelpCall, teammates
 from hubs.models import Hub, HubType, Invitation, Membership, Role, User
 
 
@@ -19,7 +20,11 @@ class Action(enum.StrEnum):
     JOIN = "hub.join"  # ask to join a team hub
     LEAVE = "hub.leave"  # give up one's own membership
     READ_STREAM = "stream.read"  # My Stream and saved notifications: their owner only
-    RESOLVE_HELP = "help.resolve"  # mark a call for help answered: the hub's owners, members
+    # Mark a call for help answered: on a hub, its owners and members; a HelpCall (which
+    # is hidden on every hub once resolved), those of them who belong to a team whose own
+    # people ran the meeting it was raised in. The channels a widget watches are a
+    # setting any owner types (two teams may even meet in one channel): they give no right.
+    RESOLVE_HELP = "help.resolve"
     ANSWER_INVITATION = "invitation.answer"  # accept or decline: the invited user only
 
 
@@ -33,9 +38,14 @@ def roles_of(user: User, hub: Hub) -> set[Role]:
     )
 
 
-def allowed(user: User | None, action: Action, hub: Hub) -> bool:
+def allowed(user: User | None, action: Action, subject: Hub | HelpCall) -> bool:
+    """Whether ``user`` may do ``action`` to ``subject``: a hub, or for RESOLVE_HELP a
+    call for help as one of a hub's widgets shows it."""
     if user is None:
         return False
+    if isinstance(subject, HelpCall):
+        return action is Action.RESOLVE_HELP and _may_resolve(user, subject)
+    hub = subject
     if action is Action.READ_STREAM:
         return hub.type is HubType.user and hub.name == user.username
     if action is Action.ANSWER_INVITATION:
@@ -52,17 +62,23 @@ def allowed(user: User | None, action: Action, hub: Hub) -> bool:
     return False
 
 
-def require(user: User | None, action: Action, hub: Hub) -> None:
+def _may_resolve(user: User, call: HelpCall) -> bool:
+    if not allowed(user, Action.RESOLVE_HELP, call.hub):
+        return False
+    return bool(call.runners() & teammates(db.session, user.username))
+
+
+def _refusal(user: User, action: Action, subject: Hub | HelpCall) -> str:
+    if isinstance(subject, HelpCall):
+        if action is Action.RESOLVE_HELP and allowed(user, action, subject.hub):
+            return f"Only the team that held the meeting {subject.meeting!r} can resolve its calls."
+        subject = subject.hub
+    return f"You may not do that ({action.value}) on {subject.name}."
+
+
+def require(user: User | None, action: Action, subject: Hub | HelpCall) -> None:
     """401 for the anonymous, 403 for those without the right."""
     if user is None:
         abort(401, "Log in first.")
-    if not allowed(user, action, hub):
-        abort(403, f"You may not do that ({action.value}) on {hub.name}.")
-
-
-def require_help_resolver(user: User, meeting: str, ran_by_their_team: bool) -> None:
-    """A call for help is resolved for every hub showing it, so besides RESOLVE_HELP on
-    the hub, the user must own or belong to a team whose people ran the meeting it was
-    raised in (``ran_by_their_team``, hubs.widgets.halp.may_resolve): 403 otherwise."""
-    if not ran_by_their_team:
-        abort(403, f"Only the team that held the meeting {meeting!r} can resolve its calls.")
+    if not allowed(user, action, subject):
+        abort(403, _refusal(user, action, subject))

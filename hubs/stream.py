@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,6 +17,11 @@ from hubs.feed import ago, entry, group_edits, messages_involving
 from hubs.models import Hub, HubType, Membership, Message, Role, User
 
 log = logging.getLogger(__name__)
+
+# A fedmsg.meta processor that breaks on a message breaks the grouping of every stream
+# showing it: warned about once in this many seconds, the traceback at DEBUG each time.
+CONGLOMERATE_WARNING_INTERVAL = 60.0
+_warned_at = {"conglomerate": float("-inf")}
 
 FOLLOWING = (Role.owner, Role.member, Role.subscriber)  # stargazers only bookmark
 PEOPLE = (Role.owner, Role.member)  # whose activity a team hub shows
@@ -65,6 +71,19 @@ def grouped(messages: list[Message], username: str) -> list[dict[str, Any]]:
     return entries
 
 
+def _conglomerate_failed(error: Exception) -> None:
+    now = time.monotonic()
+    if now - _warned_at["conglomerate"] >= CONGLOMERATE_WARNING_INTERVAL:
+        _warned_at["conglomerate"] = now
+        log.warning(
+            "fedmsg.meta could not group stream messages (%s: %s): showing them one by "
+            "one; a processor may be broken",
+            type(error).__name__,
+            error,
+        )
+    log.debug("conglomerate failed", exc_info=True)
+
+
 def _conglomerated(messages: list[Message], username: str) -> list[dict[str, Any]]:
     singles = {message.msg_id: entry(message) for message in messages}
     bodies = [
@@ -73,8 +92,8 @@ def _conglomerated(messages: list[Message], username: str) -> list[dict[str, Any
     ]
     try:
         groups = conglomerate(bodies, username)
-    except Exception:
-        log.debug("conglomerate failed; showing messages one by one", exc_info=True)
+    except Exception as error:
+        _conglomerate_failed(error)
         return list(singles.values())
     entries = []
     for group in groups:

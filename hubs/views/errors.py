@@ -1,4 +1,4 @@
-"""Error pages: HTML for people, JSON for the /json endpoints and JSON requests."""
+"""Error pages: HTML for people, JSON for the /json endpoints, the API and JSON requests."""
 
 import logging
 
@@ -19,6 +19,7 @@ UNAVAILABLE_DB_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.
 def _wants_json() -> bool:
     return (
         request.path.endswith("/json")
+        or request.path.startswith("/api/")
         or request.is_json
         or request.accept_mimetypes.best == "application/json"
     )

@@ -10,7 +10,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import contains_eager
 
 from hubs.auth import current_user
-from hubs.authz import roles_of
+from hubs.authz import Action, allowed, roles_of
 from hubs.avatars import hub_avatar
 from hubs.cache import get_cached
 from hubs.database import db
@@ -150,7 +150,7 @@ def hub_page(kind: str, name: str):
         left=panels[Column.left],
         right=panels[Column.right],
         roles=roles,
-        editing="owner" in roles,
+        editing=allowed(user, Action.EDIT_HUB, hub),
         join_requested=bool(user) and db.session.get(JoinRequest, (hub.id, user.id)) is not None,
         invitation=db.session.get(Invitation, (hub.id, user.id)) if user else None,
         # What the page shows was read from here on: its first stream connection asks

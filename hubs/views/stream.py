@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from functools import wraps
+from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request
+from flask import Blueprint, abort, render_template, request
 
 from hubs.auth import current_user
 from hubs.authz import Action, require
@@ -13,7 +15,8 @@ from hubs.database import db
 from hubs.feed import ago
 from hubs.models import Hub, HubType, Membership, Message, Role, SavedNotification
 from hubs.stream import grouped, stream_messages
-from hubs.views.auth import local_path
+from hubs.views.edits import Done, Refused
+from hubs.views.forms import form_post
 from hubs.views.hubs import RENDER_MARGIN_SECONDS, hub_or_404
 from hubs.views.params import page_cursor
 
@@ -88,26 +91,25 @@ def saved_page(name: str):
     return render_template("saved.html", hub=hub, rows=rows, ago=ago)
 
 
-def _done(name: str, message: str):
-    if request.is_json:
-        return jsonify(ok=True, message=message)
-    flash(message, "success")
-    return redirect(local_path(request.form.get("next") or f"/u/{name}/stream"))
+def own_hub(view):
+    """Load the user hub of the URL; only its user goes on (Action.READ_STREAM)."""
+
+    @wraps(view)
+    def wrapper(name: str, **kwargs):
+        return view(_own_hub(name), **kwargs)
+
+    return wrapper
 
 
-def _msg_id() -> str:
-    data = request.get_json(silent=True) if request.is_json else request.form
-    msg_id = data.get("msg_id") if isinstance(data, dict) or hasattr(data, "getlist") else None
-    if not isinstance(msg_id, str) or not msg_id:
-        abort(400, "msg_id is required.")
-    return msg_id
+def _msg_id(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise Refused("msg_id is required.")
+    return value
 
 
-@bp.route(MINE + "saved", methods=["POST"])
-def save(name: str):
-    _own_hub(name)
-    msg_id = _msg_id()
-    user = current_user()
+def save(hub: Hub, msg_id: Any) -> Done:
+    """Keep the message ``msg_id`` among the saved notifications of the hub's user."""
+    msg_id, user = _msg_id(msg_id), current_user()
     exists = db.session.scalar(
         sa.select(SavedNotification.id).where(
             SavedNotification.user_id == user.id, SavedNotification.msg_id == msg_id
@@ -116,7 +118,7 @@ def save(name: str):
     if exists is None:
         message = db.session.scalar(sa.select(Message).where(Message.msg_id == msg_id))
         if message is None:
-            abort(400, "There is no such message in the store.")
+            raise Refused("There is no such message in the store.")
         db.session.add(
             SavedNotification(
                 user_id=user.id, msg_id=msg_id, topic=message.topic,
@@ -124,20 +126,36 @@ def save(name: str):
             )
         )  # fmt: skip
         db.session.commit()
-    return _done(name, "Saved.")
+    return Done("Saved.")
 
 
-@bp.route(MINE + "saved/delete", methods=["POST"])
-def unsave(name: str):
-    _own_hub(name)
+def unsave(hub: Hub, msg_id: Any) -> Done:
     db.session.execute(
         sa.delete(SavedNotification).where(
             SavedNotification.user_id == current_user().id,
-            SavedNotification.msg_id == _msg_id(),
+            SavedNotification.msg_id == _msg_id(msg_id),
         )
     )
     db.session.commit()
-    return _done(name, "Removed from saved.")
+    return Done("Removed from saved.")
+
+
+def _stream_of(hub: Hub) -> str:
+    return f"{hub.url_path}stream"
+
+
+@bp.post(MINE + "saved")
+@own_hub
+@form_post(back=_stream_of)
+def save_form(hub: Hub):
+    return save(hub, request.form.get("msg_id"))
+
+
+@bp.post(MINE + "saved/delete")
+@own_hub
+@form_post(back=_stream_of)
+def unsave_form(hub: Hub):
+    return unsave(hub, request.form.get("msg_id"))
 
 
 # -- the directory -----------------------------------------------------------------------

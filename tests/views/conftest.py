@@ -81,11 +81,23 @@ class Endpoint:
     allowed: frozenset[str]
 
     def url(self, session) -> str:
+        """Where its form posts."""
         ids = {
             "widget": sticky_id(session),
             "halp": session.scalar(sa.select(Widget.id).where(Widget.plugin == "halp")),
         }
         return "/t/infrastructure/" + self.path.format(**ids)
+
+    def api_url(self, session) -> str:
+        """Where a script posts its JSON."""
+        return "/api" + self.url(session)
+
+    @property
+    def form(self) -> dict[str, str]:
+        """The payload as its form posts it: a widget's config fields beside the rest."""
+        fields = {**self.payload, **self.payload.get("config", {})}
+        fields.pop("config", None)
+        return {name: str(value) for name, value in fields.items()}
 
 
 OWNERS = frozenset({"owner"})

@@ -56,7 +56,7 @@ def test_random_configs_never_500_never_stored_invalid(client, session, data):
     log_in(client, owner.username)
     for name, widget in widgets.items():
         config = data.draw(configs_for(registry[name]), label=name)
-        response = client.post(f"{hub.url_path}w/{widget.id}/config", json={"config": config})
+        response = client.post(f"/api{hub.url_path}w/{widget.id}/config", json={"config": config})
         assert response.status_code in (200, 400), (name, config, response.text)
         session.expire_all()
         stored = session.scalar(sa.select(Widget.config).where(Widget.id == widget.id))

@@ -25,11 +25,14 @@ def test_post_without_a_valid_token_is_refused(client, session, team, endpoint, 
     log_in(client, "nirik" if endpoint.name not in ("join",) else "lmacken")
     headers = {} if token == "missing" else {"X-CSRFToken": "forged-token"}
     before = snapshot(session)
-    response = client.post(endpoint.url(session), json=endpoint.payload, headers=headers)
+    response = client.post(endpoint.api_url(session), json=endpoint.payload, headers=headers)
     assert response.status_code == 400
     document = response.get_json()
     assert document["error"] == "bad_request" and document["errors"] == {}
     assert "CSRF" in document["message"]
+    form = {**endpoint.form} if token == "missing" else {**endpoint.form, "csrf_token": "forged"}
+    page = client.post(endpoint.url(session), data=form)
+    assert page.status_code == 400 and "CSRF" in page.text
     assert snapshot(session) == before
 
 
@@ -44,7 +47,7 @@ def test_the_page_token_is_accepted(client, session, team):
     log_in(client, "nirik")
     token = page_token(client)
     response = client.post(
-        "/t/infrastructure/settings", json={"summary": "With a token"},
+        "/api/t/infrastructure/settings", json={"summary": "With a token"},
         headers={"X-CSRFToken": token},
     )  # fmt: skip
     assert response.status_code == 200
@@ -69,7 +72,7 @@ def test_a_state_change_from_another_site_is_refused_even_with_its_token(
     token = page_token(client)
     before = snapshot(session)
     response = client.post(
-        "/t/infrastructure/settings", json={"summary": "Cross-site"},
+        "/api/t/infrastructure/settings", json={"summary": "Cross-site"},
         headers={"X-CSRFToken": token, **headers},
     )  # fmt: skip
     assert response.status_code == 400
@@ -86,7 +89,7 @@ def test_a_state_change_from_this_site_or_a_script_goes_through(client, session,
     log_in(client, "nirik")
     token = page_token(client)
     response = client.post(
-        "/t/infrastructure/settings", json={"summary": "Same site"},
+        "/api/t/infrastructure/settings", json={"summary": "Same site"},
         headers={"X-CSRFToken": token, **headers},
     )  # fmt: skip
     assert response.status_code == 200

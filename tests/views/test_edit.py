@@ -61,7 +61,7 @@ def test_invalid_config_reshows_the_form_and_stores_nothing(client, session, tea
     assert snapshot(session) == before and published == []
 
     response = client.post(
-        f"/t/infrastructure/w/{sticky_id(session)}/config", json={"config": {"text": 5}}
+        f"/api/t/infrastructure/w/{sticky_id(session)}/config", json={"config": {"text": 5}}
     )
     assert response.status_code == 400
     assert response.get_json() == {
@@ -88,13 +88,13 @@ def test_configure_move_and_remove(client, session, team):
         ("stats", "right", 1),
         ("halp", "right", 2),
     ]
-    client.post(f"/t/infrastructure/w/{sticky}/move", json={"column": "right", "position": 9})
+    client.post(f"/api/t/infrastructure/w/{sticky}/move", json={"column": "right", "position": 9})
     assert [(w.plugin, w.position) for w in widgets(session)] == [
         ("stats", 0),
         ("halp", 1),
         ("sticky", 2),
     ]
-    bad = client.post(f"/t/infrastructure/w/{sticky}/move", json={"position": "top"})
+    bad = client.post(f"/api/t/infrastructure/w/{sticky}/move", json={"position": "top"})
     assert bad.status_code == 400
 
     client.post(f"/t/infrastructure/w/{sticky}/delete")
@@ -148,7 +148,7 @@ def _roles(session, username):
 
 def test_join_request_approved(client, session, team):
     log_in(client, "lmacken")
-    assert client.post("/t/infrastructure/join", json={}).get_json()["ok"]
+    assert client.post("/api/t/infrastructure/join", json={}).get_json()["ok"]
     assert "Join requested" in client.get("/t/infrastructure/").text
     log_in(client, "nirik")
     page = client.get("/t/infrastructure/edit/members").text
@@ -160,29 +160,31 @@ def test_join_request_approved(client, session, team):
 
 def test_join_request_declined(client, session, team):
     log_in(client, "nirik")
-    client.post("/t/infrastructure/requests/bex/decline", json={})
+    client.post("/api/t/infrastructure/requests/bex/decline", json={})
     assert _roles(session, "bex") == set()
     assert session.scalar(sa.select(sa.func.count()).select_from(JoinRequest)) == 0
-    again = client.post("/t/infrastructure/requests/bex/approve", json={})
+    again = client.post("/api/t/infrastructure/requests/bex/approve", json={})
     assert again.status_code == 400
 
 
 def test_the_last_owner_cannot_leave(client, session, team):
     log_in(client, "puiterwijk")
-    assert client.post("/t/infrastructure/leave", json={}).status_code == 200
+    assert client.post("/api/t/infrastructure/leave", json={}).status_code == 200
     log_in(client, "nirik")
-    refused = client.post("/t/infrastructure/leave", json={})
+    refused = client.post("/api/t/infrastructure/leave", json={})
     assert refused.status_code == 400
     assert "last owner" in refused.get_json()["message"]
     assert _roles(session, "nirik") == {Role.owner}
-    demote = client.post("/t/infrastructure/members", json={"username": "nirik", "role": "member"})
+    demote = client.post(
+        "/api/t/infrastructure/members", json={"username": "nirik", "role": "member"}
+    )
     assert demote.status_code == 400
 
 
 def test_members_page_invites_and_removes(client, session, team, published):
     log_in(client, "nirik")
     invited = client.post(
-        "/t/infrastructure/members", json={"username": "lmacken", "role": "owner"}
+        "/api/t/infrastructure/members", json={"username": "lmacken", "role": "owner"}
     )
     assert "lmacken is invited to be owner" in invited.get_json()["message"]
     assert _roles(session, "lmacken") == set()  # not before they say yes
@@ -199,24 +201,26 @@ def test_members_page_invites_and_removes(client, session, team, published):
     log_in(client, "nirik")
     client.post("/t/infrastructure/members/lmacken/remove", data={"role": "owner"})
     assert _roles(session, "lmacken") == set()
-    unknown = client.post("/t/infrastructure/members", json={"username": "nobody"})
+    unknown = client.post("/api/t/infrastructure/members", json={"username": "nobody"})
     assert unknown.status_code == 400
-    bad_role = client.post("/t/infrastructure/members", json={"username": "bex", "role": "king"})
+    bad_role = client.post(
+        "/api/t/infrastructure/members", json={"username": "bex", "role": "king"}
+    )
     assert bad_role.status_code == 400
 
 
 def test_an_invitation_declined_gives_nothing(client, session, team):
     log_in(client, "lmacken")  # invited by nirik to be a member
-    assert client.post("/t/infrastructure/invitation/decline", json={}).status_code == 200
+    assert client.post("/api/t/infrastructure/invitation/decline", json={}).status_code == 200
     assert _roles(session, "lmacken") == set()
-    again = client.post("/t/infrastructure/invitation/accept", json={})
+    again = client.post("/api/t/infrastructure/invitation/accept", json={})
     assert again.status_code == 403  # no invitation any more
     assert _roles(session, "lmacken") == set()
 
 
 def test_someone_who_asked_to_join_is_made_a_member_at_once(client, session, team):
     log_in(client, "nirik")
-    done = client.post("/t/infrastructure/members", json={"username": "bex", "role": "member"})
+    done = client.post("/api/t/infrastructure/members", json={"username": "bex", "role": "member"})
     assert done.get_json()["message"] == "bex is now member."
     assert _roles(session, "bex") == {Role.member}
     assert session.scalar(sa.select(sa.func.count()).select_from(JoinRequest)) == 0
@@ -224,7 +228,7 @@ def test_someone_who_asked_to_join_is_made_a_member_at_once(client, session, tea
 
 def test_an_owner_made_a_member_needs_no_consent(client, session, team):
     log_in(client, "nirik")
-    client.post("/t/infrastructure/members", json={"username": "puiterwijk", "role": "member"})
+    client.post("/api/t/infrastructure/members", json={"username": "puiterwijk", "role": "member"})
     assert _roles(session, "puiterwijk") == {Role.member}
 
 
@@ -232,7 +236,9 @@ def test_an_owner_made_a_member_needs_no_consent(client, session, team):
 def test_owners_cannot_make_others_follow_a_hub(client, session, team, role):
     log_in(client, "nirik")
     before = snapshot(session)
-    refused = client.post("/t/infrastructure/members", json={"username": "lmacken", "role": role})
+    refused = client.post(
+        "/api/t/infrastructure/members", json={"username": "lmacken", "role": role}
+    )
     assert refused.status_code == 400
     assert "Only lmacken may subscribe to or star a hub" in refused.get_json()["message"]
     assert snapshot(session) == before
@@ -264,12 +270,30 @@ def test_a_hub_holds_a_bounded_number_of_widgets(app, client, session, team, pub
     limit = app.config["MAX_WIDGETS_PER_HUB"] = len(team.widgets) + 2
     github = {"plugin": "github", "config": {"repo": "a/b"}}
     for _ in range(2):
-        made = client.post("/t/infrastructure/widgets", json=github)
+        made = client.post("/api/t/infrastructure/widgets", json=github)
         assert made.status_code == 200, made.text
     before = snapshot(session)
-    refused = client.post("/t/infrastructure/widgets", json=github)
+    refused = client.post("/api/t/infrastructure/widgets", json=github)
     assert refused.status_code == 400
     assert refused.get_json()["message"] == f"a hub holds at most {limit} widgets: remove one first"
     form = client.post("/t/infrastructure/widgets", data={"plugin": "sticky", "text": "x"})
     assert form.status_code == 400 and "remove one first" in form.text
     assert snapshot(session) == before
+
+
+def test_each_address_takes_one_kind_of_body_and_says_which(client, session, team):
+    log_in(client, "nirik")
+    before = snapshot(session)
+    json_to_form = client.post("/t/infrastructure/settings", json={"summary": "Scripted"})
+    assert json_to_form.status_code == 415
+    assert "send JSON to /api/t/infrastructure/settings" in json_to_form.get_json()["message"]
+    form_to_api = client.post("/api/t/infrastructure/settings", data={"summary": "Formed"})
+    assert form_to_api.status_code == 415
+    assert "Content-Type: application/json" in form_to_api.get_json()["message"]
+    assert snapshot(session) == before
+    # Each way, the same change with the same sentence.
+    by_form = client.post("/t/infrastructure/settings", data={"summary": "One"})
+    assert by_form.status_code == 302
+    assert "Settings saved." in client.get(by_form.location).text
+    by_api = client.post("/api/t/infrastructure/settings", json={"summary": "Two"})
+    assert by_api.get_json() == {"ok": True, "message": "Settings saved.", "changed": ["summary"]}

@@ -51,10 +51,11 @@ def bodies(endpoint: Endpoint):
 
 
 def post(client, url: str, kind: str, body):
+    """JSON to the API (the same path under /api), forms to the form's address."""
     if kind == "json":
-        return client.post(url, data=json.dumps(body), content_type="application/json")
+        return client.post("/api" + url, data=json.dumps(body), content_type="application/json")
     if kind == "raw json":
-        return client.post(url, data=body, content_type="application/json")
+        return client.post("/api" + url, data=body, content_type="application/json")
     if kind == "form":
         return client.post(url, data=body)
     return client.post(url, data=body, content_type="application/x-www-form-urlencoded")

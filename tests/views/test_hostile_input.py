@@ -24,7 +24,9 @@ def test_widget_ids_beyond_any_row_are_404(client, session, team, widget_id):
         response = client.get(f"/t/infrastructure/w/{widget_id}/{route}")
         assert response.status_code == 404, (route, response.status_code)
     for route in POST_WIDGET_ROUTES:
-        response = client.post(f"/t/infrastructure/w/{widget_id}/{route}", json={})
+        response = client.post(f"/api/t/infrastructure/w/{widget_id}/{route}", json={})
+        assert response.status_code == 404, (route, response.status_code)
+        response = client.post(f"/t/infrastructure/w/{widget_id}/{route}", data={})
         assert response.status_code == 404, (route, response.status_code)
     assert snapshot(session) == before
 
@@ -51,7 +53,7 @@ def test_a_move_to_no_position_is_refused(client, session, team, position):
     # json.dumps writes 1e999 as Infinity; a client may as well send the number.
     number = json.dumps(position).replace("Infinity", "1e999")
     response = client.post(
-        f"/t/infrastructure/w/{sticky_id(session)}/move",
+        f"/api/t/infrastructure/w/{sticky_id(session)}/move",
         data='{"column": "right", "position": ' + number + "}",
         content_type="application/json",
     )
@@ -72,7 +74,7 @@ LONE_SURROGATES = [
 def test_half_characters_in_json_are_refused(client, session, team, path, payload):
     log_in(client, "nirik")
     before = snapshot(session)
-    url = "/t/infrastructure/" + path.format(sticky=sticky_id(session))
+    url = "/api/t/infrastructure/" + path.format(sticky=sticky_id(session))
     # json.dumps writes a lone surrogate as the escape \ud800, as a hostile client would.
     response = client.post(url, data=json.dumps(payload), content_type="application/json")
     assert response.status_code == 400, response.text
@@ -84,7 +86,9 @@ def test_half_characters_in_json_are_refused(client, session, team, path, payloa
 def test_a_saved_msg_id_with_half_a_character_is_refused(client, session, team):
     log_in(client, "ralph")
     response = client.post(
-        "/u/ralph/saved", data=json.dumps({"msg_id": "x\ud800y"}), content_type="application/json"
+        "/api/u/ralph/saved",
+        data=json.dumps({"msg_id": "x\ud800y"}),
+        content_type="application/json",
     )
     assert 400 <= response.status_code < 500
 
@@ -95,7 +99,7 @@ def test_json_nested_beyond_the_stack_is_refused(client, session, team):
     deep = "[" * 100_000 + "]" * 100_000
     for path in ("settings", f"w/{sticky_id(session)}/config", "members"):
         response = client.post(
-            f"/t/infrastructure/{path}", data=deep, content_type="application/json"
+            f"/api/t/infrastructure/{path}", data=deep, content_type="application/json"
         )
         assert response.status_code == 400, (path, response.status_code)
     assert snapshot(session) == before
@@ -113,7 +117,7 @@ def test_json_nested_beyond_the_stack_is_refused(client, session, team):
 def test_values_no_column_can_hold_are_refused(client, session, team, fields, field):
     log_in(client, "nirik")
     before = snapshot(session)
-    response = client.post("/t/infrastructure/settings", json=fields)
+    response = client.post("/api/t/infrastructure/settings", json=fields)
     assert response.status_code == 400
     assert field in response.get_json()["errors"]
     form = client.post("/t/infrastructure/settings", data=fields)

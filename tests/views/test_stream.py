@@ -104,15 +104,15 @@ def test_another_users_stream_and_saved_are_refused(client, people, path):
     assert client.get(path).status_code == 403
     log_in(client, None)
     assert client.get(path).status_code == 302  # to the login
-    assert client.post("/u/ralph/saved", json={"msg_id": "m-1"}).status_code == 401
+    assert client.post("/api/u/ralph/saved", json={"msg_id": "m-1"}).status_code == 401
 
 
 def test_save_unsave_and_keep_beyond_retention(client, session, people):
     log_in(client, "ralph")
     msg_id = independent_stream(session)[0]
-    assert client.post("/u/ralph/saved", json={"msg_id": msg_id}).get_json()["ok"]
-    assert client.post("/u/ralph/saved", json={"msg_id": msg_id}).status_code == 200  # once
-    assert client.post("/u/ralph/saved", json={"msg_id": "nope"}).status_code == 400
+    assert client.post("/api/u/ralph/saved", json={"msg_id": msg_id}).get_json()["ok"]
+    assert client.post("/api/u/ralph/saved", json={"msg_id": msg_id}).status_code == 200  # once
+    assert client.post("/api/u/ralph/saved", json={"msg_id": "nope"}).status_code == 400
     prune(session, days=0, cap=0)  # the store forgets everything
     assert session.scalar(sa.select(sa.func.count()).select_from(Message)) == 0
     saved = client.get("/u/ralph/saved").text
@@ -214,3 +214,25 @@ def test_a_run_of_changes_is_one_stream_entry_and_grows_in_place(client, app, se
     # An old message alone is still answered, as itself.
     (old,) = with_role(client.get("/u/ralph/stream/entry?msg_id=m-0").text, "stream-entry")
     assert old["data-msg-id"] == "m-0"
+
+
+def test_a_broken_fedmsg_meta_processor_is_said_once_and_the_stream_still_shows(
+    app_context, session, people, monkeypatch, caplog
+):
+    from hubs import stream
+
+    def broken(messages, username):
+        raise KeyError("a processor's missing field")
+
+    monkeypatch.setattr(stream, "conglomerate", broken)
+    monkeypatch.setitem(stream._warned_at, "conglomerate", float("-inf"))
+    shown = stream_messages(session, "ralph", 20)
+    with caplog.at_level("WARNING", logger="hubs.stream"):
+        first = stream.grouped(shown, "ralph")
+        again = stream.grouped(shown, "ralph")
+    assert [entry["msg_id"] for entry in first] == [m.msg_id for m in shown]
+    assert again == first
+    warned = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warned) == 1  # once a minute, not once a page
+    assert "fedmsg.meta could not group" in warned[0].getMessage()
+    assert "KeyError" in warned[0].getMessage()

@@ -45,7 +45,7 @@ def test_each_widget_has_its_form_and_can_be_added(client, session, team, name):
         assert with_role(form, f"field-{argument.name}"), f"{name}: no field {argument.name}"
     if not widget_type.arguments:
         assert with_role(form, "no-settings")
-    added = client.post("/t/infrastructure/widgets", json={"plugin": name, "config": {}})
+    added = client.post("/api/t/infrastructure/widgets", json={"plugin": name, "config": {}})
     assert added.status_code == 200, added.get_json()
     plugins = session.scalars(sa.select(Widget.plugin).where(Widget.hub_id == team_id)).all()
     assert plugins == [name]

@@ -14,7 +14,7 @@ from hubs.rendering import render_panel
 from hubs.widgets import registry
 from tests import factories
 from tests.conftest import log_in
-from tests.html import with_role
+from tests.html import elements, with_role
 
 HALP = registry["halp"]
 INFRA = "#fedora-meeting-1"
@@ -120,11 +120,11 @@ def test_a_user_hub_shows_the_calls_of_its_teams(app_context, session, team, cal
 def test_a_member_resolves_a_call_and_it_is_gone(client, session, team, calls, published):
     widget = halp_of(team)
     target = next(m for m in calls if m["msg"]["details"]["nick"] == "abompard")
-    url = f"/t/infrastructure/w/{widget.id}/halp/resolve"
+    api_url = f"/api/t/infrastructure/w/{widget.id}/halp/resolve"
     log_in(client, "ralph")
     page = client.get(f"/t/infrastructure/w/{widget.id}/halp")
     assert len(with_role(page.text, "help-resolve")) == 3
-    response = client.post(url, json={"msg_id": target["msg_id"]})
+    response = client.post(api_url, json={"msg_id": target["msg_id"]})
     assert response.status_code == 200 and "abompard's call" in response.get_json()["message"]
     row = session.scalars(sa.select(ResolvedHelpRequest)).one()
     assert row.msg_id == target["msg_id"] and row.hub_id == team.id
@@ -134,24 +134,24 @@ def test_a_member_resolves_a_call_and_it_is_gone(client, session, team, calls, p
     shown = [c["msg_id"] for c in HALP.compute(session, widget)["calls"]]
     assert target["msg_id"] not in shown and len(shown) == 2
     # Resolving it again, or a message that is no call of this widget, is refused.
-    again = client.post(url, json={"msg_id": target["msg_id"]})
+    again = client.post(api_url, json={"msg_id": target["msg_id"]})
     assert again.status_code == 400 and "not an open call" in again.get_json()["message"]
     design = next(m for m in calls if m["msg"]["channel"] == "#fedora-design")
-    assert client.post(url, json={"msg_id": design["msg_id"]}).status_code == 400
-    assert client.post(url, json={"msg_id": ["x"]}).status_code == 400
+    assert client.post(api_url, json={"msg_id": design["msg_id"]}).status_code == 400
+    assert client.post(api_url, json={"msg_id": ["x"]}).status_code == 400
     assert session.scalar(sa.select(sa.func.count()).select_from(ResolvedHelpRequest)) == 1
 
 
 def test_only_members_resolve(client, session, team, calls, published):
     widget = halp_of(team)
     target = next(m for m in calls if m["msg"]["channel"] == INFRA)
-    url = f"/t/infrastructure/w/{widget.id}/halp/resolve"
-    assert client.post(url, json={"msg_id": target["msg_id"]}).status_code == 401
+    api_url = f"/api/t/infrastructure/w/{widget.id}/halp/resolve"
+    assert client.post(api_url, json={"msg_id": target["msg_id"]}).status_code == 401
     log_in(client, "mizmo")
     page = client.get(f"/t/infrastructure/w/{widget.id}/halp")
     assert page.status_code == 200 and not with_role(page.text, "help-resolve")
     assert "Members of infrastructure can mark" in page.text
-    assert client.post(url, json={"msg_id": target["msg_id"]}).status_code == 403
+    assert client.post(api_url, json={"msg_id": target["msg_id"]}).status_code == 403
     assert session.scalar(sa.select(sa.func.count()).select_from(ResolvedHelpRequest)) == 0
     assert published == []
 
@@ -205,7 +205,9 @@ def test_only_a_team_meeting_in_the_channel_resolves_its_calls(client, session, 
     hers = factories.widget(session, user_hub(session, "mizmo"), "halp", channels=[INFRA])
     session.commit()
     log_in(client, "mizmo")
-    refused = client.post(f"/u/mizmo/w/{hers.id}/halp/resolve", json={"msg_id": target["msg_id"]})
+    refused = client.post(
+        f"/api/u/mizmo/w/{hers.id}/halp/resolve", json={"msg_id": target["msg_id"]}
+    )
     assert refused.status_code == 403
     assert "Only the team that held the meeting 'Infrastructure (" in refused.text
     assert session.scalar(sa.select(sa.func.count()).select_from(ResolvedHelpRequest)) == 0
@@ -213,7 +215,7 @@ def test_only_a_team_meeting_in_the_channel_resolves_its_calls(client, session, 
     his = factories.widget(session, user_hub(session, "ralph"), "halp")
     session.commit()
     log_in(client, "ralph")
-    done = client.post(f"/u/ralph/w/{his.id}/halp/resolve", json={"msg_id": target["msg_id"]})
+    done = client.post(f"/api/u/ralph/w/{his.id}/halp/resolve", json={"msg_id": target["msg_id"]})
     assert done.status_code == 200
     assert target["msg_id"] not in [
         c["msg_id"] for c in HALP.compute(session, halp_of(team))["calls"]
@@ -242,12 +244,21 @@ def test_the_right_to_resolve_follows_who_ran_the_meeting_not_a_channel_setting(
     def resolve(username, team, call):
         log_in(client, username)
         widget = halp_of(hubs[team])
-        return client.post(f"/t/{team}/w/{widget.id}/halp/resolve", json={"msg_id": call["msg_id"]})
+        return client.post(
+            f"/api/t/{team}/w/{widget.id}/halp/resolve", json={"msg_id": call["msg_id"]}
+        )
 
     def resolved():
         return set(session.scalars(sa.select(ResolvedHelpRequest.msg_id)))
 
     marketing, i18n = call_of("Marketing"), call_of("i18n")
+    # The page shows toshio a button for his team's call only.
+    log_in(client, "toshio")
+    page = client.get(f"/t/i18n/w/{halp_of(hubs['i18n']).id}/halp").text
+    listed = {item["data-msg-id"] for item in with_role(page, "help-call")}
+    assert {marketing["msg_id"], i18n["msg_id"]} <= listed
+    buttons = [field["value"] for field in elements(page) if field.get("name") == "msg_id"]
+    assert len(with_role(page, "help-resolve")) == 1 and buttons == [i18n["msg_id"]]
     refused = resolve("toshio", "i18n", marketing)
     assert refused.status_code == 403
     assert "Only the team that held the meeting 'Marketing (2026-11-17)'" in refused.text

@@ -1,0 +1,203 @@
+"""The JSON API for scripts: every change a hub's forms make, at the same path under
+``/api`` (``POST /api/t/infrastructure/widgets``), taking a JSON object.
+
+Each view checks ``authz`` (``hub_action``) and calls the change the form calls
+(``hubs.views.edits``, ``hubs.views.help_calls``, ``hubs.views.stream``). The answer is
+``{"ok": true, "message": ...}`` with the change's own fields, or an error document
+(``hubs.errors``) with the reason of each refused field. Like every POST it needs the
+CSRF token (the ``X-CSRFToken`` header; a page has it in ``<meta name="csrf-token">``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, request
+
+from hubs.authz import Action
+from hubs.database import db
+from hubs.errors import error_document
+from hubs.models import Role
+from hubs.views import edits, help_calls, stream
+from hubs.views.edits import Done, Refused, hub_action
+from hubs.views.hubs import HUB_URL
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def api_post(view: Callable[..., Done]) -> Callable:
+    """Hand the view the request's JSON object as ``data``, and answer in JSON."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not request.is_json:
+            abort(415, "Send a JSON object, with the header Content-Type: application/json.")
+        data: Any = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            abort(400, "The request body must be a JSON object.")
+        try:
+            done = view(*args, data=data, **kwargs)
+        except Refused as refused:
+            db.session.rollback()
+            document = error_document(refused.status, refused.message, refused.errors)
+            return jsonify(document), refused.status
+        return jsonify(ok=True, message=done.message, **done.fields)
+
+    return wrapper
+
+
+# -- settings and widgets ------------------------------------------------------------------
+
+
+@bp.post(HUB_URL + "settings")
+@hub_action(Action.EDIT_HUB)
+@api_post
+def update_settings(hub, data):
+    return edits.save_settings(hub, data)
+
+
+@bp.post(HUB_URL + "widgets")
+@hub_action(Action.EDIT_HUB)
+@api_post
+def create_widget(hub, data):
+    kind = edits.widget_type(data.get("plugin"))
+    return edits.add_widget(hub, kind, edits.column(data.get("column")), data.get("config", {}))
+
+
+@bp.post(HUB_URL + "w/<id:widget_id>/config")
+@hub_action(Action.EDIT_HUB)
+@api_post
+def update_widget_config(hub, widget_id: int, data):
+    widget = edits.hub_widget(hub, widget_id)
+    edits.type_of(widget)
+    return edits.save_widget(widget, data.get("config", data))
+
+
+@bp.post(HUB_URL + "w/<id:widget_id>/move")
+@hub_action(Action.EDIT_HUB)
+@api_post
+def move_widget(hub, widget_id: int, data):
+    return edits.move_widget(edits.hub_widget(hub, widget_id), data)
+
+
+@bp.post(HUB_URL + "w/<id:widget_id>/delete")
+@hub_action(Action.EDIT_HUB)
+@api_post
+def delete_widget(hub, widget_id: int, data):
+    return edits.delete_widget(edits.hub_widget(hub, widget_id))
+
+
+@bp.post(HUB_URL + "w/<id:widget_id>/halp/resolve")
+@hub_action(Action.RESOLVE_HELP)
+@api_post
+def resolve_help(hub, widget_id: int, data):
+    return help_calls.resolve(hub, widget_id, data.get("msg_id"))
+
+
+# -- following, joining, leaving -------------------------------------------------------
+
+
+@bp.post(HUB_URL + "subscribe")
+@hub_action(Action.FOLLOW)
+@api_post
+def subscribe(hub, data):
+    return edits.follow(hub, Role.subscriber, on=True)
+
+
+@bp.post(HUB_URL + "unsubscribe")
+@hub_action(Action.FOLLOW)
+@api_post
+def unsubscribe(hub, data):
+    return edits.follow(hub, Role.subscriber, on=False)
+
+
+@bp.post(HUB_URL + "star")
+@hub_action(Action.FOLLOW)
+@api_post
+def star(hub, data):
+    return edits.follow(hub, Role.stargazer, on=True)
+
+
+@bp.post(HUB_URL + "unstar")
+@hub_action(Action.FOLLOW)
+@api_post
+def unstar(hub, data):
+    return edits.follow(hub, Role.stargazer, on=False)
+
+
+@bp.post(HUB_URL + "join")
+@hub_action(Action.JOIN)
+@api_post
+def join(hub, data):
+    return edits.join(hub)
+
+
+@bp.post(HUB_URL + "leave")
+@hub_action(Action.LEAVE)
+@api_post
+def leave(hub, data):
+    return edits.leave(hub)
+
+
+@bp.post(HUB_URL + "invitation/accept")
+@hub_action(Action.ANSWER_INVITATION)
+@api_post
+def accept_invitation(hub, data):
+    return edits.answer_invitation(hub, accept=True)
+
+
+@bp.post(HUB_URL + "invitation/decline")
+@hub_action(Action.ANSWER_INVITATION)
+@api_post
+def decline_invitation(hub, data):
+    return edits.answer_invitation(hub, accept=False)
+
+
+# -- members and requests (owners) -----------------------------------------------------
+
+
+@bp.post(HUB_URL + "members")
+@hub_action(Action.MANAGE_MEMBERS)
+@api_post
+def add_member(hub, data):
+    return edits.add_member(hub, str(data.get("username", "")), data.get("role", "member"))
+
+
+@bp.post(HUB_URL + "members/<username>/remove")
+@hub_action(Action.MANAGE_MEMBERS)
+@api_post
+def remove_member(hub, username: str, data):
+    return edits.remove_member(hub, username, data.get("role", "member"))
+
+
+@bp.post(HUB_URL + "requests/<username>/approve")
+@hub_action(Action.MANAGE_MEMBERS)
+@api_post
+def approve(hub, username: str, data):
+    return edits.answer_request(hub, username, approve=True)
+
+
+@bp.post(HUB_URL + "requests/<username>/decline")
+@hub_action(Action.MANAGE_MEMBERS)
+@api_post
+def decline(hub, username: str, data):
+    return edits.answer_request(hub, username, approve=False)
+
+
+# -- saved notifications (their owner only) -------------------------------------------------
+
+
+@bp.post(stream.MINE + "saved")
+@stream.own_hub
+@api_post
+def save(hub, data):
+    return stream.save(hub, data.get("msg_id"))
+
+
+@bp.post(stream.MINE + "saved/delete")
+@stream.own_hub
+@api_post
+def unsave(hub, data):
+    return stream.unsave(hub, data.get("msg_id"))

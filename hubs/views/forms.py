@@ -1,0 +1,323 @@
+"""The HTML forms that change a hub: settings, widgets, memberships and join requests.
+
+Each form page is a GET; each form posts to a POST view here, which checks ``authz``
+(``hub_action``), reads ``request.form`` and calls the change in ``hubs.views.edits``.
+A change that goes through redirects back with a flash message; a config that fails its
+validators gets the form again with the reason of each field; anything else refused, an
+error page. Scripts use the JSON API instead (``hubs.views.api``, the same paths under
+``/api``): a JSON body posted here is refused with a 415 that says so.
+
+CSRF is checked by Flask-WTF for the whole app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from functools import wraps
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request
+
+from hubs import changes
+from hubs.authz import Action
+from hubs.database import db
+from hubs.models import Hub, Invitation, JoinRequest, Role
+from hubs.views import edits
+from hubs.views.auth import local_path
+from hubs.views.edits import Done, Refused, hub_action
+from hubs.views.hubs import HUB_URL
+from hubs.widgets import get_widget_type, registry
+from hubs.widgets.base import Argument
+
+bp = Blueprint("edit", __name__)
+
+
+# -- from posted fields to the raw values validators take, and back ---------------------
+
+
+def links_to_text(links: Any) -> str:
+    if not isinstance(links, list):
+        return ""
+    return "\n".join(f"{link.get('title', '')} | {link.get('url', '')}" for link in links)
+
+
+def text_to_links(text: str) -> list[dict[str, str]]:
+    links = []
+    for line in text.splitlines():
+        if line.strip():
+            title, _, url = line.partition("|")
+            links.append({"title": title.strip(), "url": url.strip()})
+    return links
+
+
+def raw_from_form(arguments: Iterable[Argument], form: Mapping[str, str]) -> dict[str, Any]:
+    """The values a form posted, shaped for the arguments' validators."""
+    raw: dict[str, Any] = {}
+    for argument in arguments:
+        control = argument.control
+        if control == "checkbox":
+            raw[argument.name] = argument.name in form
+        elif argument.name not in form:
+            continue
+        elif control == "links":
+            raw[argument.name] = text_to_links(form[argument.name])
+        else:
+            raw[argument.name] = form[argument.name]
+    return raw
+
+
+def form_value(argument: Argument, value: Any) -> Any:
+    """A value as its form control shows it."""
+    if argument.control == "links":
+        return links_to_text(value)
+    if isinstance(value, list):  # e.g. chat rooms, edited as one line
+        return " ".join(str(item) for item in value)
+    if value is None:
+        return ""
+    return value
+
+
+def form_post(view: Callable | None = None, *, back: Callable[[Hub], str] | None = None):
+    """A POST view taking a form: its :class:`Done` redirects to the form's ``next`` (or
+    ``back(hub)``, the hub's page by default) with a flash message; its :class:`Refused`
+    is an error page. A view may also return a page itself (the form again)."""
+
+    def decorate(view: Callable):
+        @wraps(view)
+        def wrapper(hub: Hub, **kwargs):
+            if request.is_json:
+                abort(415, f"This address takes a form; send JSON to /api{request.path}.")
+            try:
+                outcome = view(hub, **kwargs)
+            except Refused as refused:
+                db.session.rollback()
+                abort(refused.status, refused.message)
+            if not isinstance(outcome, Done):
+                return outcome
+            flash(outcome.message, "success")
+            fallback = back(hub) if back else hub.url_path
+            return redirect(local_path(request.form.get("next") or fallback))
+
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
+
+
+# -- hub settings ----------------------------------------------------------------------
+
+
+def _settings_page(hub, values, errors, status=200):
+    """The settings form, each value as its control shows it (no avatar: an empty field)."""
+    shown = {a.name: form_value(a, values.get(a.name, a.default)) for a in changes.HUB_SETTINGS}
+    page = render_template(
+        "edit_settings.html", hub=hub, arguments=changes.HUB_SETTINGS, values=shown, errors=errors
+    )
+    return page, status
+
+
+@bp.get(HUB_URL + "edit/settings")
+@hub_action(Action.EDIT_HUB)
+def settings_form(hub):
+    return _settings_page(hub, changes.hub_settings(hub), errors={})
+
+
+@bp.post(HUB_URL + "settings")
+@hub_action(Action.EDIT_HUB)
+@form_post
+def update_settings(hub):
+    raw = raw_from_form(changes.HUB_SETTINGS, request.form)
+    try:
+        return edits.save_settings(hub, raw)
+    except Refused as refused:
+        if not refused.errors:
+            raise
+        db.session.rollback()
+        return _settings_page(hub, {**changes.hub_settings(hub), **raw}, refused.errors, 400)
+
+
+# -- widgets ---------------------------------------------------------------------------
+
+
+def _config_page(hub, widget_type, values, errors, widget=None, column="left", status=200):
+    page = render_template(
+        "edit_widget.html",
+        hub=hub,
+        widget=widget,
+        widget_type=widget_type,
+        widget_types=sorted(registry.values(), key=lambda t: t.title),
+        values={a.name: form_value(a, values.get(a.name, a.default)) for a in widget_type.arguments}
+        if widget_type
+        else {},
+        errors=errors,
+        column=column,
+    )
+    return page, status
+
+
+@bp.get(HUB_URL + "edit/widgets/new")
+@hub_action(Action.EDIT_HUB)
+def new_widget_form(hub):
+    widget_type = get_widget_type(request.args.get("plugin", ""))
+    return _config_page(hub, widget_type, {}, {}, column=request.args.get("column", "left"))
+
+
+@bp.post(HUB_URL + "widgets")
+@hub_action(Action.EDIT_HUB)
+@form_post
+def create_widget(hub):
+    kind = edits.widget_type(request.form.get("plugin"))
+    where = edits.column(request.form.get("column"))
+    raw = raw_from_form(kind.arguments, request.form)
+    try:
+        return edits.add_widget(hub, kind, where, raw)
+    except Refused as refused:
+        if not refused.errors:
+            raise
+        db.session.rollback()
+        return _config_page(hub, kind, raw, refused.errors, column=where.value, status=400)
+
+
+@bp.get(HUB_URL + "w/<id:widget_id>/edit")
+@hub_action(Action.EDIT_HUB)
+def edit_widget_form(hub, widget_id: int):
+    widget = edits.hub_widget(hub, widget_id)
+    widget_type = get_widget_type(widget.plugin)
+    if widget_type is None:
+        abort(404, "This kind of widget is no longer available.")
+    return _config_page(hub, widget_type, widget_type.config_of(widget), {}, widget=widget)
+
+
+@bp.post(HUB_URL + "w/<id:widget_id>/config")
+@hub_action(Action.EDIT_HUB)
+@form_post
+def update_widget_config(hub, widget_id: int):
+    widget = edits.hub_widget(hub, widget_id)
+    kind = edits.type_of(widget)
+    raw = raw_from_form(kind.arguments, request.form)
+    try:
+        return edits.save_widget(widget, raw)
+    except Refused as refused:
+        if not refused.errors:
+            raise
+        db.session.rollback()
+        return _config_page(hub, kind, raw, refused.errors, widget=widget, status=400)
+
+
+@bp.post(HUB_URL + "w/<id:widget_id>/move")
+@hub_action(Action.EDIT_HUB)
+@form_post
+def move_widget(hub, widget_id: int):
+    return edits.move_widget(edits.hub_widget(hub, widget_id), request.form)
+
+
+@bp.post(HUB_URL + "w/<id:widget_id>/delete")
+@hub_action(Action.EDIT_HUB)
+@form_post
+def delete_widget(hub, widget_id: int):
+    return edits.delete_widget(edits.hub_widget(hub, widget_id))
+
+
+# -- following, joining, leaving -------------------------------------------------------
+
+
+@bp.post(HUB_URL + "subscribe")
+@hub_action(Action.FOLLOW)
+@form_post
+def subscribe(hub):
+    return edits.follow(hub, Role.subscriber, on=True)
+
+
+@bp.post(HUB_URL + "unsubscribe")
+@hub_action(Action.FOLLOW)
+@form_post
+def unsubscribe(hub):
+    return edits.follow(hub, Role.subscriber, on=False)
+
+
+@bp.post(HUB_URL + "star")
+@hub_action(Action.FOLLOW)
+@form_post
+def star(hub):
+    return edits.follow(hub, Role.stargazer, on=True)
+
+
+@bp.post(HUB_URL + "unstar")
+@hub_action(Action.FOLLOW)
+@form_post
+def unstar(hub):
+    return edits.follow(hub, Role.stargazer, on=False)
+
+
+@bp.post(HUB_URL + "join")
+@hub_action(Action.JOIN)
+@form_post
+def join(hub):
+    return edits.join(hub)
+
+
+@bp.post(HUB_URL + "leave")
+@hub_action(Action.LEAVE)
+@form_post
+def leave(hub):
+    return edits.leave(hub)
+
+
+@bp.post(HUB_URL + "invitation/accept")
+@hub_action(Action.ANSWER_INVITATION)
+@form_post
+def accept_invitation(hub):
+    return edits.answer_invitation(hub, accept=True)
+
+
+@bp.post(HUB_URL + "invitation/decline")
+@hub_action(Action.ANSWER_INVITATION)
+@form_post
+def decline_invitation(hub):
+    return edits.answer_invitation(hub, accept=False)
+
+
+# -- members and requests (owners) -----------------------------------------------------
+
+
+@bp.get(HUB_URL + "edit/members")
+@hub_action(Action.MANAGE_MEMBERS)
+def members_page(hub):
+    requests = db.session.scalars(
+        sa.select(JoinRequest).where(JoinRequest.hub_id == hub.id).order_by(JoinRequest.created)
+    ).all()
+    invitations = db.session.scalars(
+        sa.select(Invitation).where(Invitation.hub_id == hub.id).order_by(Invitation.created)
+    ).all()
+    return render_template(
+        "edit_members.html", hub=hub, requests=requests, invitations=invitations, roles=list(Role)
+    )
+
+
+@bp.post(HUB_URL + "members")
+@hub_action(Action.MANAGE_MEMBERS)
+@form_post
+def add_member(hub):
+    form = request.form
+    return edits.add_member(hub, form.get("username", ""), form.get("role", "member"))
+
+
+@bp.post(HUB_URL + "members/<username>/remove")
+@hub_action(Action.MANAGE_MEMBERS)
+@form_post
+def remove_member(hub, username: str):
+    return edits.remove_member(hub, username, request.form.get("role", "member"))
+
+
+@bp.post(HUB_URL + "requests/<username>/approve")
+@hub_action(Action.MANAGE_MEMBERS)
+@form_post
+def approve(hub, username: str):
+    return edits.answer_request(hub, username, approve=True)
+
+
+@bp.post(HUB_URL + "requests/<username>/decline")
+@hub_action(Action.MANAGE_MEMBERS)
+@form_post
+def decline(hub, username: str):
+    return edits.answer_request(hub, username, approve=False)
