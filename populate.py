@@ -1,9 +1,9 @@
 #!/usr/bin/env python
-"""Create the schema if needed and add the demo users and hubs (see hubs/populate.py)."""
+"""Create the schema if needed and add the demo users and hubs (see hubs/seed.py)."""
 
 import sys
 
-from hubs.populate import main
+from hubs.seed import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -34,7 +34,7 @@ setup(
         "console_scripts": [
             "fedora-hubs=hubs.cli:cli",
             "hubs-sse=hubs.sse.server:main",
-            "fedora-hubs-populate=hubs.populate:main",
+            "fedora-hubs-populate=hubs.seed:main",
         ],
         # fedmsg-hub loads the consumer (enabled by hubs.consumer.enabled in fedmsg.d/).
         "moksha.consumer": [

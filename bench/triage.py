@@ -29,7 +29,7 @@ EXTRA_WIDGETS = [("sticky", {"text": "more"}), ("fedmsgstats", {}), ("about", {}
 
 def seed(session, hubs: int, rng: random.Random, corpus: list[dict]) -> int:
     from hubs.bus import message_people_and_packages
-    from hubs.defaults import default_widgets
+    from hubs.default_widgets import default_widgets
     from hubs.models import Column, Hub, HubType, Membership, Role, User, Widget
 
     corpus_users = sorted({u for m in corpus for u in message_people_and_packages(m)[0]})

@@ -13,11 +13,11 @@ from flask_bootstrap import Bootstrap5
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
-from hubs import auth
-from hubs.authz import Action, allowed
+from hubs import identity
 from hubs.cache import configure_cache
 from hubs.config import load_config
 from hubs.database import db
+from hubs.permissions import Action, allowed
 from hubs.widgets.base import TEMPLATE_DIR as WIDGET_TEMPLATE_DIR
 from hubs.widgets.validators import has_lone_surrogate
 
@@ -53,9 +53,9 @@ def _refuse_lone_surrogates(value: Any) -> None:
 
 
 def _may(action: str, subject) -> bool:
-    """For templates: whether the visitor may do ``action`` (an ``authz.Action`` value)
+    """For templates: whether the visitor may do ``action`` (a ``permissions.Action`` value)
     to ``subject``, to show only the controls they may use."""
-    return allowed(auth.current_user(), Action(action), subject)
+    return allowed(identity.current_user(), Action(action), subject)
 
 
 def _origin(url: str | None) -> str:
@@ -149,17 +149,28 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     bootstrap.init_app(app)
     _same_origin_writes(app)  # before the CSRF token's check
     csrf.init_app(app)
-    auth.init_app(app)
+    identity.init_app(app)
     app.after_request(_security_headers(app))
     _log_requests(app)
     app.jinja_loader = ChoiceLoader(
         [app.jinja_loader, PrefixLoader({"widgets": FileSystemLoader(WIDGET_TEMPLATE_DIR)})]
     )
 
-    from hubs.views import api, avatars, errors, forms, health, help_calls, home, hubs, stream
-    from hubs.views import auth as auth_views
+    from hubs.views import (
+        api,
+        avatars,
+        directory,
+        errors,
+        forms,
+        health,
+        help_calls,
+        home,
+        hubs,
+        login,
+        my_stream,
+    )
 
-    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(login.bp)
     app.register_blueprint(avatars.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(hubs.bp)
@@ -167,12 +178,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(help_calls.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
-    app.register_blueprint(stream.bp)
+    app.register_blueprint(my_stream.bp)
+    app.register_blueprint(directory.bp)
     errors.init_app(app)
 
     @app.context_processor
     def _site():
-        return {"site_name": app.config["SITE_NAME"], "current_user": auth.current_user,
+        return {"site_name": app.config["SITE_NAME"], "current_user": identity.current_user,
                 "may": _may}  # fmt: skip
 
     return app

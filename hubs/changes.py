@@ -1,6 +1,6 @@
 """Every change the app makes to hubs, widgets, roles and users, each published on the
 bus (the backend refreshes the widgets it concerns). Views call these; nothing else
-writes those rows. Permission checks happen before, in the views (hubs/authz.py)."""
+writes those rows. Permission checks happen before, in the views (hubs/permissions.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from hubs import backfill
 from hubs.bus import publish
-from hubs.defaults import default_widgets
+from hubs.default_widgets import default_widgets
 from hubs.models import (
     MAX_LEFT_WIDTH,
     MIN_LEFT_WIDTH,

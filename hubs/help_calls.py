@@ -2,7 +2,7 @@
 help-wanted widget watches, and which calls are still open.
 
 The help-wanted widget (``hubs.widgets.halp``) shows them, ``hubs.views.help_calls``
-lists them and marks them resolved, and ``hubs.authz`` decides who may
+lists them and marks them resolved, and ``hubs.permissions`` decides who may
 (``Action.RESOLVE_HELP`` on a :class:`HelpCall`).
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from hubs.feed import ago
+from hubs.entries import ago
 from hubs.memo import memo
 from hubs.messages import body
 from hubs.models import Hub, HubType, Membership, Message, ResolvedHelpRequest, Role, User, Widget

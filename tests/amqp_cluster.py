@@ -23,7 +23,7 @@ from hubs.backend.triage import stats_path
 from hubs.database import db, upgrade
 from hubs.demo import FEDMSG_CORPUS
 from hubs.messages import topic_suffix
-from hubs.populate import populate, warm_cache
+from hubs.seed import populate, warm_cache
 from tests.conftest import recreate_postgres_database
 from tests.stack import BIN, ROOT, SERVICE_URLS, accepts, free_port, wait_for
 

@@ -251,7 +251,7 @@ class Editor:
             page.raise_for_status()
             self.token = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
         response = self.http.post(
-            f"{self.web_url}{self.hub}{path}", json=payload,
+            f"{self.web_url}/api{self.hub}{path}", json=payload,
             headers={"X-CSRFToken": self.token}, timeout=30,
         )  # fmt: skip
         if response.status_code >= 500:  # the database away: nothing changed

@@ -23,7 +23,7 @@ from hubs.app import create_app
 from hubs.backend.triage import stats_path
 from hubs.cache import close_cache
 from hubs.database import db, upgrade
-from hubs.populate import populate, warm_cache
+from hubs.seed import populate, warm_cache
 from tests.conftest import recreate_postgres_database
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

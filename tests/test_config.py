@@ -3,7 +3,7 @@ import pytest
 from hubs import default_config
 from hubs.app import create_app
 from hubs.config import PUBLIC_SECRET_KEYS, InsecureConfig, load_config
-from hubs.sse.auth import SessionReader
+from hubs.sse.session_cookie import SessionReader
 from tests.sse.test_server import session_cookie
 
 

@@ -7,7 +7,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from hubs.defaults import USER_WIDGETS
+from hubs.default_widgets import USER_WIDGETS
 from hubs.models import Hub, HubType, Membership, Role, User
 from tests import factories
 from tests.conftest import log_in

@@ -10,8 +10,8 @@ from hubs.app import create_app
 from hubs.cache import close_cache
 from hubs.config import load_config
 from hubs.database import db, upgrade
-from hubs.populate import populate
-from hubs.sse.auth import SessionReader
+from hubs.seed import populate
+from hubs.sse.session_cookie import SessionReader
 from tests.conftest import log_in
 from tests.html import with_role
 

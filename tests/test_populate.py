@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from hubs.database import create_engine
 from hubs.demo import FEDMSG_CORPUS
 from hubs.models import Base, Hub, HubType, Membership, Message, Role, User, Widget
-from hubs.populate import DEMO_TEAMS, load_messages, populate, reset
+from hubs.seed import DEMO_TEAMS, load_messages, populate, reset
 from tests.conftest import recreate_postgres_database
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

@@ -17,8 +17,8 @@ from flask import Flask
 from sqlalchemy.orm import Session, joinedload
 
 from hubs import backfill
-from hubs.backend.backfill import BackfillWorker
 from hubs.backend.hints import HintIndex
+from hubs.backend.history_thread import BackfillWorker
 from hubs.backend.publisher import Publisher, make_publisher
 from hubs.backend.rebuild import RebuildPool
 from hubs.backend.store import (
@@ -36,8 +36,8 @@ from hubs.database import db, retry_transient, writing
 from hubs.memo import forget
 from hubs.messages import ROLE_TOPICS, body, is_hubs_message, layout_changed, topic_suffix
 from hubs.models import Membership, User, Widget
+from hubs.my_stream import followers_of
 from hubs.rendering import widget_event
-from hubs.stream import followers_of
 from hubs.widgets import registry as default_registry
 from hubs.widgets.base import Refreshed
 

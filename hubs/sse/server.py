@@ -28,9 +28,9 @@ from aiohttp.http_exceptions import HttpProcessingError
 from hubs.accounts import is_account_name
 from hubs.config import load_config
 from hubs.errors import error_document
-from hubs.sse.auth import SessionReader
+from hubs.sse.event_streams import Streams
 from hubs.sse.guard import Door
-from hubs.sse.streams import Streams
+from hubs.sse.session_cookie import SessionReader
 
 log = logging.getLogger("hubs.sse")
 

@@ -1,8 +1,8 @@
 """The JSON API for scripts: every change a hub's forms make, at the same path under
 ``/api`` (``POST /api/t/infrastructure/widgets``), taking a JSON object.
 
-Each view checks ``authz`` (``hub_action``) and calls the change the form calls
-(``hubs.views.edits``, ``hubs.views.help_calls``, ``hubs.views.stream``). The answer is
+Each view checks ``hubs.permissions`` (``hub_action``) and calls the change the form calls
+(``hubs.views.edits``, ``hubs.views.help_calls``, ``hubs.views.my_stream``). The answer is
 ``{"ok": true, "message": ...}`` with the change's own fields, or an error document
 (``hubs.errors``) with the reason of each refused field. Like every POST it needs the
 CSRF token (the ``X-CSRFToken`` header; a page has it in ``<meta name="csrf-token">``).
@@ -16,11 +16,11 @@ from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
 
-from hubs.authz import Action
 from hubs.database import db
 from hubs.errors import error_document
 from hubs.models import Role
-from hubs.views import edits, help_calls, stream
+from hubs.permissions import Action
+from hubs.views import edits, help_calls, my_stream
 from hubs.views.edits import Done, Refused, hub_action
 from hubs.views.hubs import HUB_URL
 
@@ -189,15 +189,15 @@ def decline(hub, username: str, data):
 # -- saved notifications (their owner only) -------------------------------------------------
 
 
-@bp.post(stream.MINE + "saved")
-@stream.own_hub
+@bp.post(my_stream.MINE + "saved")
+@my_stream.own_hub
 @api_post
 def save(hub, data):
-    return stream.save(hub, data.get("msg_id"))
+    return my_stream.save(hub, data.get("msg_id"))
 
 
-@bp.post(stream.MINE + "saved/delete")
-@stream.own_hub
+@bp.post(my_stream.MINE + "saved/delete")
+@my_stream.own_hub
 @api_post
 def unsave(hub, data):
-    return stream.unsave(hub, data.get("msg_id"))
+    return my_stream.unsave(hub, data.get("msg_id"))

@@ -1,5 +1,5 @@
 """The change requests of a hub, however they come: what each checks beyond
-``authz``, the change it makes (``hubs.changes``), and the sentence telling how it went.
+``hubs.permissions``, the change it makes (``hubs.changes``), and the sentence telling how it went.
 
 The HTML forms (``hubs.views.forms``) and the JSON API (``hubs.views.api``) each parse
 their request and call one of these: a :class:`Done` becomes a redirect with a flash
@@ -19,10 +19,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from hubs import changes
-from hubs.auth import current_user
-from hubs.authz import Action, require
 from hubs.database import db
+from hubs.identity import current_user
 from hubs.models import Column, Hub, HubType, Role, User, Widget
+from hubs.permissions import Action, require
 from hubs.views.hubs import hub_or_404, widget_or_404
 from hubs.widgets import get_widget_type, validators
 from hubs.widgets.base import InvalidConfig, WidgetType

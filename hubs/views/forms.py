@@ -1,6 +1,6 @@
 """The HTML forms that change a hub: settings, widgets, memberships and join requests.
 
-Each form page is a GET; each form posts to a POST view here, which checks ``authz``
+Each form page is a GET; each form posts to a POST view here, which checks ``hubs.permissions``
 (``hub_action``), reads ``request.form`` and calls the change in ``hubs.views.edits``.
 A change that goes through redirects back with a flash message; a config that fails its
 validators gets the form again with the reason of each field; anything else refused, an
@@ -20,13 +20,13 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request
 
 from hubs import changes
-from hubs.authz import Action
 from hubs.database import db
 from hubs.models import Hub, Invitation, JoinRequest, Role
+from hubs.permissions import Action
 from hubs.views import edits
-from hubs.views.auth import local_path
 from hubs.views.edits import Done, Refused, hub_action
 from hubs.views.hubs import HUB_URL
+from hubs.views.login import local_path
 from hubs.widgets import get_widget_type, registry
 from hubs.widgets.base import Argument
 

@@ -1,7 +1,7 @@
 """The page of a help-wanted widget's open calls for help, and marking one resolved.
 
 What a call is and which are open: ``hubs.help_calls``; who may resolve one:
-``hubs.authz`` (``Action.RESOLVE_HELP`` on the :class:`~hubs.help_calls.HelpCall`).
+``hubs.permissions`` (``Action.RESOLVE_HELP`` on the :class:`~hubs.help_calls.HelpCall`).
 The form posts here; the JSON API (``hubs.views.api``) calls :func:`resolve` too.
 """
 
@@ -12,11 +12,11 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request
 
 from hubs import changes
-from hubs.auth import current_user
-from hubs.authz import Action, require
 from hubs.database import db
 from hubs.help_calls import HelpCall, open_calls, widget_channels
+from hubs.identity import current_user
 from hubs.models import Hub, Widget
+from hubs.permissions import Action, require
 from hubs.views.edits import Done, Refused, hub_action, hub_widget
 from hubs.views.forms import form_post
 from hubs.views.hubs import HUB_URL, hub_or_404

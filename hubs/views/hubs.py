@@ -9,12 +9,11 @@ from flask import Blueprint, abort, jsonify, render_template
 from markupsafe import Markup
 from sqlalchemy.orm import contains_eager
 
-from hubs.auth import current_user
-from hubs.authz import Action, allowed, roles_of
 from hubs.avatars import hub_avatar
 from hubs.cache import get_cached
 from hubs.database import db
-from hubs.feed import latest
+from hubs.entries import latest
+from hubs.identity import current_user
 from hubs.models import (
     Column,
     Hub,
@@ -27,6 +26,7 @@ from hubs.models import (
     Widget,
 )
 from hubs.people import hub_people
+from hubs.permissions import Action, allowed, roles_of
 from hubs.rendering import UNKNOWN_PLUGIN_ENVELOPE, panel, widget_document
 from hubs.views.params import page_cursor
 from hubs.widgets import get_widget_type

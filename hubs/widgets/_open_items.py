@@ -7,7 +7,7 @@ import dataclasses
 from typing import Any
 
 from hubs.clients import OpenItems
-from hubs.feed import ago
+from hubs.entries import ago
 
 # What a widget lists.
 WHAT = ("both", "issues", "pull-requests")

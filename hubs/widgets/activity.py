@@ -5,7 +5,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from hubs.feed import ago
+from hubs.entries import ago
 from hubs.messages import ROLE_TOPICS, concerns_hub
 from hubs.models import Message, MessageUser, utcnow
 from hubs.people import hub_people, involves_hub_people, widget_people

@@ -7,7 +7,7 @@ from flask import current_app
 
 from hubs.bus import message_people_and_packages
 from hubs.clients.bugzilla import BugzillaClient
-from hubs.feed import ago
+from hubs.entries import ago
 from hubs.messages import body, topic_suffix
 from hubs.widgets import validators
 from hubs.widgets.base import Argument, Chrome, hints

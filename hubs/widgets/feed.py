@@ -7,7 +7,7 @@ import hashlib
 from flask import render_template
 
 from hubs.backfill import history_state
-from hubs.feed import ago, cursor, entry, group_edits, last_stored, latest, messages_involving
+from hubs.entries import ago, cursor, entry, group_edits, last_stored, latest, messages_involving
 from hubs.messages import ROLE_TOPICS
 from hubs.models import utcnow
 from hubs.people import hub_people, involves_hub_people, widget_people

@@ -6,7 +6,7 @@ import pytest
 from hubs.app import create_app
 from hubs.backend.triage import Backend
 from hubs.database import db, upgrade
-from hubs.populate import populate, warm_cache
+from hubs.seed import populate, warm_cache
 from tests.conftest import recreate_postgres_database
 from tests.factories import RecordingPublisher
 

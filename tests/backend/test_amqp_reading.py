@@ -12,7 +12,7 @@ from fedora_messaging import message as fm_message
 from hubs.backend.amqp import Consumer, deliveries_before, delivery_limit
 from hubs.backend.triage import Backend
 from hubs.bus import message_people_and_packages, render
-from hubs.feed import entry
+from hubs.entries import entry
 from hubs.messages import topic_suffix
 from hubs.messaging import SCHEMA_KEY, HubsMessage, bus_message
 from hubs.models import Message

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from hubs.backend.hints import HintIndex
 from hubs.bus import message_people_and_packages
-from hubs.defaults import default_widgets
+from hubs.default_widgets import default_widgets
 from hubs.models import HubType, Role, Widget
 from hubs.widgets import registry, validators
 from hubs.widgets.base import ANY, Argument, WidgetType, hints

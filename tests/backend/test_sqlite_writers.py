@@ -15,7 +15,7 @@ from hubs.backend.triage import Backend
 from hubs.cache import close_cache
 from hubs.database import db, upgrade
 from hubs.models import Message
-from hubs.populate import populate
+from hubs.seed import populate
 from tests.conftest import log_in
 from tests.factories import RecordingPublisher, fresh_copy
 from tests.stack import SERVICE_URLS, free_port

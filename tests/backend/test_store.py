@@ -116,7 +116,7 @@ def test_prune_keeps_fresh_messages_of_nobody_until_they_age(session):
 
 def test_prune_leaves_the_corpus_alone_under_the_default_retention(session, corpus):
     from hubs.demo import FEDMSG_CORPUS
-    from hubs.populate import load_messages
+    from hubs.seed import load_messages
 
     stored = load_messages(session, str(FEDMSG_CORPUS), say=lambda line: None)
     unique = {message_id(entry["msg"]) for entry in corpus}  # a few examples share an id

@@ -14,7 +14,7 @@ from hubs.backend.triage import Backend
 from hubs.bus import message_people_and_packages
 from hubs.database import db
 from hubs.models import Column, Hub, Message, Role, User, Widget
-from hubs.populate import DEMO_USERS
+from hubs.seed import DEMO_USERS
 from hubs.widgets import registry
 from tests import factories
 from tests.factories import RecordingPublisher, fresh_copy

@@ -13,7 +13,7 @@ from werkzeug.serving import make_server
 from hubs.app import create_app
 from hubs.cache import close_cache
 from hubs.database import db, upgrade
-from hubs.populate import populate
+from hubs.seed import populate
 from tests.conftest import recreate_postgres_database
 
 CHROMIUM = os.environ.get("HUBS_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"

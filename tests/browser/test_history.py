@@ -6,7 +6,7 @@ import requests
 from playwright.sync_api import expect
 
 from hubs.bus import set_sender
-from hubs.populate import DEMO_USERS
+from hubs.seed import DEMO_USERS
 from tests.datagrepper import Datagrepper, history
 from tests.stack import Stack
 

@@ -2,8 +2,8 @@
 
 from playwright.sync_api import expect
 
-from hubs.defaults import TEAM_WIDGETS
-from hubs.populate import DEMO_TEAMS
+from hubs.default_widgets import TEAM_WIDGETS
+from hubs.seed import DEMO_TEAMS
 from hubs.widgets import registry
 
 WIDGETS = '[data-role="widget"]'

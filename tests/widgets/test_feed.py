@@ -8,11 +8,11 @@ import sqlalchemy as sa
 
 from hubs.backend.store import store_message
 from hubs.bus import message_people_and_packages
-from hubs.feed import MESSAGES_PER_ENTRY, ago, cursor
+from hubs.entries import MESSAGES_PER_ENTRY, ago, cursor
 from hubs.memo import forget
 from hubs.models import HubType, Message, MessageUser, Role, User, utcnow
-from hubs.populate import load_messages
 from hubs.rendering import render_panel
+from hubs.seed import load_messages
 from hubs.widgets import registry
 from tests import factories
 from tests.conftest import CORPUS
@@ -32,7 +32,7 @@ def stored(session, corpus):
 
 
 def expected_ids(session, usernames) -> list[str]:
-    """Written apart from hubs.feed: msg_ids involving ``usernames``, newest first."""
+    """Written apart from hubs.entries: msg_ids involving ``usernames``, newest first."""
     rows = session.execute(
         sa.select(Message.msg_id, Message.timestamp, Message.id)
         .join(MessageUser, MessageUser.message_id == Message.id)

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from hubs.bus import render
 from hubs.demo import HELP_CALLS as DEMO_HELP_CALLS
 from hubs.models import Hub, HubType, ResolvedHelpRequest, Role, User
-from hubs.populate import load_messages
 from hubs.rendering import render_panel
+from hubs.seed import load_messages
 from hubs.widgets import registry
 from tests import factories
 from tests.conftest import log_in

@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from hubs.auth import current_user, end_sessions
+from hubs.identity import current_user, end_sessions
 
 bp = Blueprint("auth", __name__)
 

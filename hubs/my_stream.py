@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from hubs.bus import conglomerate
-from hubs.feed import ago, entry, group_edits, messages_involving
+from hubs.entries import ago, entry, group_edits, messages_involving
 from hubs.models import Hub, HubType, Membership, Message, Role, User
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""My Stream, saved notifications (their owner only), and the hubs directory."""
+"""My Stream and saved notifications: their owner only."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request
 
-from hubs.auth import current_user
-from hubs.authz import Action, require
 from hubs.database import db
-from hubs.feed import ago
-from hubs.models import Hub, HubType, Membership, Message, Role, SavedNotification
-from hubs.stream import grouped, stream_messages
+from hubs.entries import ago
+from hubs.identity import current_user
+from hubs.models import Hub, Message, SavedNotification
+from hubs.my_stream import grouped, stream_messages
+from hubs.permissions import Action, require
 from hubs.views.edits import Done, Refused
 from hubs.views.forms import form_post
 from hubs.views.hubs import RENDER_MARGIN_SECONDS, hub_or_404
@@ -156,39 +156,3 @@ def save_form(hub: Hub):
 @form_post(back=_stream_of)
 def unsave_form(hub: Hub):
     return unsave(hub, request.form.get("msg_id"))
-
-
-# -- the directory -----------------------------------------------------------------------
-
-
-def _role_exists(role: Role, user_id: int):
-    return sa.exists().where(
-        Membership.hub_id == Hub.id, Membership.user_id == user_id, Membership.role == role
-    )
-
-
-@bp.route("/hubs/")
-def directory():
-    """Every hub, searchable, in one query (counts and the visitor's roles included)."""
-    query = request.args.get("q", "").strip()[:100]
-    kind = request.args.get("type", "")
-    members = (
-        sa.select(sa.func.count())
-        .where(Membership.hub_id == Hub.id, Membership.role.in_([Role.owner, Role.member]))
-        .scalar_subquery()
-    )
-    user = current_user()
-    columns = [Hub, members.label("members")]
-    if user is not None:
-        columns += [
-            _role_exists(Role.subscriber, user.id).label("subscribed"),
-            _role_exists(Role.stargazer, user.id).label("starred"),
-        ]
-    statement = sa.select(*columns).order_by(Hub.last_activity.desc().nulls_last(), Hub.name)
-    if query:
-        pattern = f"%{query.replace('%', '').replace('_', '')}%"
-        statement = statement.where(sa.or_(Hub.name.ilike(pattern), Hub.summary.ilike(pattern)))
-    if kind in ("user", "team"):
-        statement = statement.where(Hub.type == HubType(kind))
-    rows = db.session.execute(statement.limit(200)).all()
-    return render_template("directory.html", rows=rows, query=query, kind=kind, ago=ago)

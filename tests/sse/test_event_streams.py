@@ -1,6 +1,6 @@
 import asyncio
 
-from hubs.sse.streams import Streams
+from hubs.sse.event_streams import Streams
 
 
 def drain(connection):

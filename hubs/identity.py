@@ -15,7 +15,7 @@ from flask_oidc.signals import after_authorize
 from hubs.accounts import is_account_name
 from hubs.database import db
 from hubs.models import User
-from hubs.sse.auth import SESSION_GENERATION, SESSION_USERNAME
+from hubs.sse.session_cookie import SESSION_GENERATION, SESSION_USERNAME
 
 oidc = OpenIDConnect()
 

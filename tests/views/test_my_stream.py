@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from hubs.backend.store import prune, store_message
 from hubs.bus import message_people_and_packages
 from hubs.models import HubType, Message, Role, SavedNotification, utcnow
-from hubs.stream import followers_of, stream_messages, stream_people
+from hubs.my_stream import followers_of, stream_messages, stream_people
 from tests import factories
 from tests.conftest import log_in
 from tests.html import with_role
@@ -219,7 +219,7 @@ def test_a_run_of_changes_is_one_stream_entry_and_grows_in_place(client, app, se
 def test_a_broken_fedmsg_meta_processor_is_said_once_and_the_stream_still_shows(
     app_context, session, people, monkeypatch, caplog
 ):
-    from hubs import stream
+    from hubs import my_stream as stream
 
     def broken(messages, username):
         raise KeyError("a processor's missing field")
@@ -227,7 +227,7 @@ def test_a_broken_fedmsg_meta_processor_is_said_once_and_the_stream_still_shows(
     monkeypatch.setattr(stream, "conglomerate", broken)
     monkeypatch.setitem(stream._warned_at, "conglomerate", float("-inf"))
     shown = stream_messages(session, "ralph", 20)
-    with caplog.at_level("WARNING", logger="hubs.stream"):
+    with caplog.at_level("WARNING", logger="hubs.my_stream"):
         first = stream.grouped(shown, "ralph")
         again = stream.grouped(shown, "ralph")
     assert [entry["msg_id"] for entry in first] == [m.msg_id for m in shown]

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from hubs.config import load_config
 from hubs.database import upgrade, writing
-from hubs.defaults import default_widgets
+from hubs.default_widgets import default_widgets
 from hubs.demo import FEDMSG_CORPUS, HELP_CALLS
 from hubs.models import Base, Column, Hub, HubType, Membership, Role, User, Widget, utcnow
 
