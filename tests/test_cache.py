@@ -135,7 +135,7 @@ def test_failed_data_is_kept_for_the_error_expiration_only(app_context, session,
     sticky_type.data(session, sticky)
     assert len(calls) == 1  # a failing widget is not retried on every view
 
-    now[0] += cache.region.error_expiration + 1
+    now[0] += cache.widget_cache.error_expiration + 1
     sticky_type.data(session, sticky)
     assert len(calls) == 2
 

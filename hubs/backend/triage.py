@@ -31,7 +31,7 @@ from hubs.backend.store import (
 from hubs.backend.timers import RebuildTimer
 from hubs.backfill import Outcome
 from hubs.bus import message_people_and_packages
-from hubs.cache import FRESH_UNTIL, cache_key, close_cache, region, single_flight
+from hubs.cache import FRESH_UNTIL, cache_key, close_cache, get_stored, single_flight
 from hubs.database import db, retry_transient, writing
 from hubs.memo import forget
 from hubs.messages import ROLE_TOPICS, body, is_hubs_message, layout_changed, topic_suffix
@@ -440,7 +440,7 @@ class Backend:
             for e in entries
         ]
         try:
-            cached = region.get_multi(keys) if keys else []
+            cached = get_stored(keys)
         except Exception:
             log.warning("Cannot read the cache for timed rebuilds", exc_info=True)
             return
