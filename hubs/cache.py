@@ -3,9 +3,10 @@
 
 Each widget's data is stored under a key made of the widget id, its plugin and a
 digest of its config, so a config change is a new key. What is stored is an
-envelope: ``{"ok": True, "data": {...}}``, or ``{"ok": False, "error": ..., "at": ...}``
-for a widget whose ``data()`` failed (kept for CACHE_ERROR_EXPIRATION seconds, so a
-broken widget or a dead service is not called on every page view).
+:class:`Envelope`: ``{"ok": True, "data": {...}, ...}``, with ``fresh_until`` when the
+data goes stale with the clock, or ``{"ok": False, "error": ..., "at": ...}`` for a
+widget whose ``data()`` failed (kept for CACHE_ERROR_EXPIRATION seconds, so a broken
+widget or a dead service is not called on every page view).
 
 When the backend fails (memcached down, unwritable dbm file) a warning is logged
 and widget data is computed directly: pages render, only slower.
@@ -21,7 +22,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from dogpile.cache import make_region, register_backend
 from dogpile.cache.api import NO_VALUE
@@ -30,7 +31,20 @@ from dogpile.cache.proxy import ProxyBackend
 
 log = logging.getLogger(__name__)
 
-Envelope = dict[str, Any]
+
+class Envelope(TypedDict, total=False):
+    """What the cache holds for one widget, and what its rebuild or refresh produces."""
+
+    ok: bool
+    version: int  # later envelopes of a widget have larger ones
+    html: str  # the widget's panel, rendered with the envelope
+    # A good one (ok):
+    data: dict  # what data() or refresh() computed, for the template and the JSON document
+    fresh_until: float  # (optional) when data goes stale with the clock, seconds since 1970
+    # A failed one:
+    error: str  # the exception, for the log only
+    public_error: str | None  # what a visitor may read: which service is down
+    at: float  # when it failed; kept CACHE_ERROR_EXPIRATION seconds
 
 
 class CacheUnavailable(RuntimeError):
@@ -180,12 +194,12 @@ class WidgetCache:
             backend.close()
 
     def is_fresh(self, envelope: Any) -> bool:
-        """Whether a stored envelope may be served: data until its FRESH_UNTIL, a
+        """Whether a stored envelope may be served: data until its ``fresh_until``, a
         failure for ``error_expiration`` seconds."""
         if envelope is NO_VALUE:
             return False
         if envelope.get("ok"):
-            until = (envelope.get("data") or {}).get(FRESH_UNTIL)
+            until = envelope.get("fresh_until")
             return until is None or time.time() < until
         return time.time() - envelope.get("at", 0) < self.error_expiration
 
@@ -218,16 +232,20 @@ def cache_key(hub_id: int, widget_id: int, plugin: str, config: dict[str, Any]) 
     return f"hubs:widget:{hub_id}:{widget_id}:{plugin}:{digest}"
 
 
-# A widget whose data goes stale with the clock (a meeting starts) puts under this key
-# of its data the time (seconds since 1970) after which it must be computed again.
-FRESH_UNTIL = "fresh_until"
+def data_envelope(data: dict, fresh_until: float | None = None) -> Envelope:
+    """The envelope of ``data`` computed now, good until ``fresh_until`` if given."""
+    envelope: Envelope = {"ok": True, "data": data, "version": new_version()}
+    if fresh_until is not None:
+        envelope["fresh_until"] = fresh_until
+    return envelope
 
 
-def compute_envelope(creator: Callable[[], dict], describe: str) -> Envelope:
-    """Run ``creator`` and wrap its result, or its failure, in an envelope."""
+def compute_envelope(creator: Callable[[], Envelope], describe: str) -> Envelope:
+    """Run ``creator``, which answers a good envelope (data_envelope()), or wrap its
+    failure in one."""
     try:
-        data = creator()
-        json.dumps(data)  # a widget must return JSON: fail here, not in a browser
+        envelope = creator()
+        json.dumps(envelope["data"])  # a widget must return JSON: fail here, not in a browser
     except Exception as error:
         from hubs.clients import ServiceUnavailable
 
@@ -245,7 +263,7 @@ def compute_envelope(creator: Callable[[], dict], describe: str) -> Envelope:
             "at": time.time(),
             "version": new_version(),
         }
-    return {"ok": True, "data": data, "version": new_version()}
+    return envelope
 
 
 def new_version() -> int:

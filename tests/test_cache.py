@@ -10,6 +10,7 @@ import pytest
 from hubs import cache
 from hubs.models import Widget
 from hubs.widgets import registry
+from hubs.widgets.base import WidgetData
 from tests import factories
 from tests.html import widget_states
 
@@ -150,7 +151,7 @@ def test_data_fresh_until_a_time_is_computed_again_after_it(
 
     def timely(session, widget, **config):
         calls.append(now[0])
-        return {"html": "meeting soon", cache.FRESH_UNTIL: now[0] + 600}
+        return WidgetData({"html": "meeting soon"}, fresh_until=now[0] + 600)
 
     monkeypatch.setattr(sticky_type, "_data", timely)
     monkeypatch.setattr(cache.time, "time", lambda: now[0])

@@ -31,7 +31,7 @@ from hubs.backend.store import (
 from hubs.backend.timers import RebuildTimer
 from hubs.backfill import Outcome
 from hubs.bus import message_people_and_packages
-from hubs.cache import FRESH_UNTIL, cache_key, close_cache, get_stored, single_flight
+from hubs.cache import cache_key, close_cache, get_stored, single_flight
 from hubs.database import db, retry_transient, writing
 from hubs.memo import forget
 from hubs.messages import ROLE_TOPICS, body, is_hubs_message, layout_changed, topic_suffix
@@ -423,7 +423,7 @@ class Backend:
 
     def _schedule(self, widget_id: int, envelope) -> None:
         """Set the widget's timer to the moment its new data goes stale, if it has one."""
-        until = (envelope.get("data") or {}).get(FRESH_UNTIL) if envelope.get("ok") else None
+        until = envelope.get("fresh_until") if envelope.get("ok") else None
         if isinstance(until, (int, float)):
             self.timer.schedule(widget_id, float(until))
         else:

@@ -4,7 +4,8 @@ A widget module has:
 
 - ``ARGUMENTS``: a list of :class:`Argument` (may be empty), which validate every
   config and generate the config form;
-- ``data(session, widget, **config) -> dict``: JSON-serialisable data;
+- ``data(session, widget, **config) -> dict | WidgetData``: JSON-serialisable data,
+  or a :class:`WidgetData` holding it with the moment it goes stale with the clock;
 - ``template``: the name of its Jinja template under ``hubs/widgets/templates/``;
 - ``chrome`` (optional): a :class:`Chrome`, the panel around it;
 - ``should_invalidate(message, session, widget) -> bool``, decorated with
@@ -28,6 +29,7 @@ from hubs.cache import (
     Envelope,
     cache_key,
     compute_envelope,
+    data_envelope,
     get_cached,
     get_or_build,
     invalidate,
@@ -120,6 +122,16 @@ class Chrome:
 
 
 DEFAULT_CHROME = Chrome()
+
+
+@dataclass(frozen=True)
+class WidgetData:
+    """What data() answers when a plain dict is not enough: the data, and the moment
+    (seconds since 1970) after which it must be computed again, when no message will
+    say so (a meeting starts); None: until a message or a config change."""
+
+    data: dict
+    fresh_until: float | None = None
 
 
 @dataclass(frozen=True)
@@ -227,7 +239,7 @@ class WidgetType:
         self.chrome: Chrome = getattr(module, "chrome", None) or DEFAULT_CHROME
         self.should_invalidate: Callable = module.should_invalidate
         self.hints: Hints = module.should_invalidate.hints
-        self._data: Callable[..., dict] = module.data
+        self._data: Callable[..., dict | WidgetData] = module.data
         self._refresh: Callable[..., Patch | None] | None = getattr(module, "refresh", None)
 
     def __repr__(self) -> str:
@@ -247,13 +259,23 @@ class WidgetType:
     def cache_key(self, widget) -> str:
         return cache_key(widget.hub_id, widget.id, self.name, self.config_of(widget))
 
-    def compute(self, session, widget) -> dict:
+    def call_data(self, session, widget) -> WidgetData:
         """Call the widget's data() directly, bypassing the cache."""
-        return self._data(session, widget, **self.config_of(widget))
+        answer = self._data(session, widget, **self.config_of(widget))
+        return answer if isinstance(answer, WidgetData) else WidgetData(answer)
+
+    def compute(self, session, widget) -> dict:
+        """The widget's data from its data(), bypassing the cache."""
+        return self.call_data(session, widget).data
 
     def build(self, session, widget) -> Envelope:
         """Compute the widget's data and render its panel (needs an app context)."""
-        envelope = compute_envelope(lambda: self.compute(session, widget), repr(widget))
+
+        def computed() -> Envelope:
+            answer = self.call_data(session, widget)
+            return data_envelope(answer.data, answer.fresh_until)
+
+        envelope = compute_envelope(computed, repr(widget))
         envelope["html"] = render_panel(widget, self, envelope)
         return envelope
 
