@@ -41,6 +41,9 @@ class Envelope(TypedDict, total=False):
     # A good one (ok):
     data: dict  # what data() or refresh() computed, for the template and the JSON document
     fresh_until: float  # (optional) when data goes stale with the clock, seconds since 1970
+    # (optional, from refresh()) what the pages showing version "after" add at the top of
+    # the element of data-role "role" instead of replacing the panel: {role, html, after}
+    prepend: dict[str, Any]
     # A failed one:
     error: str  # the exception, for the log only
     public_error: str | None  # what a visitor may read: which service is down
