@@ -1,10 +1,12 @@
-"""The widget cache: one dogpile.cache region, configured from the app config.
+"""The widget cache: one dogpile.cache region, held by ``widget_cache`` (a
+:class:`WidgetCache`) and configured from the app config by :func:`configure_cache`.
 
 Each widget's data is stored under a key made of the widget id, its plugin and a
 digest of its config, so a config change is a new key. What is stored is an
-envelope: ``{"ok": True, "data": {...}}``, or ``{"ok": False, "error": ..., "at": ...}``
-for a widget whose ``data()`` failed (kept for CACHE_ERROR_EXPIRATION seconds, so a
-broken widget or a dead service is not called on every page view).
+:class:`Envelope`: ``{"ok": True, "data": {...}, ...}``, with ``fresh_until`` when the
+data goes stale with the clock, or ``{"ok": False, "error": ..., "at": ...}`` for a
+widget whose ``data()`` failed (kept for CACHE_ERROR_EXPIRATION seconds, so a broken
+widget or a dead service is not called on every page view).
 
 When the backend fails (memcached down, unwritable dbm file) a warning is logged
 and widget data is computed directly: pages render, only slower.
@@ -20,7 +22,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from dogpile.cache import make_region, register_backend
 from dogpile.cache.api import NO_VALUE
@@ -29,9 +31,23 @@ from dogpile.cache.proxy import ProxyBackend
 
 log = logging.getLogger(__name__)
 
-Envelope = dict[str, Any]
 
-region = make_region(name="hubs-widgets")
+class Envelope(TypedDict, total=False):
+    """What the cache holds for one widget, and what its rebuild or refresh produces."""
+
+    ok: bool
+    version: int  # later envelopes of a widget have larger ones
+    html: str  # the widget's panel, rendered with the envelope
+    # A good one (ok):
+    data: dict  # what data() or refresh() computed, for the template and the JSON document
+    fresh_until: float  # (optional) when data goes stale with the clock, seconds since 1970
+    # (optional, from refresh()) what the pages showing version "after" add at the top of
+    # the element of data-role "role" instead of replacing the panel: {role, html, after}
+    prepend: dict[str, Any]
+    # A failed one:
+    error: str  # the exception, for the log only
+    public_error: str | None  # what a visitor may read: which service is down
+    at: float  # when it failed; kept CACHE_ERROR_EXPIRATION seconds
 
 
 class CacheUnavailable(RuntimeError):
@@ -123,55 +139,90 @@ class FailSafeProxy(ProxyBackend):
 PING_KEY = "hubs:ping"
 
 
-def _real_backend():
-    # Not region.actual_backend: dogpile keeps that from the first configuration.
-    backend = region.__dict__.get("backend")
-    while hasattr(backend, "proxied"):
-        backend = backend.proxied
-    return backend
+class WidgetCache:
+    """The dogpile region holding the envelopes, with what Hubs keeps beside it: why
+    the backend could not be opened (``broken``), and how long a failure is kept."""
+
+    def __init__(self) -> None:
+        self.region = make_region(name="hubs-widgets")
+        self.broken: str | None = None
+        self.error_expiration: float = 0
+
+    def configure(self, config: dict[str, Any]) -> None:
+        """(Re)configure from CACHE_* settings. A backend that cannot even be opened (an
+        unwritable dbm file) leaves the site running uncached, loudly."""
+        self.close()
+        backend = _BACKEND_ALIASES.get(config["CACHE_BACKEND"], config["CACHE_BACKEND"])
+        arguments = dict(config["CACHE_ARGUMENTS"])
+        if backend == "dogpile.cache.dbm" and arguments.get("filename"):
+            with contextlib.suppress(OSError):
+                os.makedirs(os.path.dirname(os.path.abspath(arguments["filename"])), exist_ok=True)
+        options = {
+            "expiration_time": config["CACHE_EXPIRATION"],
+            "wrap": [FailSafeProxy(config["CACHE_WARNING_INTERVAL"])],
+            "replace_existing_backend": True,
+        }
+        self.broken = None
+        try:
+            self.region.configure(backend, arguments=arguments, **options)
+        except Exception as error:
+            log.exception("Cannot open the %s widget cache: running without a cache", backend)
+            self.region.configure("dogpile.cache.null", **options)
+            self.broken = f"{backend} could not be opened: {error}"
+        self.error_expiration = config["CACHE_ERROR_EXPIRATION"]
+
+    def real_backend(self):
+        """The backend itself, under the fail-safe proxy."""
+        # Not region.actual_backend: dogpile keeps that from the first configuration.
+        backend = self.region.__dict__.get("backend")
+        while hasattr(backend, "proxied"):
+            backend = backend.proxied
+        return backend
+
+    def ping(self) -> None:
+        """Store a value in the backend itself (not through the fail-safe proxy): raises
+        when the cache cannot be written."""
+        if self.broken:
+            raise CacheUnavailable(self.broken)
+        backend = self.real_backend()
+        if self.region.serializer:
+            backend.set_serialized(PING_KEY, b"ok")
+        else:
+            backend.set(PING_KEY, "ok")
+
+    def close(self) -> None:
+        """Release the backend's connections, if it holds any."""
+        backend = self.real_backend()
+        if hasattr(backend, "close"):
+            backend.close()
+
+    def is_fresh(self, envelope: Any) -> bool:
+        """Whether a stored envelope may be served: data until its ``fresh_until``, a
+        failure for ``error_expiration`` seconds."""
+        if envelope is NO_VALUE:
+            return False
+        if envelope.get("ok"):
+            until = envelope.get("fresh_until")
+            return until is None or time.time() < until
+        return time.time() - envelope.get("at", 0) < self.error_expiration
+
+
+widget_cache = WidgetCache()
 
 
 def ping() -> None:
-    """Store a value in the backend itself (not through the fail-safe proxy): raises
-    when the cache cannot be written."""
-    if region.broken:
-        raise CacheUnavailable(region.broken)
-    backend = _real_backend()
-    if region.serializer:
-        backend.set_serialized(PING_KEY, b"ok")
-    else:
-        backend.set(PING_KEY, "ok")
+    """Raise CacheUnavailable when the widget cache cannot be written."""
+    widget_cache.ping()
 
 
 def close_cache() -> None:
-    """Release the backend's connections, if it holds any."""
-    backend = _real_backend()
-    if hasattr(backend, "close"):
-        backend.close()
+    """Release the widget cache's connections, if it holds any."""
+    widget_cache.close()
 
 
 def configure_cache(config: dict[str, Any]) -> None:
-    """(Re)configure the region from CACHE_* settings. A backend that cannot even be
-    opened (an unwritable dbm file) leaves the site running uncached, loudly."""
-    close_cache()
-    backend = _BACKEND_ALIASES.get(config["CACHE_BACKEND"], config["CACHE_BACKEND"])
-    arguments = dict(config["CACHE_ARGUMENTS"])
-    if backend == "dogpile.cache.dbm" and arguments.get("filename"):
-        with contextlib.suppress(OSError):
-            os.makedirs(os.path.dirname(os.path.abspath(arguments["filename"])), exist_ok=True)
-    options = {
-        "expiration_time": config["CACHE_EXPIRATION"],
-        "wrap": [FailSafeProxy(config["CACHE_WARNING_INTERVAL"])],
-        "replace_existing_backend": True,
-    }
-    region.broken = None
-    try:
-        region.configure(backend, arguments=arguments, **options)
-    except Exception as error:
-        log.exception("Cannot open the %s widget cache: running without a cache", backend)
-        region.configure("dogpile.cache.null", **options)
-        region.broken = f"{backend} could not be opened: {error}"
-    region.error_expiration = config["CACHE_ERROR_EXPIRATION"]
+    """(Re)configure the widget cache from the app's CACHE_* settings."""
+    widget_cache.configure(config)
 
 
 def cache_key(hub_id: int, widget_id: int, plugin: str, config: dict[str, Any]) -> str:
@@ -184,25 +235,20 @@ def cache_key(hub_id: int, widget_id: int, plugin: str, config: dict[str, Any]) 
     return f"hubs:widget:{hub_id}:{widget_id}:{plugin}:{digest}"
 
 
-# A widget whose data goes stale with the clock (a meeting starts) puts under this key
-# of its data the time (seconds since 1970) after which it must be computed again.
-FRESH_UNTIL = "fresh_until"
+def data_envelope(data: dict, fresh_until: float | None = None) -> Envelope:
+    """The envelope of ``data`` computed now, good until ``fresh_until`` if given."""
+    envelope: Envelope = {"ok": True, "data": data, "version": new_version()}
+    if fresh_until is not None:
+        envelope["fresh_until"] = fresh_until
+    return envelope
 
 
-def _is_fresh(envelope: Any) -> bool:
-    if envelope is NO_VALUE:
-        return False
-    if envelope.get("ok"):
-        until = (envelope.get("data") or {}).get(FRESH_UNTIL)
-        return until is None or time.time() < until
-    return time.time() - envelope.get("at", 0) < region.error_expiration
-
-
-def compute_envelope(creator: Callable[[], dict], describe: str) -> Envelope:
-    """Run ``creator`` and wrap its result, or its failure, in an envelope."""
+def compute_envelope(creator: Callable[[], Envelope], describe: str) -> Envelope:
+    """Run ``creator``, which answers a good envelope (data_envelope()), or wrap its
+    failure in one."""
     try:
-        data = creator()
-        json.dumps(data)  # a widget must return JSON: fail here, not in a browser
+        envelope = creator()
+        json.dumps(envelope["data"])  # a widget must return JSON: fail here, not in a browser
     except Exception as error:
         from hubs.clients import ServiceUnavailable
 
@@ -220,7 +266,7 @@ def compute_envelope(creator: Callable[[], dict], describe: str) -> Envelope:
             "at": time.time(),
             "version": new_version(),
         }
-    return {"ok": True, "data": data, "version": new_version()}
+    return envelope
 
 
 def new_version() -> int:
@@ -233,19 +279,28 @@ def get_cached(keys: Sequence[str]) -> list[Envelope | None]:
     """Fresh envelopes for ``keys`` in one round trip; None where there is none."""
     if not keys:
         return []
-    return [value if _is_fresh(value) else None for value in region.get_multi(list(keys))]
+    stored = widget_cache.region.get_multi(list(keys))
+    return [envelope if widget_cache.is_fresh(envelope) else None for envelope in stored]
+
+
+def get_stored(keys: Sequence[str]) -> list[Envelope | None]:
+    """The envelopes stored for ``keys``, fresh or not; None where there is none."""
+    if not keys:
+        return []
+    stored = widget_cache.region.get_multi(list(keys))
+    return [None if envelope is NO_VALUE else envelope for envelope in stored]
 
 
 def get_or_build(key: str, build: Callable[[], Envelope]) -> Envelope:
     """The cached envelope of ``key``, built and stored when missing or stale. Built
     once however many ask at the same time (threads here, and with memcached every
     process): the others wait for it, then read what it stored."""
-    value = region.get(key)
-    if _is_fresh(value):
+    value = widget_cache.region.get(key)
+    if widget_cache.is_fresh(value):
         return value
     with single_flight(key):
-        value = region.get(key)
-        if _is_fresh(value):
+        value = widget_cache.region.get(key)
+        if widget_cache.is_fresh(value):
             return value
         return rebuild(key, build)
 
@@ -276,8 +331,8 @@ def single_flight(key: str):
 
 @contextlib.contextmanager
 def _shared_lock(key: str):
-    backend = _real_backend()
-    if not isinstance(backend, MemcachedBackend) or region.broken:
+    backend = widget_cache.real_backend()
+    if not isinstance(backend, MemcachedBackend) or widget_cache.broken:
         yield  # dbm or no cache: one process's lock is what there is
         return
     client, lock = backend.client, f"hubs:building:{key}"
@@ -300,10 +355,10 @@ def _shared_lock(key: str):
 def rebuild(key: str, build: Callable[[], Envelope]) -> Envelope:
     """Build the envelope of ``key`` now and store it, whatever was cached."""
     envelope = build()
-    region.set(key, envelope)
+    widget_cache.region.set(key, envelope)
     return envelope
 
 
 def invalidate(key: str) -> None:
     """Drop one key; the next reader rebuilds it."""
-    region.delete(key)
+    widget_cache.region.delete(key)

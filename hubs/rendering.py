@@ -91,13 +91,19 @@ def public_error(widget_type, envelope: Envelope) -> dict[str, str]:
 
 
 def widget_event(widget, widget_type, envelope: Envelope) -> dict[str, Any]:
-    """What the backend pushes to the browsers after a rebuild: the widget's JSON
-    document and its freshly rendered panel."""
+    """What the backend pushes to the browsers after a rebuild or a refresh: the
+    widget's JSON document, its freshly rendered panel and, from a refresh, what the
+    pages showing the version before add on top instead."""
     hub = widget.hub
-    return {
+    event = {
         "hub": {"name": hub.name, "type": hub.type.value, "url": hub.url_path},
         "widget_id": widget.id,
         "version": envelope["version"],
         "data": widget_document(widget, widget_type, envelope),
         "html": envelope["html"],
     }
+    if "prepend" in envelope:
+        prepend = envelope["prepend"]
+        # The version as text, as the page keeps it (data-version).
+        event["prepend"] = {**prepend, "after": str(prepend["after"])}
+    return event

@@ -10,6 +10,7 @@ import pytest
 from hubs import cache
 from hubs.models import Widget
 from hubs.widgets import registry
+from hubs.widgets.base import Prepend, WidgetData
 from tests import factories
 from tests.html import widget_states
 
@@ -135,7 +136,7 @@ def test_failed_data_is_kept_for_the_error_expiration_only(app_context, session,
     sticky_type.data(session, sticky)
     assert len(calls) == 1  # a failing widget is not retried on every view
 
-    now[0] += cache.region.error_expiration + 1
+    now[0] += cache.widget_cache.error_expiration + 1
     sticky_type.data(session, sticky)
     assert len(calls) == 2
 
@@ -150,17 +151,27 @@ def test_data_fresh_until_a_time_is_computed_again_after_it(
 
     def timely(session, widget, **config):
         calls.append(now[0])
-        return {"html": "meeting soon", cache.FRESH_UNTIL: now[0] + 600}
+        return WidgetData({"html": "meeting soon"}, fresh_until=now[0] + 600)
 
     monkeypatch.setattr(sticky_type, "_data", timely)
     monkeypatch.setattr(cache.time, "time", lambda: now[0])
-    sticky_type.data(session, sticky)
+    envelope = sticky_type.data(session, sticky)
+    assert envelope["fresh_until"] == 1_000_600.0  # beside the data, not inside it
+    assert envelope["data"] == {"html": "meeting soon"}
     now[0] += 599
     sticky_type.data(session, sticky)
     assert len(calls) == 1  # still fresh
     now[0] += 1
     sticky_type.data(session, sticky)
     assert calls == [1_000_000.0, 1_000_600.0]  # due: computed again
+
+
+def test_data_cannot_answer_a_prepend(app_context, session, team, monkeypatch):
+    _hub, sticky = team
+    answer = WidgetData({"html": ""}, prepend=Prepend("feed", "<li></li>"))
+    monkeypatch.setattr(registry["sticky"], "_data", lambda session, widget, **c: answer)
+    envelope = registry["sticky"].data(session, sticky)
+    assert envelope["ok"] is False and "only refresh()" in envelope["error"]
 
 
 def test_non_json_data_is_an_error(app_context, session, team, monkeypatch):

@@ -1,9 +1,10 @@
 """Rebuilds at the moment a widget's data goes stale with the clock.
 
 Some data changes with no bus message to say so: a meeting starts or ends. Such a
-widget puts under FRESH_UNTIL in its data the moment after which it must be computed
-again; the backend keeps one timer per widget (the latest data's moment wins) and, when
-it comes, has the widget rebuilt and pushed like any other.
+widget's data() answers a WidgetData naming the moment after which it must be computed
+again, which its envelope keeps as ``fresh_until``; the backend keeps one timer per
+widget (the latest data's moment wins) and, when it comes, has the widget rebuilt and
+pushed like any other.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from hubs.backend.store import (
 from hubs.backend.timers import RebuildTimer
 from hubs.backfill import Outcome
 from hubs.bus import message_people_and_packages
-from hubs.cache import FRESH_UNTIL, cache_key, close_cache, region, single_flight
+from hubs.cache import Envelope, cache_key, close_cache, get_stored, single_flight
 from hubs.database import db, retry_transient, writing
 from hubs.memo import forget
 from hubs.messages import ROLE_TOPICS, body, is_hubs_message, layout_changed, topic_suffix
@@ -39,7 +39,6 @@ from hubs.models import Membership, User, Widget
 from hubs.my_stream import followers_of
 from hubs.rendering import widget_event
 from hubs.widgets import registry as default_registry
-from hubs.widgets.base import Refreshed
 
 log = logging.getLogger(__name__)
 
@@ -363,24 +362,17 @@ class Backend:
 
     def _bring_up_to_date(self, session: Session, widget: Widget, widget_type) -> None:
         """Refresh or rebuild one widget's cache, then publish it (its lock held)."""
-        refreshed = self._refresh(session, widget, widget_type)
-        if refreshed is not None:
-            event = widget_event(widget, widget_type, refreshed.envelope)
-            event["prepend"] = {
-                "role": refreshed.role,
-                "html": refreshed.html,
-                "after": str(refreshed.after),
-            }
-            self._schedule(widget.id, refreshed.envelope)
-            self.publisher.publish(event)
-            return
-        widget_type.invalidate(widget)
-        envelope = widget_type.rebuild(session, widget)
+        envelope = self._refresh(session, widget, widget_type)
+        rebuilt = envelope is None
+        if rebuilt:
+            widget_type.invalidate(widget)
+            envelope = widget_type.rebuild(session, widget)
         self._schedule(widget.id, envelope)
-        with self._lock:
-            self.counters.rebuilds += 1
-            if not envelope["ok"]:
-                self.counters.rebuild_failures += 1
+        if rebuilt:
+            with self._lock:
+                self.counters.rebuilds += 1
+                if not envelope["ok"]:
+                    self.counters.rebuild_failures += 1
         self.publisher.publish(widget_event(widget, widget_type, envelope))
 
     def count(self, counter: str) -> None:
@@ -423,7 +415,7 @@ class Backend:
 
     def _schedule(self, widget_id: int, envelope) -> None:
         """Set the widget's timer to the moment its new data goes stale, if it has one."""
-        until = (envelope.get("data") or {}).get(FRESH_UNTIL) if envelope.get("ok") else None
+        until = envelope.get("fresh_until") if envelope.get("ok") else None
         if isinstance(until, (int, float)):
             self.timer.schedule(widget_id, float(until))
         else:
@@ -440,7 +432,7 @@ class Backend:
             for e in entries
         ]
         try:
-            cached = region.get_multi(keys) if keys else []
+            cached = get_stored(keys)
         except Exception:
             log.warning("Cannot read the cache for timed rebuilds", exc_info=True)
             return
@@ -452,17 +444,17 @@ class Backend:
         self.count("timed_rebuilds")
         self.pool.submit(widget_id)
 
-    def _refresh(self, session: Session, widget: Widget, widget_type) -> Refreshed | None:
+    def _refresh(self, session: Session, widget: Widget, widget_type) -> Envelope | None:
         try:
-            refreshed = widget_type.refresh(session, widget)
+            envelope = widget_type.refresh(session, widget)
         except Exception:
             log.exception("refresh() of widget %s failed; rebuilding it", widget.id)
             session.rollback()
             return None
-        if refreshed is not None:
+        if envelope is not None:
             with self._lock:
                 self.counters.refreshes += 1
-        return refreshed
+        return envelope
 
     # -- housekeeping ----------------------------------------------------------------
 

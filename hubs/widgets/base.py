@@ -4,15 +4,22 @@ A widget module has:
 
 - ``ARGUMENTS``: a list of :class:`Argument` (may be empty), which validate every
   config and generate the config form;
-- ``data(session, widget, **config) -> dict``: JSON-serialisable data;
+- ``data(session, widget, **config) -> dict | WidgetData``: JSON-serialisable data,
+  or a :class:`WidgetData` holding it with the moment it goes stale with the clock;
 - ``template``: the name of its Jinja template under ``hubs/widgets/templates/``;
 - ``chrome`` (optional): a :class:`Chrome`, the panel around it;
 - ``should_invalidate(message, session, widget) -> bool``, decorated with
   :func:`hints` naming the topics/categories and the users/packages it reacts to;
 - ``TITLE`` and ``DESCRIPTION`` shown to people choosing widgets;
-- ``refresh(session, widget, data, **config) -> Patch | None`` (optional): bring cached
-  ``data`` up to date more cheaply than ``data()`` (the feed adds its new entries), or
-  None when only a full rebuild will do.
+- ``refresh(session, widget, data, **config) -> WidgetData | None`` (optional): bring
+  cached ``data`` up to date more cheaply than ``data()`` (the feed adds its new
+  entries), with the HTML the pages add on top (``prepend``), or None when only a full
+  rebuild will do.
+
+What a widget answers becomes, through :class:`WidgetType`, one
+:class:`hubs.cache.Envelope`, whether it was built (``build``/``rebuild``) or refreshed
+(``refresh``): the cache stores it, pages draw its ``html``, the backend pushes it
+(``hubs.rendering.widget_event``).
 """
 
 from __future__ import annotations
@@ -28,10 +35,10 @@ from hubs.cache import (
     Envelope,
     cache_key,
     compute_envelope,
+    data_envelope,
     get_cached,
     get_or_build,
     invalidate,
-    new_version,
     rebuild,
 )
 from hubs.rendering import render_panel
@@ -123,25 +130,25 @@ DEFAULT_CHROME = Chrome()
 
 
 @dataclass(frozen=True)
-class Patch:
-    """What a widget's refresh() answers: its data brought up to date, and the HTML of
-    what was added at the top of its element with data-role ``role``, so that pages can
-    insert just that and keep what they loaded since (a feed's older pages)."""
+class Prepend:
+    """HTML that the pages showing the previous version add at the top of the widget's
+    element with data-role ``role``, keeping what they loaded since (a feed's older
+    pages), instead of replacing the panel."""
 
-    data: dict
     role: str
     html: str
 
 
 @dataclass(frozen=True)
-class Refreshed:
-    """A widget brought up to date by its refresh(): the new envelope, and what the
-    pages showing ``after`` (the previous version) insert."""
+class WidgetData:
+    """What data() or refresh() answers when a plain dict is not enough: the data; the
+    moment (seconds since 1970) after which it must be computed again when no message
+    will say so (a meeting starts), None: until a message or a config change; and, from
+    refresh() only, what the pages add on top of what they show."""
 
-    envelope: Envelope
-    role: str
-    html: str
-    after: int
+    data: dict
+    fresh_until: float | None = None
+    prepend: Prepend | None = None
 
 
 UsersOrPackages = Callable[[Any, Any], Iterable[str]]
@@ -227,8 +234,8 @@ class WidgetType:
         self.chrome: Chrome = getattr(module, "chrome", None) or DEFAULT_CHROME
         self.should_invalidate: Callable = module.should_invalidate
         self.hints: Hints = module.should_invalidate.hints
-        self._data: Callable[..., dict] = module.data
-        self._refresh: Callable[..., Patch | None] | None = getattr(module, "refresh", None)
+        self._data: Callable[..., dict | WidgetData] = module.data
+        self._refresh: Callable[..., WidgetData | None] | None = getattr(module, "refresh", None)
 
     def __repr__(self) -> str:
         return f"<WidgetType {self.name}>"
@@ -247,13 +254,25 @@ class WidgetType:
     def cache_key(self, widget) -> str:
         return cache_key(widget.hub_id, widget.id, self.name, self.config_of(widget))
 
-    def compute(self, session, widget) -> dict:
+    def call_data(self, session, widget) -> WidgetData:
         """Call the widget's data() directly, bypassing the cache."""
-        return self._data(session, widget, **self.config_of(widget))
+        answer = self._data(session, widget, **self.config_of(widget))
+        return answer if isinstance(answer, WidgetData) else WidgetData(answer)
+
+    def compute(self, session, widget) -> dict:
+        """The widget's data from its data(), bypassing the cache."""
+        return self.call_data(session, widget).data
 
     def build(self, session, widget) -> Envelope:
         """Compute the widget's data and render its panel (needs an app context)."""
-        envelope = compute_envelope(lambda: self.compute(session, widget), repr(widget))
+
+        def computed() -> Envelope:
+            answer = self.call_data(session, widget)
+            if answer.prepend is not None:
+                raise ValueError("data() answered a prepend: only refresh() can")
+            return data_envelope(answer.data, answer.fresh_until)
+
+        envelope = compute_envelope(computed, repr(widget))
         envelope["html"] = render_panel(widget, self, envelope)
         return envelope
 
@@ -265,23 +284,29 @@ class WidgetType:
         """Recompute and store this widget's envelope now."""
         return rebuild(self.cache_key(widget), lambda: self.build(session, widget))
 
-    def refresh(self, session, widget) -> Refreshed | None:
+    def refresh(self, session, widget) -> Envelope | None:
         """Update the cached envelope with the widget's refresh(), without a full
-        rebuild; None when it has no refresh(), nothing good is cached, or refresh()
-        declines (then rebuild())."""
+        rebuild; its ``prepend`` names the version it adds to. None when the widget
+        has no refresh(), nothing good is cached, or refresh() declines (then
+        rebuild())."""
         if self._refresh is None:
             return None
         key = self.cache_key(widget)
         [cached] = get_cached([key])
         if not cached or not cached.get("ok"):
             return None
-        patch = self._refresh(session, widget, cached["data"], **self.config_of(widget))
-        if patch is None:
+        answer = self._refresh(session, widget, cached["data"], **self.config_of(widget))
+        if answer is None:
             return None
-        envelope: Envelope = {"ok": True, "data": patch.data, "version": new_version()}
+        envelope = data_envelope(answer.data, answer.fresh_until)
+        if answer.prepend is not None:
+            envelope["prepend"] = {
+                "role": answer.prepend.role,
+                "html": answer.prepend.html,
+                "after": cached["version"],
+            }
         envelope["html"] = render_panel(widget, self, envelope)
-        rebuild(key, lambda: envelope)
-        return Refreshed(envelope, patch.role, patch.html, cached["version"])
+        return rebuild(key, lambda: envelope)
 
     def invalidate(self, widget) -> None:
         """Drop the cached data of ``widget`` as configured now."""

@@ -12,7 +12,7 @@ from hubs.messages import ROLE_TOPICS
 from hubs.models import utcnow
 from hubs.people import hub_people, involves_hub_people, widget_people
 from hubs.widgets import validators
-from hubs.widgets.base import ANY, Argument, Chrome, Patch, hints
+from hubs.widgets.base import ANY, Argument, Chrome, Prepend, WidgetData, hints
 
 TITLE = "Activity feed"
 DESCRIPTION = "What the user, or the team's people, did lately across Fedora."
@@ -48,7 +48,7 @@ def data(session, widget, per_page: int) -> dict:
     }
 
 
-def refresh(session, widget, data: dict, per_page: int) -> Patch | None:
+def refresh(session, widget, data: dict, per_page: int) -> WidgetData | None:
     """The cached feed with the messages stored since it was read on top; None when a
     full read is needed: the hub's people changed, nothing was shown yet, nothing is
     new (so something else changed), more than a page is new, a new message is older
@@ -85,7 +85,7 @@ def refresh(session, widget, data: dict, per_page: int) -> Patch | None:
         "seen": seen,
     }
     html = render_template("widgets/feed_entries.html", entries=merged[:changed])
-    return Patch(fresh, "feed", html)
+    return WidgetData(fresh, prepend=Prepend("feed", html))
 
 
 @hints(categories=[ANY], topics=ROLE_TOPICS, usernames=widget_people, history=True)

@@ -8,13 +8,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 
-from hubs.cache import FRESH_UNTIL
 from hubs.clients.fedocal import FedocalClient, Meeting, UnknownCalendar
 from hubs.markup import render_markdown
 from hubs.messages import body, topic_suffix
 from hubs.models import HubType, utcnow
 from hubs.widgets import validators
-from hubs.widgets.base import Argument, Chrome, hints
+from hubs.widgets.base import Argument, Chrome, WidgetData, hints
 
 TITLE = "Meetings"
 DESCRIPTION = "The next meetings of a Fedora calendar (fedocal), soonest first."
@@ -63,7 +62,7 @@ def widget_calendar(widget) -> str:
     return widget.hub.name if widget.hub.type is HubType.team else ""
 
 
-def data(session, widget, calendar: str, n_meetings: int, days: int) -> dict:
+def data(session, widget, calendar: str, n_meetings: int, days: int) -> dict | WidgetData:
     name = calendar or widget_calendar(widget)
     found = {"calendar": name, "calendar_url": "", "unknown_calendar": False, "days": days}
     if not name:
@@ -81,11 +80,10 @@ def data(session, widget, calendar: str, n_meetings: int, days: int) -> dict:
     upcoming = [meeting for meeting in meetings if meeting.end > now][:n_meetings]
     # No message says a meeting started or ended: the data is good until the next does.
     changes = [m.start if m.start > now else m.end for m in upcoming]
-    return {
-        **found,
-        "meetings": [_meeting(client, meeting, now) for meeting in upcoming],
-        FRESH_UNTIL: min(changes).timestamp() if changes else None,
-    }
+    return WidgetData(
+        {**found, "meetings": [_meeting(client, meeting, now) for meeting in upcoming]},
+        fresh_until=min(changes).timestamp() if changes else None,
+    )
 
 
 def _meeting(client: FedocalClient, meeting: Meeting, now: dt.datetime) -> dict[str, Any]:

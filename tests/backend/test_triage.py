@@ -466,7 +466,7 @@ def test_a_rebuild_holds_the_widgets_lock_across_processes(backend, corpus, monk
     real = cache.rebuild
 
     def rebuild(key, build):
-        client = cache._real_backend().client
+        client = cache.widget_cache.real_backend().client
         held.append(client.get(f"hubs:building:{key}") is not None)
         return real(key, build)
 

@@ -109,15 +109,16 @@ def test_refresh_puts_new_messages_on_top_without_reading_the_feed_again(
     before = feed.data(session, widget)  # cached
     new = store_new(session, corpus, "ralph", 2)
     refreshed = feed.refresh(session, widget)
-    shown = [e["msg_id"] for e in refreshed.envelope["data"]["entries"]]
+    prepend = refreshed["prepend"]
+    shown = [e["msg_id"] for e in refreshed["data"]["entries"]]
     assert shown == list(reversed(new)) + [e["msg_id"] for e in before["data"]["entries"][:3]]
-    assert refreshed.envelope["data"]["more"] is True and refreshed.role == "feed"
-    assert [e["data-msg-id"] for e in with_role(refreshed.html, "feed-entry")] == shown[:2]
-    assert refreshed.after == before["version"] < refreshed.envelope["version"]
+    assert refreshed["data"]["more"] is True and prepend["role"] == "feed"
+    assert [e["data-msg-id"] for e in with_role(prepend["html"], "feed-entry")] == shown[:2]
+    assert prepend["after"] == before["version"] < refreshed["version"]
     # Every entry's age is told again, not kept from when it was first read.
-    assert all(e["ago"] == ago(cursor(e)[0]) for e in refreshed.envelope["data"]["entries"])
+    assert all(e["ago"] == ago(cursor(e)[0]) for e in refreshed["data"]["entries"])
     # What was cached is what a full read gives.
-    assert feed.data(session, widget) == refreshed.envelope
+    assert feed.data(session, widget) == refreshed
     assert shown == [e["msg_id"] for e in feed.compute(session, widget)["entries"]]
 
 
@@ -318,13 +319,13 @@ def test_a_new_change_joins_the_run_on_top_in_place(app_context, session, stored
     edit_notes(session, notes, 1)
     (new,) = bus.deliver()
     refreshed = feed.refresh(session, widget)
-    top = refreshed.envelope["data"]["entries"][0]
+    top = refreshed["data"]["entries"][0]
     assert top["msg_ids"] == [new, *reversed(run)] and top["msg_id"] == run[0]
     assert top["subtitle"] == "nirik changed 2 widgets of the infra team hub (4 changes)"
     # What is pushed: the grown run alone, with the msg_id the page shows, one more message.
-    pushed = with_role(refreshed.html, "feed-entry")
+    pushed = with_role(refreshed["prepend"]["html"], "feed-entry")
     assert [(e["data-msg-id"], e["data-count"]) for e in pushed] == [(run[0], "4")]
-    assert refreshed.after == before["version"]
+    assert refreshed["prepend"]["after"] == before["version"]
     # And the cache holds what a full read gives.
     assert feed.compute(session, widget)["entries"][:1] == [top]
 

@@ -74,7 +74,8 @@ def infra(session):
 
 def test_next_meetings_soonest_first_with_a_limit(app_context, session, infra, service):
     widget = factories.widget(session, infra, "meetings")
-    data = registry["meetings"].compute(session, widget)
+    answer = registry["meetings"].call_data(session, widget)
+    data = answer.data
 
     assert len(service.calls) == 1
     assert query_of(service.calls[0]) == {
@@ -98,7 +99,8 @@ def test_next_meetings_soonest_first_with_a_limit(app_context, session, infra, s
     assert first["local"] == "11:30 Europe/London"
     assert [m["ongoing"] for m in data["meetings"]] == [True, False, False, False]
     # Good until the triage session ends: then the list must change with no message.
-    assert data["fresh_until"] == dt.datetime(2025, 12, 1, 12, 30, tzinfo=dt.UTC).timestamp()
+    assert answer.fresh_until == dt.datetime(2025, 12, 1, 12, 30, tzinfo=dt.UTC).timestamp()
+    assert "fresh_until" not in data
     assert first["location"] == "fedora-meeting-1@irc.libera.chat"
     assert first["managers"] == ["zlopez"]
     assert first["url"] == f"{FEDOCAL}meeting/11004/?from_date=2025-12-01"
