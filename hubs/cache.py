@@ -225,6 +225,12 @@ def configure_cache(config: dict[str, Any]) -> None:
     widget_cache.configure(config)
 
 
+# The shape of what is stored, in every key: when an Envelope's fields change meaning,
+# raise it, and a deployed version never reads what an older one stored (2: fresh_until
+# moved from the data into the envelope).
+ENVELOPE_FORMAT = 2
+
+
 def cache_key(hub_id: int, widget_id: int, plugin: str, config: dict[str, Any]) -> str:
     """The key of one widget's data; a different config gives a different key. The hub
     is part of it: SQLite may give a deleted widget's id to another hub's new widget,
@@ -232,7 +238,7 @@ def cache_key(hub_id: int, widget_id: int, plugin: str, config: dict[str, Any]) 
     digest = hashlib.sha1(
         json.dumps(config, sort_keys=True, separators=(",", ":")).encode()
     ).hexdigest()
-    return f"hubs:widget:{hub_id}:{widget_id}:{plugin}:{digest}"
+    return f"hubs:widget:v{ENVELOPE_FORMAT}:{hub_id}:{widget_id}:{plugin}:{digest}"
 
 
 def data_envelope(data: dict, fresh_until: float | None = None) -> Envelope:

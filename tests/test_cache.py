@@ -166,6 +166,21 @@ def test_data_fresh_until_a_time_is_computed_again_after_it(
     assert calls == [1_000_000.0, 1_000_600.0]  # due: computed again
 
 
+def test_what_an_older_version_stored_is_never_read(app_context, session, team, monkeypatch):
+    # Before format 2 a meeting kept fresh_until inside its data: read now, that data
+    # would look fresh for CACHE_EXPIRATION and get no timer. Its key is not asked for.
+    _hub, sticky = team
+    sticky_type = registry["sticky"]
+    key = sticky_type.cache_key(sticky)
+    digest = key.rsplit(":", 1)[1]
+    old_key = f"hubs:widget:{sticky.hub_id}:{sticky.id}:sticky:{digest}"
+    stale = {"ok": True, "version": 1, "html": "old", "data": {"fresh_until": None}}
+    cache.widget_cache.region.set(old_key, stale)
+    assert key != old_key and f":v{cache.ENVELOPE_FORMAT}:" in key
+    envelope = sticky_type.data(session, sticky)
+    assert envelope["data"] == sticky_type.compute(session, sticky) != stale["data"]
+
+
 def test_data_cannot_answer_a_prepend(app_context, session, team, monkeypatch):
     _hub, sticky = team
     answer = WidgetData({"html": ""}, prepend=Prepend("feed", "<li></li>"))
