@@ -317,6 +317,15 @@ def request_to_join(session: Session, hub: Hub, user: User) -> bool:
     return True
 
 
+def pending(session: Session, hub: Hub, user: User | None) -> tuple[bool, Invitation | None]:
+    """What waits for an answer between ``user`` and ``hub``: whether they asked to join
+    (the owners answer), and the invitation they have not answered yet."""
+    if user is None:
+        return False, None
+    asked = session.get(JoinRequest, (hub.id, user.id)) is not None
+    return asked, session.get(Invitation, (hub.id, user.id))
+
+
 def answer_join_request(session: Session, hub: Hub, user: User, approve: bool, agent: str) -> bool:
     """Approve (the user becomes a member) or decline a pending request."""
     request = session.get(JoinRequest, (hub.id, user.id))

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, jsonify, render_template
 from markupsafe import Markup
 from sqlalchemy.orm import contains_eager
 
+from hubs import changes
 from hubs.avatars import hub_avatar
 from hubs.cache import get_cached
 from hubs.database import db
@@ -18,8 +19,6 @@ from hubs.models import (
     Column,
     Hub,
     HubType,
-    Invitation,
-    JoinRequest,
     Membership,
     Role,
     User,
@@ -142,6 +141,7 @@ def hub_page(kind: str, name: str):
     panels = _panels([row.Widget for row in rows if row.Widget is not None])
     user = current_user()
     roles = [role.value for role in roles_of(user, hub)] if user else []
+    join_requested, invitation = changes.pending(db.session, hub, user)
     return render_template(
         "hub.html",
         hub=hub,
@@ -151,8 +151,8 @@ def hub_page(kind: str, name: str):
         right=panels[Column.right],
         roles=roles,
         editing=allowed(user, Action.EDIT_HUB, hub),
-        join_requested=bool(user) and db.session.get(JoinRequest, (hub.id, user.id)) is not None,
-        invitation=db.session.get(Invitation, (hub.id, user.id)) if user else None,
+        join_requested=join_requested,
+        invitation=invitation,
         # What the page shows was read from here on: its first stream connection asks
         # for the events published since (a little before, for clocks a little apart).
         since=f"{time.time() - RENDER_MARGIN_SECONDS:.3f}",
