@@ -1,6 +1,7 @@
 """Every change the app makes to hubs, widgets, roles and users, each published on the
-bus (the backend refreshes the widgets it concerns). Views call these; nothing else
-writes those rows. Permission checks happen before, in the views (hubs/permissions.py)."""
+bus (the backend refreshes the widgets it concerns), and what still waits for an answer
+(``pending``). Views call these; nothing else writes those rows. Permission checks
+happen before, in the views (hubs/permissions.py)."""
 
 from __future__ import annotations
 

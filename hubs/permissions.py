@@ -63,9 +63,22 @@ def allowed(user: User | None, action: Action, subject: Hub | HelpCall) -> bool:
 
 
 def _may_resolve(user: User, call: HelpCall) -> bool:
-    if not allowed(user, Action.RESOLVE_HELP, call.hub):
-        return False
-    return bool(call.runners() & teammates(db.session, user.username))
+    return call.msg_id in resolvable(user, [call])
+
+
+def resolvable(user: User | None, calls: list[HelpCall]) -> set[str]:
+    """The msg_ids of those ``calls`` that ``user`` may resolve (``RESOLVE_HELP``), in
+    a query per hub and one for the user's teammates, however many calls a page lists."""
+    if user is None or not calls:
+        return set()
+    on_hub: dict[int, bool] = {}
+    for call in calls:
+        if call.hub.id not in on_hub:
+            on_hub[call.hub.id] = allowed(user, Action.RESOLVE_HELP, call.hub)
+    if not any(on_hub.values()):
+        return set()
+    mine = teammates(db.session, user.username)
+    return {call.msg_id for call in calls if on_hub[call.hub.id] and call.runners() & mine}
 
 
 def _refusal(user: User, action: Action, subject: Hub | HelpCall) -> str:

@@ -1,9 +1,10 @@
 """The JSON API for scripts: every change a hub's forms make, at the same path under
 ``/api`` (``POST /api/t/infrastructure/widgets``), taking a JSON object.
 
-Each view checks ``hubs.permissions`` (``hub_action``) and calls the change the form calls
-(``hubs.views.edits``, ``hubs.views.help_calls``, ``hubs.views.my_stream``). The answer is
-``{"ok": true, "message": ...}`` with the change's own fields, or an error document
+Each view checks ``hubs.permissions`` (``hub_action``, ``my_stream.own_hub``) and
+calls the change the form calls (``hubs.views.edits``, ``hubs.views.help_calls``,
+``hubs.views.my_stream``). The answer is ``{"ok": true, "message": ...}`` with the
+change's own fields, or an error document
 (``hubs.errors``) with the reason of each refused field. Like every POST it needs the
 CSRF token (the ``X-CSRFToken`` header; a page has it in ``<meta name="csrf-token">``).
 """

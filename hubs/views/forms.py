@@ -1,7 +1,9 @@
 """The HTML forms that change a hub: settings, widgets, memberships and join requests.
 
-Each form page is a GET; each form posts to a POST view here, which checks ``hubs.permissions``
-(``hub_action``), reads ``request.form`` and calls the change in ``hubs.views.edits``.
+Each form page is a GET; each form posts to a POST view here (or, for calls for help
+and saved notifications, in ``views/help_calls.py`` and ``views/my_stream.py``, with
+the same ``form_post``), which checks ``hubs.permissions`` (``hub_action``), reads
+``request.form`` and calls the change in ``hubs.views.edits``.
 A change that goes through redirects back with a flash message; a config that fails its
 validators gets the form again with the reason of each field; anything else refused, an
 error page. Scripts use the JSON API instead (``hubs.views.api``, the same paths under

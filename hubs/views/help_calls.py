@@ -16,7 +16,7 @@ from hubs.database import db
 from hubs.help_calls import HelpCall, open_calls, widget_channels
 from hubs.identity import current_user
 from hubs.models import Hub, Widget
-from hubs.permissions import Action, require
+from hubs.permissions import Action, require, resolvable
 from hubs.views.edits import Done, Refused, hub_action, hub_widget
 from hubs.views.forms import form_post
 from hubs.views.hubs import HUB_URL, hub_or_404
@@ -38,11 +38,13 @@ def help_calls_page(kind: str, name: str, widget_id: int):
     mark it resolved."""
     hub = hub_or_404(kind, name)
     widget, config = _halp_widget(hub, widget_id)
+    calls = open_calls(db.session, widget, config)
     return render_template(
         "help_calls.html",
         hub=hub,
         widget=widget,
-        calls=open_calls(db.session, widget, config),
+        calls=calls,
+        resolvable=resolvable(current_user(), calls),
         channels=widget_channels(db.session, widget, config["channels"]),
     )
 

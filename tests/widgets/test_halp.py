@@ -259,6 +259,15 @@ def test_the_right_to_resolve_follows_who_ran_the_meeting_not_a_channel_setting(
     assert {marketing["msg_id"], i18n["msg_id"]} <= listed
     buttons = [field["value"] for field in elements(page) if field.get("name") == "msg_id"]
     assert len(with_role(page, "help-resolve")) == 1 and buttons == [i18n["msg_id"]]
+    # The owner of a third team watching that channel, who ran neither meeting, is told why.
+    docs = factories.hub(session, "docs")
+    factories.role(session, docs, factories.user(session, "pbokoc"), Role.owner)
+    docs_halp = factories.widget(session, docs, "halp", channels=[channel])
+    session.commit()
+    log_in(client, "pbokoc")
+    page = client.get(f"/t/docs/w/{docs_halp.id}/halp").text
+    assert len(with_role(page, "help-call")) == 2 and not with_role(page, "help-resolve")
+    assert "none of these meetings was your team's" in page
     refused = resolve("toshio", "i18n", marketing)
     assert refused.status_code == 403
     assert "Only the team that held the meeting 'Marketing (2026-11-17)'" in refused.text
