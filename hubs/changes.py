@@ -102,6 +102,11 @@ def _optional_url(value: Any) -> str | None:
     if value in (None, ""):
         return None
     value = validators.url(value)
+    if value.lower().startswith("http://"):  # the page's CSP loads pictures over https only
+        raise ValueError(
+            "must be an https:// address. Use an https:// address: pages load pictures "
+            "only over https, so an http:// picture would not show."
+        )
     if len(value) > MAX_AVATAR_URL:
         raise ValueError(f"must be at most {MAX_AVATAR_URL} characters long")
     return value
@@ -124,7 +129,7 @@ HUB_SETTINGS = [
         "description", "", validators.text(10_000), kind="textarea",
         help="Markdown, shown by the About widget.",
     ),
-    Argument("avatar", "", _optional_url, help="An http(s) picture address; empty: libravatar."),
+    Argument("avatar", "", _optional_url, help="An https:// picture address; empty: libravatar."),
     Argument(
         "left_width", 8, validators.integer(MIN_LEFT_WIDTH, MAX_LEFT_WIDTH),
         help="Width of the left column, in twelfths of the page.",

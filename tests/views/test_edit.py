@@ -139,6 +139,30 @@ def test_the_settings_form_saves_as_it_is_shown(client, session, team):
     assert (hub.summary, hub.avatar, hub.left_width) == ("Infra", None, 8)
 
 
+def test_an_http_avatar_is_refused_with_the_reason(client, session, team):
+    # The page's Content-Security-Policy loads pictures over https only: an http://
+    # avatar would be stored and then never shown.
+    log_in(client, "nirik")
+    refused = client.post(
+        "/t/infrastructure/settings", data={"avatar": "http://example.org/logo.png"}
+    )
+    assert refused.status_code == 400
+    assert len(with_role(refused.text, "error-avatar")) == 1
+    assert "Use an https:// address" in refused.text
+    assert [e["value"] for e in elements(refused.text) if e.get("name") == "avatar"] == [
+        "http://example.org/logo.png"
+    ]
+    api = client.post("/api/t/infrastructure/settings", json={"avatar": "http://x.org/a.png"})
+    assert api.status_code == 400 and "https://" in api.get_json()["errors"]["avatar"]
+    session.expire_all()
+    hub = session.scalar(sa.select(Hub).where(Hub.name == "infrastructure"))
+    assert hub.avatar is None
+    ok = client.post("/t/infrastructure/settings", data={"avatar": "https://pagure.io/logo.png"})
+    assert ok.status_code == 302
+    session.expire_all()
+    assert hub.avatar == "https://pagure.io/logo.png"
+
+
 def _roles(session, username):
     session.expire_all()
     user = session.scalar(sa.select(User).where(User.username == username))
