@@ -83,7 +83,7 @@ def role(value: Any) -> Role:
     return _choice(Role, value, "member")
 
 
-def _user(username: str) -> User:
+def user_named(username: str) -> User:
     user = db.session.scalar(sa.select(User).where(User.username == username))
     if user is None:
         raise Refused(f"There is no user named {username!r}.")
@@ -201,7 +201,7 @@ def answer_invitation(hub: Hub, accept: bool) -> Done:
 
 
 def add_member(hub: Hub, username: str, as_role: Any) -> Done:
-    user, wanted = _user(username), role(as_role)
+    user, wanted = user_named(username), role(as_role)
     if hub.type is HubType.user and wanted in (Role.owner, Role.member):
         raise Refused("A user hub has no members besides its user.")
     agent = current_user()
@@ -219,7 +219,7 @@ def add_member(hub: Hub, username: str, as_role: Any) -> Done:
 
 
 def remove_member(hub: Hub, username: str, as_role: Any) -> Done:
-    user, held = _user(username), role(as_role)
+    user, held = user_named(username), role(as_role)
     try:
         changes.remove_role(db.session, hub, user, held, agent=current_user().username)
     except changes.ChangeRefused as error:
@@ -228,7 +228,7 @@ def remove_member(hub: Hub, username: str, as_role: Any) -> Done:
 
 
 def answer_request(hub: Hub, username: str, approve: bool) -> Done:
-    user = _user(username)
+    user = user_named(username)
     if not changes.answer_join_request(
         db.session, hub, user, approve, agent=current_user().username
     ):

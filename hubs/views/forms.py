@@ -17,7 +17,7 @@ from functools import wraps
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from hubs import changes
 from hubs.database import db
@@ -102,6 +102,20 @@ def form_post(view: Callable | None = None, *, back: Callable[[Hub], str] | None
         return wrapper
 
     return decorate(view) if view is not None else decorate
+
+
+def _confirm_page(hub, question, consequence, action, button, fields=None, back=None):
+    """One more question before a change that cannot be undone: its POST form."""
+    return render_template(
+        "confirm.html",
+        hub=hub,
+        question=question,
+        consequence=consequence,
+        action=action,
+        button=button,
+        fields=fields or {},
+        back=back or hub.url_path,
+    )
 
 
 # -- hub settings ----------------------------------------------------------------------
@@ -211,6 +225,21 @@ def move_widget(hub, widget_id: int):
     return edits.move_widget(edits.hub_widget(hub, widget_id), request.form)
 
 
+@bp.get(HUB_URL + "w/<id:widget_id>/remove")
+@hub_action(Action.EDIT_HUB)
+def delete_widget_form(hub, widget_id: int):
+    widget = edits.hub_widget(hub, widget_id)
+    kind = get_widget_type(widget.plugin)
+    return _confirm_page(
+        hub,
+        question=f"Remove the {kind.title if kind else widget.plugin} widget?",
+        consequence="Its settings (a note's text, a list of links) go with it: "
+        "this cannot be undone.",
+        action=f"{hub.url_path}w/{widget.id}/delete",
+        button="Remove the widget",
+    )
+
+
 @bp.post(HUB_URL + "w/<id:widget_id>/delete")
 @hub_action(Action.EDIT_HUB)
 @form_post
@@ -300,6 +329,25 @@ def members_page(hub):
 def add_member(hub):
     form = request.form
     return edits.add_member(hub, form.get("username", ""), form.get("role", "member"))
+
+
+@bp.get(HUB_URL + "edit/members/<username>/remove")
+@hub_action(Action.MANAGE_MEMBERS)
+def remove_member_form(hub, username: str):
+    try:
+        user, held = edits.user_named(username), edits.role(request.args.get("role"))
+    except Refused as refused:
+        abort(refused.status, refused.message)
+    members = url_for("edit.members_page", kind=hub.type.url_prefix, name=hub.name)
+    return _confirm_page(
+        hub,
+        question=f"Remove {user.username} as {held.value} of {hub.name}?",
+        consequence=f"They would have to be invited again to be {held.value}.",
+        action=f"{hub.url_path}members/{user.username}/remove",
+        button=f"Remove {user.username}",
+        fields={"role": held.value, "next": members},
+        back=members,
+    )
 
 
 @bp.post(HUB_URL + "members/<username>/remove")

@@ -41,7 +41,8 @@ def test_owner_adds_configures_moves_and_removes_widgets(browser, live_app, live
         "data-widget-id", widget_id
     )
     rules = page.locator('[data-role="slot"]:has([data-plugin="rules"])')
-    rules.locator('[data-role="remove"] button').click()
+    rules.locator('[data-role="remove"]').click()
+    page.click('[data-role="confirm-button"]')
     expect(page.locator('[data-role="flash"]')).to_have_text("Widget removed.")
 
     page.reload()

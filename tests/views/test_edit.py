@@ -233,6 +233,65 @@ def test_members_page_invites_and_removes(client, session, team, published):
     assert bad_role.status_code == 400
 
 
+def test_add_member_offers_member_first(client, team):
+    log_in(client, "nirik")
+    page = client.get("/t/infrastructure/edit/members").text
+    selected = [e for e in elements(page) if e["<tag>"] == "option" and "selected" in e]
+    assert len(selected) == 1
+    assert "selected>member</option>" in page
+
+
+def _confirmation(page):
+    """The action, hidden fields and button of a confirmation page's form."""
+    [form] = with_role(page, "confirm-form")
+    fields = {
+        e["name"]: e["value"]
+        for e in elements(page)
+        if e["<tag>"] == "input" and e.get("type") == "hidden" and e["name"] != "csrf_token"
+    }
+    assert with_role(page, "confirm-button") and with_role(page, "cancel")
+    return form["action"], fields
+
+
+def test_removing_a_widget_asks_first(client, session, team):
+    log_in(client, "nirik")
+    sticky = sticky_id(session)
+    page = client.get("/t/infrastructure/").text
+    links = {e["href"] for e in with_role(page, "remove")}
+    assert f"/t/infrastructure/w/{sticky}/remove" in links
+    before = snapshot(session)
+    asked = client.get(f"/t/infrastructure/w/{sticky}/remove")
+    assert asked.status_code == 200 and "Remove the Sticky note widget?" in asked.text
+    assert snapshot(session) == before  # asking changes nothing
+    action, fields = _confirmation(asked.text)
+    assert (action, fields) == (f"/t/infrastructure/w/{sticky}/delete", {})
+    done = client.post(action, data=fields)
+    assert done.status_code == 302
+    assert sticky not in [w.id for w in widgets(session)]
+    log_in(client, "ralph")
+    other = widgets(session)[0].id
+    assert client.get(f"/t/infrastructure/w/{other}/remove").status_code == 403
+
+
+def test_removing_a_member_asks_first(client, session, team):
+    log_in(client, "nirik")
+    page = client.get("/t/infrastructure/edit/members").text
+    [link] = [e["href"] for e in with_role(page, "remove-member") if "ralph" in e["href"]]
+    before = snapshot(session)
+    asked = client.get(link)
+    assert asked.status_code == 200 and "Remove ralph as member of infrastructure?" in asked.text
+    assert snapshot(session) == before
+    action, fields = _confirmation(asked.text)
+    assert action == "/t/infrastructure/members/ralph/remove"
+    assert fields == {"role": "member", "next": "/t/infrastructure/edit/members"}
+    client.post(action, data=fields)
+    assert _roles(session, "ralph") == set()
+    unknown = client.get("/t/infrastructure/edit/members/nobody/remove?role=member")
+    assert unknown.status_code == 400
+    log_in(client, "ralph")
+    assert client.get(link).status_code == 403
+
+
 def test_an_invitation_declined_gives_nothing(client, session, team):
     log_in(client, "lmacken")  # invited by nirik to be a member
     assert client.post("/api/t/infrastructure/invitation/decline", json={}).status_code == 200
