@@ -80,14 +80,24 @@ def column(value: Any) -> Column:
 
 
 def role(value: Any) -> Role:
-    return _choice(Role, value, "member")
+    try:
+        return _choice(Role, value, "member")
+    except Refused as refused:
+        raise Refused(refused.message, {"role": refused.message}) from None
 
 
-def user_named(username: str) -> User:
-    user = db.session.scalar(sa.select(User).where(User.username == username))
-    if user is None:
-        raise Refused(f"There is no user named {username!r}.")
-    return user
+def user_named(username: Any) -> User:
+    """The account ``username`` names, spaces around it and letter case aside (Fedora
+    account names are lowercase); refused, as the username field's error, when none."""
+    name = str(username or "").strip()
+    matches = db.session.scalars(
+        sa.select(User).where(sa.func.lower(User.username) == name.lower()).limit(2)
+    ).all()
+    exact = [user for user in matches if user.username == name]
+    if not matches or (len(matches) > 1 and not exact):
+        message = f"There is no user named {name!r}." if name else "Enter an account name."
+        raise Refused(message, {"username": message})
+    return (exact or matches)[0]
 
 
 def hub_widget(hub: Hub, widget_id: int) -> Widget:
@@ -203,10 +213,12 @@ def answer_invitation(hub: Hub, accept: bool) -> Done:
 def add_member(hub: Hub, username: str, as_role: Any) -> Done:
     user, wanted = user_named(username), role(as_role)
     if hub.type is HubType.user and wanted in (Role.owner, Role.member):
-        raise Refused("A user hub has no members besides its user.")
+        message = "A user hub has no members besides its user."
+        raise Refused(message, {"role": message})
     agent = current_user()
     if wanted in (Role.subscriber, Role.stargazer) and user.id != agent.id:
-        raise Refused(f"Only {user.username} may subscribe to or star a hub for themselves.")
+        message = f"Only {user.username} may subscribe to or star a hub for themselves."
+        raise Refused(message, {"role": message})
     try:
         outcome = changes.invite(db.session, hub, user, wanted, agent=agent.username)
     except changes.ChangeRefused as error:
@@ -232,5 +244,5 @@ def answer_request(hub: Hub, username: str, approve: bool) -> Done:
     if not changes.answer_join_request(
         db.session, hub, user, approve, agent=current_user().username
     ):
-        raise Refused(f"{username} has not asked to join.")
-    return Done(f"{username} {'approved' if approve else 'declined'}.")
+        raise Refused(f"{user.username} has not asked to join.")
+    return Done(f"{user.username} {'approved' if approve else 'declined'}.")

@@ -309,23 +309,55 @@ def decline_invitation(hub):
 # -- members and requests (owners) -----------------------------------------------------
 
 
-@bp.get(HUB_URL + "edit/members")
-@hub_action(Action.MANAGE_MEMBERS)
-def members_page(hub):
+def _members_page(hub, refused: Refused | None = None, values=None):
+    """The members page; after a refused change, again with its reason (beside the
+    field it concerns, else above the form) and what was typed, as a 400."""
     requests = db.session.scalars(
         sa.select(JoinRequest).where(JoinRequest.hub_id == hub.id).order_by(JoinRequest.created)
     ).all()
     invitations = db.session.scalars(
         sa.select(Invitation).where(Invitation.hub_id == hub.id).order_by(Invitation.created)
     ).all()
-    return render_template(
-        "edit_members.html", hub=hub, requests=requests, invitations=invitations, roles=list(Role)
+    page = render_template(
+        "edit_members.html",
+        hub=hub,
+        requests=requests,
+        invitations=invitations,
+        roles=list(Role),
+        errors=refused.errors if refused else {},
+        error=refused.message if refused and not refused.errors else None,
+        values=values or {"role": Role.member.value},
     )
+    return page, 400 if refused else 200
+
+
+def members_form(view: Callable) -> Callable:
+    """A POST of the members page: refused, the page again with the reason."""
+
+    @wraps(view)
+    def wrapper(hub: Hub, **kwargs):
+        try:
+            return view(hub, **kwargs)
+        except Refused as refused:
+            if refused.status != 400:
+                raise
+            db.session.rollback()
+            typed = {name: request.form.get(name, "") for name in ("username", "role")}
+            return _members_page(hub, refused, typed if "username" in request.form else None)
+
+    return wrapper
+
+
+@bp.get(HUB_URL + "edit/members")
+@hub_action(Action.MANAGE_MEMBERS)
+def members_page(hub):
+    return _members_page(hub)
 
 
 @bp.post(HUB_URL + "members")
 @hub_action(Action.MANAGE_MEMBERS)
 @form_post
+@members_form
 def add_member(hub):
     form = request.form
     return edits.add_member(hub, form.get("username", ""), form.get("role", "member"))
@@ -353,6 +385,7 @@ def remove_member_form(hub, username: str):
 @bp.post(HUB_URL + "members/<username>/remove")
 @hub_action(Action.MANAGE_MEMBERS)
 @form_post
+@members_form
 def remove_member(hub, username: str):
     return edits.remove_member(hub, username, request.form.get("role", "member"))
 
@@ -360,6 +393,7 @@ def remove_member(hub, username: str):
 @bp.post(HUB_URL + "requests/<username>/approve")
 @hub_action(Action.MANAGE_MEMBERS)
 @form_post
+@members_form
 def approve(hub, username: str):
     return edits.answer_request(hub, username, approve=True)
 
@@ -367,5 +401,6 @@ def approve(hub, username: str):
 @bp.post(HUB_URL + "requests/<username>/decline")
 @hub_action(Action.MANAGE_MEMBERS)
 @form_post
+@members_form
 def decline(hub, username: str):
     return edits.answer_request(hub, username, approve=False)

@@ -292,6 +292,44 @@ def test_removing_a_member_asks_first(client, session, team):
     assert client.get(link).status_code == 403
 
 
+def test_members_page_errors_show_on_its_form(client, session, team):
+    log_in(client, "nirik")
+    unknown = client.post(
+        "/t/infrastructure/members", data={"username": " nobody ", "role": "owner"}
+    )
+    assert unknown.status_code == 400
+    assert with_role(unknown.text, "add-member")  # the page again, not an error page
+    assert len(with_role(unknown.text, "error-username")) == 1
+    assert "There is no user named &#39;nobody&#39;." in unknown.text
+    typed = {e["name"]: e.get("value") for e in elements(unknown.text) if e.get("id") == "username"}
+    assert typed == {"username": " nobody "}
+    assert "selected>owner</option>" in unknown.text  # the role chosen, kept
+    last = client.post(
+        "/t/infrastructure/members/puiterwijk/remove",
+        data={"role": "owner", "next": "/t/infrastructure/edit/members"},
+    )
+    assert last.status_code == 302
+    refused = client.post("/t/infrastructure/members/nirik/remove", data={"role": "owner"})
+    assert refused.status_code == 400
+    assert len(with_role(refused.text, "members-error")) == 1
+    assert "nirik is the last owner of infrastructure" in refused.text
+    assert _roles(session, "nirik") == {Role.owner}
+    declined = client.post("/t/infrastructure/requests/ralph/decline", data={})
+    assert declined.status_code == 400 and "ralph has not asked to join." in declined.text
+    assert with_role(declined.text, "members-error")
+
+
+def test_member_names_are_trimmed_and_matched_whatever_their_case(client, session, team):
+    log_in(client, "nirik")
+    done = client.post("/t/infrastructure/members", data={"username": "  BEX ", "role": "member"})
+    assert done.status_code == 302
+    assert _roles(session, "bex") == {Role.member}
+    api = client.post("/api/t/infrastructure/members", json={"username": "Ralph\t"})
+    assert api.get_json()["message"] == "ralph is member already."
+    unknown = client.post("/api/t/infrastructure/members", json={"username": "nobody"})
+    assert unknown.get_json()["errors"] == {"username": "There is no user named 'nobody'."}
+
+
 def test_an_invitation_declined_gives_nothing(client, session, team):
     log_in(client, "lmacken")  # invited by nirik to be a member
     assert client.post("/api/t/infrastructure/invitation/decline", json={}).status_code == 200
