@@ -207,7 +207,16 @@ def update_widget_config(
 def move_widget(
     session: Session, widget: Widget, column: Column, position: int, agent: str
 ) -> bool:
-    """Put ``widget`` at ``position`` (0 is the top) of ``column``; the others close up."""
+    """Put ``widget`` at ``position`` (0 is the top) of ``column``; the others close up.
+    False, nothing changed, when it is there already (the top or bottom asked of the
+    widget at the top or bottom)."""
+    here = list(
+        session.scalars(
+            sa.select(Widget.id)
+            .where(Widget.hub_id == widget.hub_id, Widget.column == widget.column)
+            .order_by(Widget.position, Widget.id)
+        )
+    )
     siblings = {
         col: [
             w
@@ -222,7 +231,7 @@ def move_widget(
     }
     target = siblings[column]
     position = max(0, min(position, len(target)))
-    if widget.column == column and widget.position == position:
+    if widget.column == column and here.index(widget.id) == position:
         return False
     target.insert(position, widget)
     widget.column = column
@@ -237,8 +246,17 @@ def move_widget(
 
 
 def delete_widget(session: Session, widget: Widget, agent: str) -> None:
+    """Remove ``widget``; those below it in its column close up (positions stay 0, 1, 2...)."""
     fields = _widget_fields(widget)
     session.delete(widget)
+    session.flush()
+    below = session.scalars(
+        sa.select(Widget)
+        .where(Widget.hub_id == widget.hub_id, Widget.column == widget.column)
+        .order_by(Widget.position, Widget.id)
+    )
+    for index, each in enumerate(below):
+        each.position = index
     session.commit()
     _announce("widget.deleted", **fields, agent=agent)
 

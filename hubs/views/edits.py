@@ -159,8 +159,12 @@ def move_widget(widget: Widget, data: Mapping[str, Any]) -> Done:
         index = validators.integer(0, MAX_POSITION)(data.get("position", widget.position))
     except ValueError as error:
         raise Refused(f"position {error}", {"position": str(error)}) from None
-    changes.move_widget(db.session, widget, to, index, agent=current_user().username)
-    return Done("Widget moved.")
+    was = widget.position
+    if changes.move_widget(db.session, widget, to, index, agent=current_user().username):
+        return Done("Widget moved.")
+    if index > was:
+        return Done("Already at the bottom.")
+    return Done("Already at the top." if index == 0 else "Nothing changed.")
 
 
 def delete_widget(widget: Widget) -> Done:

@@ -101,6 +101,27 @@ def test_configure_move_and_remove(client, session, team):
     assert [w.plugin for w in widgets(session)] == ["stats", "halp"]
 
 
+def test_moving_past_the_top_or_bottom_says_so_and_changes_nothing(client, session, team):
+    log_in(client, "nirik")
+    stats, halp = (w for w in widgets(session) if w.column is Column.right)
+    before = snapshot(session)
+    # The controls of the top one: ↑ posts position 0; of the bottom one, ↓ its position + 1.
+    page = client.get("/t/infrastructure/").text
+    ups = {f["action"]: f for f in with_role(page, "move-up")}
+    assert f"/t/infrastructure/w/{stats.id}/move" in ups
+    top = client.post(
+        f"/t/infrastructure/w/{stats.id}/move", data={"column": "right", "position": "0"}
+    )
+    assert "Already at the top." in client.get(top.location).text
+    bottom = client.post(
+        f"/api/t/infrastructure/w/{halp.id}/move", json={"column": "right", "position": 2}
+    )
+    assert bottom.get_json()["message"] == "Already at the bottom."
+    assert snapshot(session) == before
+    moved = client.post(f"/api/t/infrastructure/w/{halp.id}/move", json={"position": 0})
+    assert moved.get_json()["message"] == "Widget moved."
+
+
 def test_settings_form_validates(client, session, team):
     log_in(client, "nirik")
     response = client.post(
