@@ -168,6 +168,8 @@ def create_widget(
     widget_type = get_widget_type(plugin)
     if widget_type is None:
         raise ChangeRefused(f"there is no widget named {plugin!r}")
+    if not widget_type.fits(hub.type.value):
+        raise ChangeRefused(widget_type.fit_for)
     config = widget_type.validate_config(raw_config)
     limit = current_app.config["MAX_WIDGETS_PER_HUB"]
     count = session.scalar(sa.select(sa.func.count()).where(Widget.hub_id == hub.id))

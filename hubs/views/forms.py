@@ -159,7 +159,9 @@ def _config_page(hub, widget_type, values, errors, widget=None, column="left", s
         hub=hub,
         widget=widget,
         widget_type=widget_type,
-        widget_types=sorted(registry.values(), key=lambda t: t.title),
+        widget_types=sorted(
+            (t for t in registry.values() if t.fits(hub.type.value)), key=lambda t: t.title
+        ),
         values={a.name: form_value(a, values.get(a.name, a.default)) for a in widget_type.arguments}
         if widget_type
         else {},
@@ -173,6 +175,8 @@ def _config_page(hub, widget_type, values, errors, widget=None, column="left", s
 @hub_action(Action.EDIT_HUB)
 def new_widget_form(hub):
     widget_type = get_widget_type(request.args.get("plugin", ""))
+    if widget_type is not None and not widget_type.fits(hub.type.value):
+        abort(400, widget_type.fit_for)
     return _config_page(hub, widget_type, {}, {}, column=request.args.get("column", "left"))
 
 
