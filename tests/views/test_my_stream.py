@@ -4,9 +4,11 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+from markupsafe import escape
 
 from hubs.backend.store import prune, store_message
 from hubs.bus import message_people_and_packages
+from hubs import entries
 from hubs.models import HubType, Message, Role, SavedNotification, utcnow
 from hubs.my_stream import followers_of, stream_messages, stream_people
 from tests import factories
@@ -119,6 +121,23 @@ def test_save_unsave_and_keep_beyond_retention(client, session, people):
     assert [e["data-msg-id"] for e in with_role(saved, "saved-entry")] == [msg_id]
     client.post("/u/ralph/saved/delete", data={"msg_id": msg_id})
     assert session.scalar(sa.select(sa.func.count()).select_from(SavedNotification)) == 0
+
+
+def test_saved_items_show_the_sentence_and_its_link(app, client, session, people):
+    log_in(client, "ralph")
+    msg_id = independent_stream(session)[0]
+    message = session.scalar(sa.select(Message).where(Message.msg_id == msg_id))
+    with app.test_request_context():
+        shown = entries.entry(message)
+    assert shown["subtitle"] != message.topic
+    client.post("/api/u/ralph/saved", json={"msg_id": msg_id})
+    prune(session, days=0, cap=0)  # told from the saved copy, not the store
+    page = client.get("/u/ralph/saved").text
+    assert len(with_role(page, "saved-text")) == 1
+    assert str(escape(shown["subtitle"])) in page
+    assert message.topic not in page.replace(f'data-msg-id="{msg_id}"', "")
+    if shown["link"]:
+        assert [e["href"] for e in with_role(page, "saved-link")] == [shown["link"]]
 
 
 def test_directory_search_is_one_query_over_a_thousand_hubs(client, session, app):
