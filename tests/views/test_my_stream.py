@@ -6,9 +6,9 @@ import pytest
 import sqlalchemy as sa
 from markupsafe import escape
 
+from hubs import entries
 from hubs.backend.store import prune, store_message
 from hubs.bus import message_people_and_packages
-from hubs import entries
 from hubs.models import HubType, Message, Role, SavedNotification, utcnow
 from hubs.my_stream import followers_of, stream_messages, stream_people
 from tests import factories
