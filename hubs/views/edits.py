@@ -180,6 +180,8 @@ _FOLLOWED = {Role.subscriber: "Subscribed.", Role.stargazer: "Starred."}
 def follow(hub: Hub, as_role: Role, on: bool) -> Done:
     """Subscribe or star (``on``), or stop: ``as_role`` is subscriber or stargazer."""
     user = current_user()
+    if on and hub.type is HubType.user and hub.name == user.username:
+        raise Refused("This is your own hub: there is no need to subscribe to or star it.")
     if on:
         changes.set_role(db.session, hub, user, as_role, agent=user.username)
         return Done(_FOLLOWED[as_role])

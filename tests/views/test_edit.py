@@ -4,6 +4,9 @@ import pytest
 import sqlalchemy as sa
 
 from hubs.models import Column, Hub, Invitation, JoinRequest, Membership, Role, User, Widget
+from hubs.rendering import render_panel
+from hubs.widgets import registry
+from tests import factories
 from tests.conftest import log_in
 from tests.html import elements, with_role
 from tests.views.conftest import snapshot, sticky_id
@@ -439,3 +442,41 @@ def test_each_address_takes_one_kind_of_body_and_says_which(client, session, tea
     assert "Settings saved." in client.get(by_form.location).text
     by_api = client.post("/api/t/infrastructure/settings", json={"summary": "Two"})
     assert by_api.get_json() == {"ok": True, "message": "Settings saved.", "changed": ["summary"]}
+
+
+def test_ones_own_hub_offers_no_subscribe_or_star(client, session, team):
+    log_in(client, "ralph")
+    own = client.get("/u/ralph/").text
+    assert with_role(own, "hub-actions")
+    assert not any(with_role(own, role) for role in ("subscribe", "star"))
+    refused = client.post("/api/u/ralph/subscribe", json={})
+    assert refused.status_code == 400
+    assert refused.get_json()["message"] == (
+        "This is your own hub: there is no need to subscribe to or star it."
+    )
+    assert client.post("/u/ralph/star", data={}).status_code == 400
+    listed = client.get("/hubs/?q=ralph").text
+    [mine] = [h for h in with_role(listed, "directory-hub") if h["data-hub-name"] == "ralph"]
+    assert mine and "/u/ralph/subscribe" not in listed
+    others = client.get("/u/nirik/").text
+    assert with_role(others, "subscribe") and with_role(others, "star")
+    assert client.post("/api/u/nirik/star", json={}).status_code == 200
+
+
+def test_a_refusal_says_in_words_who_may(client, team):
+    log_in(client, "ralph")
+    refused = client.get("/t/infrastructure/edit/settings")
+    assert refused.status_code == 403
+    assert "Only the owners of infrastructure may edit it." in refused.text
+    assert "hub.edit" not in refused.text
+    members = client.post("/api/t/infrastructure/members", json={"username": "bex"})
+    message = members.get_json()["message"]
+    assert message == "Only the owners of infrastructure may manage its members."
+
+
+def test_a_visitor_reads_the_hub_users_teams_not_yours(app_context, session, team):
+    hub = session.scalar(sa.select(Hub).where(Hub.name == "lmacken"))
+    widget = factories.widget(session, hub, "halp")
+    html = render_panel(widget, registry["halp"], registry["halp"].build(session, widget))
+    assert "None of lmacken's teams lists its meeting channels yet." in html
+    assert "your teams" not in html
