@@ -171,11 +171,51 @@ def test_directory_search_is_one_query_over_a_thousand_hubs(client, session, app
             assert len(statements) == (1 if visitor is None else 2)
         statements.clear()
         page = client.get("/hubs/?q=hub00")
-        assert len(with_role(page.text, "directory-hub")) == 100
+        assert len(with_role(page.text, "directory-hub")) == 50  # a page of the 100
         assert len([s for s in statements if "FROM hubs" in s]) == 1
         assert with_role(page.text, "subscribe")  # logged in: buttons in the list
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_the_directory_and_the_front_page_come_a_page_at_a_time(client, session):
+    for number in range(120):
+        session.add(factories.Hub(name=f"hub{number:03d}", type=HubType.team, summary="Same"))
+    for number in range(10):
+        session.add(factories.Hub(name=f"person{number}", type=HubType.user))
+    session.commit()
+
+    def names(page):
+        return [h["data-hub-name"] for h in with_role(page, "directory-hub")]
+
+    first = client.get("/hubs/?q=hub&type=team").text
+    assert len(names(first)) == 50 and not with_role(first, "previous-page")
+    [more] = with_role(first, "next-page")
+    assert more["href"] == "/hubs/?q=hub&type=team&page=2"
+    second = client.get(more["href"]).text
+    [back] = with_role(second, "previous-page")
+    assert back["href"] == "/hubs/?q=hub&type=team&page=1"
+    third = client.get(with_role(second, "next-page")[0]["href"]).text
+    assert len(names(third)) == 20 and not with_role(third, "next-page")
+    shown = names(first) + names(second) + names(third)
+    assert sorted(shown) == [f"hub{n:03d}" for n in range(120)]  # each once
+    for bad in ("4", "0", "two", "-1", "99999999999"):
+        refused = client.get(f"/hubs/?q=hub&page={bad}")
+        assert refused.status_code == 400, bad
+    assert "There is no page 4" in client.get("/hubs/?q=hub&page=4").text
+    assert "page must be a number" in client.get("/hubs/?page=two").text
+
+    home = client.get("/").text
+    cards = [c["data-hub-name"] for c in with_role(home, "hub-card")]
+    assert cards == [f"hub{n:03d}" for n in range(50)]
+    assert not with_role(home, "user-hubs")  # the people come after the teams
+    last = client.get("/?page=3").text
+    assert [c["data-hub-name"] for c in with_role(last, "hub-card")] == [
+        *(f"hub{n:03d}" for n in range(100, 120)),
+        *(f"person{n}" for n in range(10)),
+    ]
+    assert with_role(last, "previous-page") and not with_role(last, "next-page")
+    assert client.get("/?page=4").status_code == 400
 
 
 def test_saving_redirects_stay_on_this_site(client, session, people):
