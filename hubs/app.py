@@ -13,7 +13,7 @@ from flask_bootstrap import Bootstrap5
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
-from hubs import identity
+from hubs import identity, rendering
 from hubs.cache import configure_cache
 from hubs.config import load_config
 from hubs.database import db
@@ -181,6 +181,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(my_stream.bp)
     app.register_blueprint(directory.bp)
     errors.init_app(app)
+
+    app.add_template_filter(rendering.plural)
 
     @app.context_processor
     def _site():

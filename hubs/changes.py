@@ -103,6 +103,11 @@ def _optional_url(value: Any) -> str | None:
     if value in (None, ""):
         return None
     value = validators.url(value)
+    if value.lower().startswith("http://"):  # the page's CSP loads pictures over https only
+        raise ValueError(
+            "must be an https:// address. Use an https:// address: pages load pictures "
+            "only over https, so an http:// picture would not show."
+        )
     if len(value) > MAX_AVATAR_URL:
         raise ValueError(f"must be at most {MAX_AVATAR_URL} characters long")
     return value
@@ -125,7 +130,7 @@ HUB_SETTINGS = [
         "description", "", validators.text(10_000), kind="textarea",
         help="Markdown, shown by the About widget.",
     ),
-    Argument("avatar", "", _optional_url, help="An http(s) picture address; empty: libravatar."),
+    Argument("avatar", "", _optional_url, help="An https:// picture address; empty: libravatar."),
     Argument(
         "left_width", 8, validators.integer(MIN_LEFT_WIDTH, MAX_LEFT_WIDTH),
         help="Width of the left column, in twelfths of the page.",
@@ -164,6 +169,8 @@ def create_widget(
     widget_type = get_widget_type(plugin)
     if widget_type is None:
         raise ChangeRefused(f"there is no widget named {plugin!r}")
+    if not widget_type.fits(hub.type.value):
+        raise ChangeRefused(widget_type.fit_for)
     config = widget_type.validate_config(raw_config)
     limit = current_app.config["MAX_WIDGETS_PER_HUB"]
     count = session.scalar(sa.select(sa.func.count()).where(Widget.hub_id == hub.id))
@@ -203,7 +210,16 @@ def update_widget_config(
 def move_widget(
     session: Session, widget: Widget, column: Column, position: int, agent: str
 ) -> bool:
-    """Put ``widget`` at ``position`` (0 is the top) of ``column``; the others close up."""
+    """Put ``widget`` at ``position`` (0 is the top) of ``column``; the others close up.
+    False, nothing changed, when it is there already (the top or bottom asked of the
+    widget at the top or bottom)."""
+    here = list(
+        session.scalars(
+            sa.select(Widget.id)
+            .where(Widget.hub_id == widget.hub_id, Widget.column == widget.column)
+            .order_by(Widget.position, Widget.id)
+        )
+    )
     siblings = {
         col: [
             w
@@ -218,7 +234,7 @@ def move_widget(
     }
     target = siblings[column]
     position = max(0, min(position, len(target)))
-    if widget.column == column and widget.position == position:
+    if widget.column == column and here.index(widget.id) == position:
         return False
     target.insert(position, widget)
     widget.column = column
@@ -233,8 +249,17 @@ def move_widget(
 
 
 def delete_widget(session: Session, widget: Widget, agent: str) -> None:
+    """Remove ``widget``; those below it in its column close up (positions stay 0, 1, 2...)."""
     fields = _widget_fields(widget)
     session.delete(widget)
+    session.flush()
+    below = session.scalars(
+        sa.select(Widget)
+        .where(Widget.hub_id == widget.hub_id, Widget.column == widget.column)
+        .order_by(Widget.position, Widget.id)
+    )
+    for index, each in enumerate(below):
+        each.position = index
     session.commit()
     _announce("widget.deleted", **fields, agent=agent)
 

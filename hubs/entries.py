@@ -12,9 +12,9 @@ from flask import current_app
 
 from hubs.avatars import user_avatar
 from hubs.bus import render
-from hubs.messages import body, topic_suffix
+from hubs.messages import body, topic_category, topic_suffix
 from hubs.meta import describe_edits
-from hubs.models import Message, MessageUser, utcnow
+from hubs.models import Message, MessageUser, SavedNotification, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,21 @@ def entry(message: Message) -> dict[str, Any]:
         "oldest_id": message.id,
         "edit": hub_edit(message),
     }
+
+
+def saved_entry(saved: SavedNotification) -> dict[str, Any]:
+    """A kept stream entry as the stream showed it, from its own copy of the message
+    (the store may have forgotten it since)."""
+    copy = Message(
+        msg_id=saved.msg_id,
+        topic=saved.topic,
+        category=topic_category(saved.topic),
+        timestamp=saved.timestamp,
+        usernames=saved.usernames or [],
+        packages=[],
+        body=saved.body,
+    )
+    return entry(copy)
 
 
 def hub_edit(message: Message) -> dict[str, Any] | None:

@@ -16,6 +16,12 @@ def topic_suffix(topic: str) -> str:
     return _PREFIX_RE.sub("", topic, count=1)
 
 
+def topic_category(topic: str) -> str:
+    """The service a topic comes from, as the store keeps it: "...bodhi.update.comment" ->
+    "bodhi"."""
+    return topic_suffix(topic).split(".", 1)[0][:64]
+
+
 def body(message: dict[str, Any]) -> dict[str, Any]:
     """The payload of a bus message (its "msg"), or {} when it has none."""
     payload = message.get("msg") if isinstance(message, dict) else None

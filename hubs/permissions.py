@@ -86,7 +86,17 @@ def _refusal(user: User, action: Action, subject: Hub | HelpCall) -> str:
         if action is Action.RESOLVE_HELP and allowed(user, action, subject.hub):
             return f"Only the team that held the meeting {subject.meeting!r} can resolve its calls."
         subject = subject.hub
-    return f"You may not do that ({action.value}) on {subject.name}."
+    hub = subject.name
+    return {
+        Action.EDIT_HUB: f"Only the owners of {hub} may edit it.",
+        Action.MANAGE_MEMBERS: f"Only the owners of {hub} may manage its members.",
+        Action.JOIN: f"You can't ask to join {hub}: only team hubs take requests, "
+        "from those not in them yet.",
+        Action.LEAVE: f"You are not a member of {hub}.",
+        Action.READ_STREAM: f"Only {hub} may read this stream.",
+        Action.RESOLVE_HELP: f"Only the owners and members of {hub} may resolve its calls.",
+        Action.ANSWER_INVITATION: f"You have no invitation to {hub}.",
+    }.get(action, f"You may not do that on {hub}.")
 
 
 def require(user: User | None, action: Action, subject: Hub | HelpCall) -> None:

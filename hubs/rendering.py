@@ -21,6 +21,11 @@ UNKNOWN_PLUGIN = "This kind of widget is no longer available."
 UNKNOWN_PLUGIN_ENVELOPE: Envelope = {"ok": False, "error": UNKNOWN_PLUGIN}
 
 
+def plural(noun: str, count: int) -> str:
+    """``noun`` as a count of ``count`` says it: "member" for 1, "members" otherwise."""
+    return noun if count == 1 else f"{noun}s"
+
+
 def _body(widget, widget_type, envelope: Envelope) -> tuple[Markup | None, str | None]:
     """The widget's rendered body, or None and an error message."""
     if widget_type is None:

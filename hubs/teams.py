@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from hubs import changes
 from hubs.clients.fasjson import FasjsonClient, Group
 from hubs.models import Hub, HubType, Membership, Role, User
+from hubs.rendering import plural
 
 
 @dataclass
@@ -93,5 +94,8 @@ def sync_teams(
         group = client.group(name)
         owners, members = client.sponsors(name), client.members(name)
         _sync_group(session, group, owners, members, agent, report)
-        say(f"[{number}/{len(names)}] {name}: {len(owners)} sponsors, {len(members)} members")
+        people = f"{len(owners)} {plural('sponsor', len(owners))}, " + (
+            f"{len(members)} {plural('member', len(members))}"
+        )
+        say(f"[{number}/{len(names)}] {name}: {people}")
     return report

@@ -54,8 +54,18 @@ def pytest_report_header(config) -> list[str]:
     ]
 
 
+def run_database_name(name: str) -> str:
+    """``name`` (``hubs_test_*``) for this run: with HUBS_TEST_POSTGRES_DB set, each of the
+    suite's own databases is named after it too, so two checkouts can test at once."""
+    if name == POSTGRES_TEST_DB or not name.startswith("hubs_test"):
+        return name
+    return POSTGRES_TEST_DB + name.removeprefix("hubs_test")
+
+
 def recreate_postgres_database(name: str) -> str:
-    """Drop and create database ``name`` on the test server; return its URL."""
+    """Drop and create database ``name`` (as :func:`run_database_name` says) on the test
+    server; return its URL."""
+    name = run_database_name(name)
     admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

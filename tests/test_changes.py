@@ -122,3 +122,28 @@ def test_nothing_is_published_when_publishing_is_off(app, session, team, publish
     with app.test_request_context():
         changes.create_widget(session, team, "stats", {}, agent="nirik")
     assert published == []
+
+
+def test_moving_a_widget_where_it_is_changes_and_publishes_nothing(
+    app_context, session, team, published
+):
+    top, middle, bottom = (
+        changes.create_widget(session, team, "sticky", {"text": t}, agent="nirik") for t in "abc"
+    )
+    count = len(published)
+    assert not changes.move_widget(session, top, Column.left, 0, agent="nirik")
+    assert not changes.move_widget(session, bottom, Column.left, 3, agent="nirik")
+    assert len(published) == count
+    assert changes.move_widget(session, bottom, Column.left, 0, agent="nirik")
+    assert [w.position for w in (bottom, top, middle)] == [0, 1, 2]
+
+
+def test_removing_a_widget_closes_up_its_column(app_context, session, team):
+    top, middle, bottom = (
+        changes.create_widget(session, team, "sticky", {"text": t}, agent="nirik") for t in "abc"
+    )
+    changes.delete_widget(session, top, agent="nirik")
+    session.expire_all()
+    assert [(w.id, w.position) for w in (middle, bottom)] == [(middle.id, 0), (bottom.id, 1)]
+    # the new bottom one, asked to go one lower, stays: it is at the bottom already
+    assert not changes.move_widget(session, bottom, Column.left, 2, agent="nirik")

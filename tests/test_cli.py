@@ -174,7 +174,7 @@ def row_counts(session) -> dict[str, int]:
 
 def test_sync_teams_from_recorded_fasjson_twice(app, session, fasjson, published):
     first = run(app, "sync-teams")
-    assert "[3/3] websites: 1 sponsors, 2 members" in first.output
+    assert "[3/3] websites: 1 sponsor, 2 members" in first.output
     assert "3 team hubs created" in first.output
     assert memberships(session) == {
         ("design-team", "mizmo", "owner"), ("design-team", "ryanlerch", "member"),

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hubs.bus import message_people_and_packages
-from hubs.messages import topic_suffix
+from hubs.messages import topic_category
 from hubs.models import Message, MessagePackage, MessageUser, utcnow
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,7 @@ def _row(
     row = Message(
         msg_id=msg_id,
         topic=topic[:256],
-        category=topic_suffix(topic).split(".", 1)[0][:64],
+        category=topic_category(topic),
         timestamp=when,
         usernames=users,
         packages=names,

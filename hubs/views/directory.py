@@ -9,6 +9,7 @@ from hubs.database import db
 from hubs.entries import ago
 from hubs.identity import current_user
 from hubs.models import Hub, HubType, Membership, Role
+from hubs.views.params import page_of
 
 bp = Blueprint("directory", __name__)
 
@@ -21,7 +22,8 @@ def _role_exists(role: Role, user_id: int):
 
 @bp.route("/hubs/")
 def directory():
-    """Every hub, searchable, in one query (counts and the visitor's roles included)."""
+    """Every hub, searchable, a page at a time, in one query (counts and the visitor's
+    roles included)."""
     query = request.args.get("q", "").strip()[:100]
     kind = request.args.get("type", "")
     members = (
@@ -42,5 +44,7 @@ def directory():
         statement = statement.where(sa.or_(Hub.name.ilike(pattern), Hub.summary.ilike(pattern)))
     if kind in ("user", "team"):
         statement = statement.where(Hub.type == HubType(kind))
-    rows = db.session.execute(statement.limit(200)).all()
-    return render_template("directory.html", rows=rows, query=query, kind=kind, ago=ago)
+    page = page_of(lambda paged: db.session.execute(paged).all(), statement)
+    return render_template(
+        "directory.html", rows=page.rows, page=page, query=query, kind=kind, ago=ago
+    )

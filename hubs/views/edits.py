@@ -80,14 +80,24 @@ def column(value: Any) -> Column:
 
 
 def role(value: Any) -> Role:
-    return _choice(Role, value, "member")
+    try:
+        return _choice(Role, value, "member")
+    except Refused as refused:
+        raise Refused(refused.message, {"role": refused.message}) from None
 
 
-def _user(username: str) -> User:
-    user = db.session.scalar(sa.select(User).where(User.username == username))
-    if user is None:
-        raise Refused(f"There is no user named {username!r}.")
-    return user
+def user_named(username: Any) -> User:
+    """The account ``username`` names, spaces around it and letter case aside (Fedora
+    account names are lowercase); refused, as the username field's error, when none."""
+    name = str(username or "").strip()
+    matches = db.session.scalars(
+        sa.select(User).where(sa.func.lower(User.username) == name.lower()).limit(2)
+    ).all()
+    exact = [user for user in matches if user.username == name]
+    if not matches or (len(matches) > 1 and not exact):
+        message = f"There is no user named {name!r}." if name else "Enter an account name."
+        raise Refused(message, {"username": message})
+    return (exact or matches)[0]
 
 
 def hub_widget(hub: Hub, widget_id: int) -> Widget:
@@ -149,8 +159,12 @@ def move_widget(widget: Widget, data: Mapping[str, Any]) -> Done:
         index = validators.integer(0, MAX_POSITION)(data.get("position", widget.position))
     except ValueError as error:
         raise Refused(f"position {error}", {"position": str(error)}) from None
-    changes.move_widget(db.session, widget, to, index, agent=current_user().username)
-    return Done("Widget moved.")
+    was = widget.position
+    if changes.move_widget(db.session, widget, to, index, agent=current_user().username):
+        return Done("Widget moved.")
+    if index > was:
+        return Done("Already at the bottom.")
+    return Done("Already at the top." if index == 0 else "Nothing changed.")
 
 
 def delete_widget(widget: Widget) -> Done:
@@ -166,6 +180,8 @@ _FOLLOWED = {Role.subscriber: "Subscribed.", Role.stargazer: "Starred."}
 def follow(hub: Hub, as_role: Role, on: bool) -> Done:
     """Subscribe or star (``on``), or stop: ``as_role`` is subscriber or stargazer."""
     user = current_user()
+    if on and hub.type is HubType.user and hub.name == user.username:
+        raise Refused("This is your own hub: there is no need to subscribe to or star it.")
     if on:
         changes.set_role(db.session, hub, user, as_role, agent=user.username)
         return Done(_FOLLOWED[as_role])
@@ -201,12 +217,14 @@ def answer_invitation(hub: Hub, accept: bool) -> Done:
 
 
 def add_member(hub: Hub, username: str, as_role: Any) -> Done:
-    user, wanted = _user(username), role(as_role)
+    user, wanted = user_named(username), role(as_role)
     if hub.type is HubType.user and wanted in (Role.owner, Role.member):
-        raise Refused("A user hub has no members besides its user.")
+        message = "A user hub has no members besides its user."
+        raise Refused(message, {"role": message})
     agent = current_user()
     if wanted in (Role.subscriber, Role.stargazer) and user.id != agent.id:
-        raise Refused(f"Only {user.username} may subscribe to or star a hub for themselves.")
+        message = f"Only {user.username} may subscribe to or star a hub for themselves."
+        raise Refused(message, {"role": message})
     try:
         outcome = changes.invite(db.session, hub, user, wanted, agent=agent.username)
     except changes.ChangeRefused as error:
@@ -219,7 +237,7 @@ def add_member(hub: Hub, username: str, as_role: Any) -> Done:
 
 
 def remove_member(hub: Hub, username: str, as_role: Any) -> Done:
-    user, held = _user(username), role(as_role)
+    user, held = user_named(username), role(as_role)
     try:
         changes.remove_role(db.session, hub, user, held, agent=current_user().username)
     except changes.ChangeRefused as error:
@@ -228,9 +246,9 @@ def remove_member(hub: Hub, username: str, as_role: Any) -> Done:
 
 
 def answer_request(hub: Hub, username: str, approve: bool) -> Done:
-    user = _user(username)
+    user = user_named(username)
     if not changes.answer_join_request(
         db.session, hub, user, approve, agent=current_user().username
     ):
-        raise Refused(f"{username} has not asked to join.")
-    return Done(f"{username} {'approved' if approve else 'declined'}.")
+        raise Refused(f"{user.username} has not asked to join.")
+    return Done(f"{user.username} {'approved' if approve else 'declined'}.")

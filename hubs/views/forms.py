@@ -19,7 +19,7 @@ from functools import wraps
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from hubs import changes
 from hubs.database import db
@@ -106,6 +106,20 @@ def form_post(view: Callable | None = None, *, back: Callable[[Hub], str] | None
     return decorate(view) if view is not None else decorate
 
 
+def _confirm_page(hub, question, consequence, action, button, fields=None, back=None):
+    """One more question before a change that cannot be undone: its POST form."""
+    return render_template(
+        "confirm.html",
+        hub=hub,
+        question=question,
+        consequence=consequence,
+        action=action,
+        button=button,
+        fields=fields or {},
+        back=back or hub.url_path,
+    )
+
+
 # -- hub settings ----------------------------------------------------------------------
 
 
@@ -147,7 +161,9 @@ def _config_page(hub, widget_type, values, errors, widget=None, column="left", s
         hub=hub,
         widget=widget,
         widget_type=widget_type,
-        widget_types=sorted(registry.values(), key=lambda t: t.title),
+        widget_types=sorted(
+            (t for t in registry.values() if t.fits(hub.type.value)), key=lambda t: t.title
+        ),
         values={a.name: form_value(a, values.get(a.name, a.default)) for a in widget_type.arguments}
         if widget_type
         else {},
@@ -161,6 +177,8 @@ def _config_page(hub, widget_type, values, errors, widget=None, column="left", s
 @hub_action(Action.EDIT_HUB)
 def new_widget_form(hub):
     widget_type = get_widget_type(request.args.get("plugin", ""))
+    if widget_type is not None and not widget_type.fits(hub.type.value):
+        abort(400, widget_type.fit_for)
     return _config_page(hub, widget_type, {}, {}, column=request.args.get("column", "left"))
 
 
@@ -211,6 +229,21 @@ def update_widget_config(hub, widget_id: int):
 @form_post
 def move_widget(hub, widget_id: int):
     return edits.move_widget(edits.hub_widget(hub, widget_id), request.form)
+
+
+@bp.get(HUB_URL + "w/<id:widget_id>/remove")
+@hub_action(Action.EDIT_HUB)
+def delete_widget_form(hub, widget_id: int):
+    widget = edits.hub_widget(hub, widget_id)
+    kind = get_widget_type(widget.plugin)
+    return _confirm_page(
+        hub,
+        question=f"Remove the {kind.title if kind else widget.plugin} widget?",
+        consequence="Its settings (a note's text, a list of links) go with it: "
+        "this cannot be undone.",
+        action=f"{hub.url_path}w/{widget.id}/delete",
+        button="Remove the widget",
+    )
 
 
 @bp.post(HUB_URL + "w/<id:widget_id>/delete")
@@ -282,31 +315,83 @@ def decline_invitation(hub):
 # -- members and requests (owners) -----------------------------------------------------
 
 
-@bp.get(HUB_URL + "edit/members")
-@hub_action(Action.MANAGE_MEMBERS)
-def members_page(hub):
+def _members_page(hub, refused: Refused | None = None, values=None):
+    """The members page; after a refused change, again with its reason (beside the
+    field it concerns, else above the form) and what was typed, as a 400."""
     requests = db.session.scalars(
         sa.select(JoinRequest).where(JoinRequest.hub_id == hub.id).order_by(JoinRequest.created)
     ).all()
     invitations = db.session.scalars(
         sa.select(Invitation).where(Invitation.hub_id == hub.id).order_by(Invitation.created)
     ).all()
-    return render_template(
-        "edit_members.html", hub=hub, requests=requests, invitations=invitations, roles=list(Role)
+    page = render_template(
+        "edit_members.html",
+        hub=hub,
+        requests=requests,
+        invitations=invitations,
+        roles=list(Role),
+        errors=refused.errors if refused else {},
+        error=refused.message if refused and not refused.errors else None,
+        values=values or {"role": Role.member.value},
     )
+    return page, 400 if refused else 200
+
+
+def members_form(view: Callable) -> Callable:
+    """A POST of the members page: refused, the page again with the reason."""
+
+    @wraps(view)
+    def wrapper(hub: Hub, **kwargs):
+        try:
+            return view(hub, **kwargs)
+        except Refused as refused:
+            if refused.status != 400:
+                raise
+            db.session.rollback()
+            typed = {name: request.form.get(name, "") for name in ("username", "role")}
+            return _members_page(hub, refused, typed if "username" in request.form else None)
+
+    return wrapper
+
+
+@bp.get(HUB_URL + "edit/members")
+@hub_action(Action.MANAGE_MEMBERS)
+def members_page(hub):
+    return _members_page(hub)
 
 
 @bp.post(HUB_URL + "members")
 @hub_action(Action.MANAGE_MEMBERS)
 @form_post
+@members_form
 def add_member(hub):
     form = request.form
     return edits.add_member(hub, form.get("username", ""), form.get("role", "member"))
 
 
+@bp.get(HUB_URL + "edit/members/<username>/remove")
+@hub_action(Action.MANAGE_MEMBERS)
+def remove_member_form(hub, username: str):
+    try:
+        user, held = edits.user_named(username), edits.role(request.args.get("role"))
+    except Refused as refused:
+        abort(refused.status, refused.message)
+    members = url_for("edit.members_page", kind=hub.type.url_prefix, name=hub.name)
+    return _confirm_page(
+        hub,
+        question=f"Remove {user.username} as {held.value} of {hub.name}?",
+        consequence=f"They would have to be invited again to be {held.value}.",
+        action=f"{hub.url_path}members/{user.username}/remove",
+        button=f"Remove {user.username}",
+        fields={"role": held.value, "next": members},
+        back=members,
+    )
+
+
 @bp.post(HUB_URL + "members/<username>/remove")
 @hub_action(Action.MANAGE_MEMBERS)
 @form_post
+@members_form
 def remove_member(hub, username: str):
     return edits.remove_member(hub, username, request.form.get("role", "member"))
 
@@ -314,6 +399,7 @@ def remove_member(hub, username: str):
 @bp.post(HUB_URL + "requests/<username>/approve")
 @hub_action(Action.MANAGE_MEMBERS)
 @form_post
+@members_form
 def approve(hub, username: str):
     return edits.answer_request(hub, username, approve=True)
 
@@ -321,5 +407,6 @@ def approve(hub, username: str):
 @bp.post(HUB_URL + "requests/<username>/decline")
 @hub_action(Action.MANAGE_MEMBERS)
 @form_post
+@members_form
 def decline(hub, username: str):
     return edits.answer_request(hub, username, approve=False)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request
 
 from hubs.database import db
-from hubs.entries import ago
+from hubs.entries import saved_entry
 from hubs.identity import current_user
 from hubs.models import Hub, Message, SavedNotification
 from hubs.my_stream import grouped, stream_messages
@@ -88,7 +88,8 @@ def saved_page(name: str):
         .where(SavedNotification.user_id == current_user().id)
         .order_by(SavedNotification.timestamp.desc())
     ).all()
-    return render_template("saved.html", hub=hub, rows=rows, ago=ago)
+    shown = [(row, saved_entry(row)) for row in rows]
+    return render_template("saved.html", hub=hub, rows=shown)
 
 
 def own_hub(view):

@@ -1,9 +1,13 @@
-"""What URLs carry, read once and checked: database ids in paths and the paging cursor
-of the feed's "More" and the stream's "Older" links. Anything out of range is a 4xx."""
+"""What URLs carry, read once and checked: database ids in paths, the paging cursor
+of the feed's "More" and the stream's "Older" links, and the page number of the hub
+lists. Anything out of range is a 4xx."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from flask import abort, request
 from werkzeug.routing import IntegerConverter
@@ -33,3 +37,35 @@ def page_cursor(link: str, required: bool = False) -> tuple[dt.datetime, int] | 
     if stamp.tzinfo is None or not 0 <= message_id <= MAX_ID:
         abort(400, hint)
     return stamp, message_id
+
+
+# Hubs a list shows at once (the front page, the directory).
+PER_PAGE = 50
+# Far beyond any list this site holds: a larger page number is a made-up link.
+MAX_PAGE = 100_000
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: its rows, its number (1 is the first) and whether more follow."""
+
+    rows: Sequence[Any]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def page_of(rows_of: Callable[[Any], Sequence[Any]], statement, per_page: int = PER_PAGE) -> Page:
+    """The page ``?page=`` asks of ``statement`` (a select), its rows read by ``rows_of``:
+    one query. A page that is no number, or beyond the last, is a 400 saying so."""
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        abort(400, f"page must be a number from 1 to {MAX_PAGE}, as the Next link gives.")
+    number = int(raw)
+    rows = rows_of(statement.limit(per_page + 1).offset((number - 1) * per_page))
+    if number > 1 and not rows:
+        abort(400, f"There is no page {number}: the list ends before it.")
+    return Page(rows=rows[:per_page], number=number, has_next=len(rows) > per_page)

@@ -11,6 +11,7 @@ from hubs.widgets.base import Argument, Chrome, hints
 
 TITLE = "Badges"
 DESCRIPTION = "Fedora Badges awarded to a person, newest first."
+HUB_TYPES = ("user",)  # a person's badges
 ARGUMENTS = [
     Argument(
         "username",

@@ -11,6 +11,8 @@ A widget module has:
 - ``should_invalidate(message, session, widget) -> bool``, decorated with
   :func:`hints` naming the topics/categories and the users/packages it reacts to;
 - ``TITLE`` and ``DESCRIPTION`` shown to people choosing widgets;
+- ``HUB_TYPES`` (optional): the kinds of hub it fits, of ``"team"`` and ``"user"``
+  (both by default); it is offered, and may be added, only there;
 - ``refresh(session, widget, data, **config) -> WidgetData | None`` (optional): bring
   cached ``data`` up to date more cheaply than ``data()`` (the feed adds its new
   entries), with the HTML the pages add on top (``prepend``), or None when only a full
@@ -42,6 +44,9 @@ from hubs.cache import (
     rebuild,
 )
 from hubs.rendering import render_panel
+
+# The kinds of hub (hubs.models.HubType's values) a widget fits unless it says otherwise.
+ALL_HUB_TYPES = ("team", "user")
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
 
@@ -232,6 +237,7 @@ class WidgetType:
         self.arguments: tuple[Argument, ...] = tuple(module.ARGUMENTS)
         self.template: str = module.template
         self.chrome: Chrome = getattr(module, "chrome", None) or DEFAULT_CHROME
+        self.hub_types: frozenset[str] = frozenset(getattr(module, "HUB_TYPES", ALL_HUB_TYPES))
         self.should_invalidate: Callable = module.should_invalidate
         self.hints: Hints = module.should_invalidate.hints
         self._data: Callable[..., dict | WidgetData] = module.data
@@ -239,6 +245,16 @@ class WidgetType:
 
     def __repr__(self) -> str:
         return f"<WidgetType {self.name}>"
+
+    def fits(self, hub_type: str) -> bool:
+        """Whether it is meant for a hub of ``hub_type`` ("team" or "user")."""
+        return str(hub_type) in self.hub_types
+
+    @property
+    def fit_for(self) -> str:
+        """Which hubs it is for, as a refusal says it."""
+        kinds = " and ".join(f"{kind} hubs" for kind in sorted(self.hub_types))
+        return f"The {self.title} widget is for {kinds} only."
 
     def defaults(self) -> dict[str, Any]:
         return {argument.name: argument.default for argument in self.arguments}
@@ -326,6 +342,10 @@ def _contract_problems(module: ModuleType) -> list[str]:
     data = getattr(module, "data", None)
     if not callable(data):
         problems.append("no data(session, widget, **config) function")
+
+    hub_types = getattr(module, "HUB_TYPES", ALL_HUB_TYPES)
+    if isinstance(hub_types, str) or not set(hub_types) or not set(hub_types) <= set(ALL_HUB_TYPES):
+        problems.append(f"HUB_TYPES must name some of {', '.join(ALL_HUB_TYPES)}")
 
     template = getattr(module, "template", None)
     if not isinstance(template, str):

@@ -8,6 +8,7 @@ from hubs.widgets.base import Chrome, hints
 
 TITLE = "Memberships"
 DESCRIPTION = "The hubs this user owns, belongs to, subscribes to and stars."
+HUB_TYPES = ("user",)  # the user's own hubs
 ARGUMENTS: list = []
 
 template = "memberships.html"

@@ -12,6 +12,7 @@ from hubs.widgets.base import Argument, Chrome, hints
 
 TITLE = "Updates to stable"
 DESCRIPTION = "A packager's Bodhi updates in testing that can now be pushed to stable."
+HUB_TYPES = ("user",)  # a packager's updates
 ARGUMENTS = [
     Argument(
         "username",

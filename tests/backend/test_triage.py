@@ -201,8 +201,9 @@ def test_survives_lost_database_connections(backend, corpus):
         cut = connection.execute(
             sa.text(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = 'hubs_test_backend' AND pid <> pg_backend_pid()"
-            )
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": sa.make_url(backend.app.config["DATABASE_URL"]).database},
         ).all()
     admin.dispose()
     assert cut  # the backend's connections were there, and are gone

@@ -1,7 +1,11 @@
 """In Chromium, an owner shapes a hub with the page's own controls."""
 
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from hubs.database import db
+from hubs.models import Hub, JoinRequest, Role
+from tests import factories
 from tests.browser.conftest import logged_in_context
 
 LEFT = '[data-role="column-left"]'
@@ -41,7 +45,8 @@ def test_owner_adds_configures_moves_and_removes_widgets(browser, live_app, live
         "data-widget-id", widget_id
     )
     rules = page.locator('[data-role="slot"]:has([data-plugin="rules"])')
-    rules.locator('[data-role="remove"] button').click()
+    rules.locator('[data-role="remove"]').click()
+    page.click('[data-role="confirm-button"]')
     expect(page.locator('[data-role="flash"]')).to_have_text("Widget removed.")
 
     page.reload()
@@ -63,4 +68,40 @@ def test_invalid_input_shows_the_validator_message(browser, live_app, live_serve
     expect(page.locator('[data-role="error-left_width"]')).to_contain_text("between 1 and 11")
     page.goto(f"{live_server}/t/infrastructure/")
     expect(page.locator('[data-role="column-left"]')).to_have_class("col-md-8")
+    context.close()
+
+
+LONG_NAME = "a" + "verylongaccountname" * 3 + "x"  # 59 characters, no break in them
+
+
+def test_members_page_errors_inline_and_long_names_stay_on_the_page(browser, live_app, live_server):
+    with live_app.app_context():
+        hub = db.session.scalar(sa.select(Hub).where(Hub.name == "infrastructure"))
+        long = factories.user(db.session, LONG_NAME)
+        factories.role(db.session, hub, long, Role.member)
+        db.session.add(
+            JoinRequest(hub_id=hub.id, user_id=factories.user(db.session, LONG_NAME + "2").id)
+        )
+        db.session.commit()
+        db.session.remove()
+    context = logged_in_context(browser, live_app, live_server, "nirik")
+    page = context.new_page()
+    page.set_viewport_size({"width": 576, "height": 800})
+    page.goto(f"{live_server}/t/infrastructure/edit/members")
+    expect(page.locator(f'[data-role="member"][data-username="{LONG_NAME}"]')).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    page.fill("#username", "  no-such-person ")
+    page.click('[data-role="add-member"] button[type="submit"]')
+    expect(page.locator('[data-role="error-username"]')).to_have_text(
+        "There is no user named 'no-such-person'."
+    )
+    expect(page.locator("#username")).to_have_value("  no-such-person ")
+    page.fill("#username", LONG_NAME.upper())
+    page.select_option("#role", "owner")
+    page.click('[data-role="add-member"] button[type="submit"]')
+    expect(page.locator('[data-role="flash"]')).to_have_text(
+        f"{LONG_NAME} is invited to be owner; they are once they accept."
+    )
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     context.close()

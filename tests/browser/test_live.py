@@ -260,7 +260,8 @@ def test_layout_changes_in_one_browser_reach_another_without_reload(stack, brows
 
     # Another one removed: its panel leaves the page.
     rules = owner.locator('[data-role="slot"]:has([data-plugin="rules"])')
-    rules.locator('[data-role="remove"] button').click()
+    rules.locator('[data-role="remove"]').click()
+    owner.click('[data-role="confirm-button"]')
     expect(owner.locator('[data-role="flash"]')).to_have_text("Widget removed.")
     expect(viewer.locator('[data-plugin="rules"]')).to_have_count(0, timeout=10000)
 

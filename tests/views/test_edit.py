@@ -4,6 +4,9 @@ import pytest
 import sqlalchemy as sa
 
 from hubs.models import Column, Hub, Invitation, JoinRequest, Membership, Role, User, Widget
+from hubs.rendering import render_panel
+from hubs.widgets import registry
+from tests import factories
 from tests.conftest import log_in
 from tests.html import elements, with_role
 from tests.views.conftest import snapshot, sticky_id
@@ -101,6 +104,27 @@ def test_configure_move_and_remove(client, session, team):
     assert [w.plugin for w in widgets(session)] == ["stats", "halp"]
 
 
+def test_moving_past_the_top_or_bottom_says_so_and_changes_nothing(client, session, team):
+    log_in(client, "nirik")
+    stats, halp = (w for w in widgets(session) if w.column is Column.right)
+    before = snapshot(session)
+    # The controls of the top one: ↑ posts position 0; of the bottom one, ↓ its position + 1.
+    page = client.get("/t/infrastructure/").text
+    ups = {f["action"]: f for f in with_role(page, "move-up")}
+    assert f"/t/infrastructure/w/{stats.id}/move" in ups
+    top = client.post(
+        f"/t/infrastructure/w/{stats.id}/move", data={"column": "right", "position": "0"}
+    )
+    assert "Already at the top." in client.get(top.location).text
+    bottom = client.post(
+        f"/api/t/infrastructure/w/{halp.id}/move", json={"column": "right", "position": 2}
+    )
+    assert bottom.get_json()["message"] == "Already at the bottom."
+    assert snapshot(session) == before
+    moved = client.post(f"/api/t/infrastructure/w/{halp.id}/move", json={"position": 0})
+    assert moved.get_json()["message"] == "Widget moved."
+
+
 def test_settings_form_validates(client, session, team):
     log_in(client, "nirik")
     response = client.post(
@@ -137,6 +161,30 @@ def test_the_settings_form_saves_as_it_is_shown(client, session, team):
     session.expire_all()
     hub = session.scalar(sa.select(Hub).where(Hub.name == "infrastructure"))
     assert (hub.summary, hub.avatar, hub.left_width) == ("Infra", None, 8)
+
+
+def test_an_http_avatar_is_refused_with_the_reason(client, session, team):
+    # The page's Content-Security-Policy loads pictures over https only: an http://
+    # avatar would be stored and then never shown.
+    log_in(client, "nirik")
+    refused = client.post(
+        "/t/infrastructure/settings", data={"avatar": "http://example.org/logo.png"}
+    )
+    assert refused.status_code == 400
+    assert len(with_role(refused.text, "error-avatar")) == 1
+    assert "Use an https:// address" in refused.text
+    assert [e["value"] for e in elements(refused.text) if e.get("name") == "avatar"] == [
+        "http://example.org/logo.png"
+    ]
+    api = client.post("/api/t/infrastructure/settings", json={"avatar": "http://x.org/a.png"})
+    assert api.status_code == 400 and "https://" in api.get_json()["errors"]["avatar"]
+    session.expire_all()
+    hub = session.scalar(sa.select(Hub).where(Hub.name == "infrastructure"))
+    assert hub.avatar is None
+    ok = client.post("/t/infrastructure/settings", data={"avatar": "https://pagure.io/logo.png"})
+    assert ok.status_code == 302
+    session.expire_all()
+    assert hub.avatar == "https://pagure.io/logo.png"
 
 
 def _roles(session, username):
@@ -207,6 +255,103 @@ def test_members_page_invites_and_removes(client, session, team, published):
         "/api/t/infrastructure/members", json={"username": "bex", "role": "king"}
     )
     assert bad_role.status_code == 400
+
+
+def test_add_member_offers_member_first(client, team):
+    log_in(client, "nirik")
+    page = client.get("/t/infrastructure/edit/members").text
+    selected = [e for e in elements(page) if e["<tag>"] == "option" and "selected" in e]
+    assert len(selected) == 1
+    assert "selected>member</option>" in page
+
+
+def _confirmation(page):
+    """The action, hidden fields and button of a confirmation page's form."""
+    [form] = with_role(page, "confirm-form")
+    fields = {
+        e["name"]: e["value"]
+        for e in elements(page)
+        if e["<tag>"] == "input" and e.get("type") == "hidden" and e["name"] != "csrf_token"
+    }
+    assert with_role(page, "confirm-button") and with_role(page, "cancel")
+    return form["action"], fields
+
+
+def test_removing_a_widget_asks_first(client, session, team):
+    log_in(client, "nirik")
+    sticky = sticky_id(session)
+    page = client.get("/t/infrastructure/").text
+    links = {e["href"] for e in with_role(page, "remove")}
+    assert f"/t/infrastructure/w/{sticky}/remove" in links
+    before = snapshot(session)
+    asked = client.get(f"/t/infrastructure/w/{sticky}/remove")
+    assert asked.status_code == 200 and "Remove the Sticky note widget?" in asked.text
+    assert snapshot(session) == before  # asking changes nothing
+    action, fields = _confirmation(asked.text)
+    assert (action, fields) == (f"/t/infrastructure/w/{sticky}/delete", {})
+    done = client.post(action, data=fields)
+    assert done.status_code == 302
+    assert sticky not in [w.id for w in widgets(session)]
+    log_in(client, "ralph")
+    other = widgets(session)[0].id
+    assert client.get(f"/t/infrastructure/w/{other}/remove").status_code == 403
+
+
+def test_removing_a_member_asks_first(client, session, team):
+    log_in(client, "nirik")
+    page = client.get("/t/infrastructure/edit/members").text
+    [link] = [e["href"] for e in with_role(page, "remove-member") if "ralph" in e["href"]]
+    before = snapshot(session)
+    asked = client.get(link)
+    assert asked.status_code == 200 and "Remove ralph as member of infrastructure?" in asked.text
+    assert snapshot(session) == before
+    action, fields = _confirmation(asked.text)
+    assert action == "/t/infrastructure/members/ralph/remove"
+    assert fields == {"role": "member", "next": "/t/infrastructure/edit/members"}
+    client.post(action, data=fields)
+    assert _roles(session, "ralph") == set()
+    unknown = client.get("/t/infrastructure/edit/members/nobody/remove?role=member")
+    assert unknown.status_code == 400
+    log_in(client, "ralph")
+    assert client.get(link).status_code == 403
+
+
+def test_members_page_errors_show_on_its_form(client, session, team):
+    log_in(client, "nirik")
+    unknown = client.post(
+        "/t/infrastructure/members", data={"username": " nobody ", "role": "owner"}
+    )
+    assert unknown.status_code == 400
+    assert with_role(unknown.text, "add-member")  # the page again, not an error page
+    assert len(with_role(unknown.text, "error-username")) == 1
+    assert "There is no user named &#39;nobody&#39;." in unknown.text
+    typed = {e["name"]: e.get("value") for e in elements(unknown.text) if e.get("id") == "username"}
+    assert typed == {"username": " nobody "}
+    assert "selected>owner</option>" in unknown.text  # the role chosen, kept
+    last = client.post(
+        "/t/infrastructure/members/puiterwijk/remove",
+        data={"role": "owner", "next": "/t/infrastructure/edit/members"},
+    )
+    assert last.status_code == 302
+    refused = client.post("/t/infrastructure/members/nirik/remove", data={"role": "owner"})
+    assert refused.status_code == 400
+    assert len(with_role(refused.text, "members-error")) == 1
+    assert "nirik is the last owner of infrastructure" in refused.text
+    assert _roles(session, "nirik") == {Role.owner}
+    declined = client.post("/t/infrastructure/requests/ralph/decline", data={})
+    assert declined.status_code == 400 and "ralph has not asked to join." in declined.text
+    assert with_role(declined.text, "members-error")
+
+
+def test_member_names_are_trimmed_and_matched_whatever_their_case(client, session, team):
+    log_in(client, "nirik")
+    done = client.post("/t/infrastructure/members", data={"username": "  BEX ", "role": "member"})
+    assert done.status_code == 302
+    assert _roles(session, "bex") == {Role.member}
+    api = client.post("/api/t/infrastructure/members", json={"username": "Ralph\t"})
+    assert api.get_json()["message"] == "ralph is member already."
+    unknown = client.post("/api/t/infrastructure/members", json={"username": "nobody"})
+    assert unknown.get_json()["errors"] == {"username": "There is no user named 'nobody'."}
 
 
 def test_an_invitation_declined_gives_nothing(client, session, team):
@@ -297,3 +442,41 @@ def test_each_address_takes_one_kind_of_body_and_says_which(client, session, tea
     assert "Settings saved." in client.get(by_form.location).text
     by_api = client.post("/api/t/infrastructure/settings", json={"summary": "Two"})
     assert by_api.get_json() == {"ok": True, "message": "Settings saved.", "changed": ["summary"]}
+
+
+def test_ones_own_hub_offers_no_subscribe_or_star(client, session, team):
+    log_in(client, "ralph")
+    own = client.get("/u/ralph/").text
+    assert with_role(own, "hub-actions")
+    assert not any(with_role(own, role) for role in ("subscribe", "star"))
+    refused = client.post("/api/u/ralph/subscribe", json={})
+    assert refused.status_code == 400
+    assert refused.get_json()["message"] == (
+        "This is your own hub: there is no need to subscribe to or star it."
+    )
+    assert client.post("/u/ralph/star", data={}).status_code == 400
+    listed = client.get("/hubs/?q=ralph").text
+    [mine] = [h for h in with_role(listed, "directory-hub") if h["data-hub-name"] == "ralph"]
+    assert mine and "/u/ralph/subscribe" not in listed
+    others = client.get("/u/nirik/").text
+    assert with_role(others, "subscribe") and with_role(others, "star")
+    assert client.post("/api/u/nirik/star", json={}).status_code == 200
+
+
+def test_a_refusal_says_in_words_who_may(client, team):
+    log_in(client, "ralph")
+    refused = client.get("/t/infrastructure/edit/settings")
+    assert refused.status_code == 403
+    assert "Only the owners of infrastructure may edit it." in refused.text
+    assert "hub.edit" not in refused.text
+    members = client.post("/api/t/infrastructure/members", json={"username": "bex"})
+    message = members.get_json()["message"]
+    assert message == "Only the owners of infrastructure may manage its members."
+
+
+def test_a_visitor_reads_the_hub_users_teams_not_yours(app_context, session, team):
+    hub = session.scalar(sa.select(Hub).where(Hub.name == "lmacken"))
+    widget = factories.widget(session, hub, "halp")
+    html = render_panel(widget, registry["halp"], registry["halp"].build(session, widget))
+    assert "None of lmacken's teams lists its meeting channels yet." in html
+    assert "your teams" not in html

@@ -2,7 +2,7 @@ import sqlalchemy as sa
 
 from hubs.app import create_app
 from hubs.database import db, upgrade
-from tests.conftest import POSTGRES_ADMIN_URL, recreate_postgres_database
+from tests.conftest import POSTGRES_ADMIN_URL, recreate_postgres_database, run_database_name
 
 
 def test_live(client):
@@ -16,6 +16,7 @@ def test_ready_when_database_and_cache_answer(client):
 
 
 def _allow_connections(name: str, allowed: bool) -> None:
+    name = run_database_name(name)
     admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {allowed}'))

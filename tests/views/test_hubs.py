@@ -40,7 +40,7 @@ def test_hub_page_header_and_columns(client, infra):
     assert left.count('data-role="widget"') == 2
     assert 'class="col-md-8"' in response.text and 'class="col-md-4"' in response.text
     assert ">2</strong> members" in response.text
-    assert ">1</strong> subscribers" in response.text
+    assert ">1</strong> subscriber<" in response.text  # not "1 subscribers"
 
 
 def test_cached_widgets_render_inline_and_others_as_placeholders(client, infra):

@@ -4,7 +4,9 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+from markupsafe import escape
 
+from hubs import entries
 from hubs.backend.store import prune, store_message
 from hubs.bus import message_people_and_packages
 from hubs.models import HubType, Message, Role, SavedNotification, utcnow
@@ -121,6 +123,23 @@ def test_save_unsave_and_keep_beyond_retention(client, session, people):
     assert session.scalar(sa.select(sa.func.count()).select_from(SavedNotification)) == 0
 
 
+def test_saved_items_show_the_sentence_and_its_link(app, client, session, people):
+    log_in(client, "ralph")
+    msg_id = independent_stream(session)[0]
+    message = session.scalar(sa.select(Message).where(Message.msg_id == msg_id))
+    with app.test_request_context():
+        shown = entries.entry(message)
+    assert shown["subtitle"] != message.topic
+    client.post("/api/u/ralph/saved", json={"msg_id": msg_id})
+    prune(session, days=0, cap=0)  # told from the saved copy, not the store
+    page = client.get("/u/ralph/saved").text
+    assert len(with_role(page, "saved-text")) == 1
+    assert str(escape(shown["subtitle"])) in page
+    assert message.topic not in page.replace(f'data-msg-id="{msg_id}"', "")
+    if shown["link"]:
+        assert [e["href"] for e in with_role(page, "saved-link")] == [shown["link"]]
+
+
 def test_directory_search_is_one_query_over_a_thousand_hubs(client, session, app):
     owner = factories.user(session, "owner")
     for number in range(1000):
@@ -152,11 +171,51 @@ def test_directory_search_is_one_query_over_a_thousand_hubs(client, session, app
             assert len(statements) == (1 if visitor is None else 2)
         statements.clear()
         page = client.get("/hubs/?q=hub00")
-        assert len(with_role(page.text, "directory-hub")) == 100
+        assert len(with_role(page.text, "directory-hub")) == 50  # a page of the 100
         assert len([s for s in statements if "FROM hubs" in s]) == 1
         assert with_role(page.text, "subscribe")  # logged in: buttons in the list
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_the_directory_and_the_front_page_come_a_page_at_a_time(client, session):
+    for number in range(120):
+        session.add(factories.Hub(name=f"hub{number:03d}", type=HubType.team, summary="Same"))
+    for number in range(10):
+        session.add(factories.Hub(name=f"person{number}", type=HubType.user))
+    session.commit()
+
+    def names(page):
+        return [h["data-hub-name"] for h in with_role(page, "directory-hub")]
+
+    first = client.get("/hubs/?q=hub&type=team").text
+    assert len(names(first)) == 50 and not with_role(first, "previous-page")
+    [more] = with_role(first, "next-page")
+    assert more["href"] == "/hubs/?q=hub&type=team&page=2"
+    second = client.get(more["href"]).text
+    [back] = with_role(second, "previous-page")
+    assert back["href"] == "/hubs/?q=hub&type=team&page=1"
+    third = client.get(with_role(second, "next-page")[0]["href"]).text
+    assert len(names(third)) == 20 and not with_role(third, "next-page")
+    shown = names(first) + names(second) + names(third)
+    assert sorted(shown) == [f"hub{n:03d}" for n in range(120)]  # each once
+    for bad in ("4", "0", "two", "-1", "99999999999"):
+        refused = client.get(f"/hubs/?q=hub&page={bad}")
+        assert refused.status_code == 400, bad
+    assert "There is no page 4" in client.get("/hubs/?q=hub&page=4").text
+    assert "page must be a number" in client.get("/hubs/?page=two").text
+
+    home = client.get("/").text
+    cards = [c["data-hub-name"] for c in with_role(home, "hub-card")]
+    assert cards == [f"hub{n:03d}" for n in range(50)]
+    assert not with_role(home, "user-hubs")  # the people come after the teams
+    last = client.get("/?page=3").text
+    assert [c["data-hub-name"] for c in with_role(last, "hub-card")] == [
+        *(f"hub{n:03d}" for n in range(100, 120)),
+        *(f"person{n}" for n in range(10)),
+    ]
+    assert with_role(last, "previous-page") and not with_role(last, "next-page")
+    assert client.get("/?page=4").status_code == 400
 
 
 def test_saving_redirects_stay_on_this_site(client, session, people):

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from markupsafe import escape
 
-from hubs.models import Role, Widget
+from hubs.models import Hub, HubType, Role, Widget
 from hubs.rendering import WIDGET_FAILED, render_panel, widget_event
 from hubs.widgets import registry
 from tests import factories
@@ -22,32 +22,62 @@ README = pathlib.Path(__file__).resolve().parents[2] / "README.rst"
 @pytest.fixture
 def team(session):
     hub = factories.hub(session, "infrastructure")
-    factories.role(session, hub, factories.user(session, "nirik"), Role.owner)
+    nirik = factories.user(session, "nirik")
+    factories.role(session, hub, nirik, Role.owner)
+    factories.role(session, factories.hub(session, "nirik", HubType.user), nirik, Role.owner)
     session.commit()
     return hub
 
 
-def test_the_picker_offers_every_widget(client, team):
+PERSON_ONLY = {"badges", "memberships", "updates2stable"}
+
+
+@pytest.mark.parametrize(
+    ("hub", "offered"),
+    [("/t/infrastructure/", sorted(set(registry) - PERSON_ONLY)), ("/u/nirik/", sorted(registry))],
+)
+def test_the_picker_offers_every_widget_fit_for_the_hub(client, team, hub, offered):
     log_in(client, "nirik")
-    page = client.get("/t/infrastructure/edit/widgets/new").text
+    page = client.get(f"{hub}edit/widgets/new").text
     options = [e["value"] for e in elements(page) if e["<tag>"] == "option"]
-    assert sorted(options) == sorted(registry)
+    assert sorted(options) == offered
+
+
+@pytest.mark.parametrize("name", sorted(PERSON_ONLY))
+def test_a_team_hub_refuses_a_person_only_widget(client, session, team, name):
+    log_in(client, "nirik")
+    title = registry[name].title
+    assert registry[name].hub_types == {"user"}
+    form = client.get(f"/t/infrastructure/edit/widgets/new?plugin={name}")
+    assert form.status_code == 400
+    assert str(escape(f"The {title} widget is for user hubs only.")) in form.text
+    posted = client.post("/t/infrastructure/widgets", data={"plugin": name})
+    assert posted.status_code == 400
+    api = client.post("/api/t/infrastructure/widgets", json={"plugin": name, "config": {}})
+    assert api.status_code == 400
+    assert api.get_json()["message"] == f"The {title} widget is for user hubs only."
+    assert session.scalars(sa.select(Widget.plugin).where(Widget.hub_id == team.id)).all() == []
 
 
 @pytest.mark.parametrize("name", sorted(registry))
 def test_each_widget_has_its_form_and_can_be_added(client, session, team, name):
-    team_id = team.id
-    log_in(client, "nirik")
     widget_type = registry[name]
-    form = client.get(f"/t/infrastructure/edit/widgets/new?plugin={name}").text
+    hub = (
+        team
+        if widget_type.fits("team")
+        else session.scalar(sa.select(Hub).where(Hub.name == "nirik", Hub.type == HubType.user))
+    )
+    hub_id, path = hub.id, hub.url_path
+    log_in(client, "nirik")
+    form = client.get(f"{path}edit/widgets/new?plugin={name}").text
     assert with_role(form, "widget-form") and str(escape(widget_type.description)) in form
     for argument in widget_type.arguments:
         assert with_role(form, f"field-{argument.name}"), f"{name}: no field {argument.name}"
     if not widget_type.arguments:
         assert with_role(form, "no-settings")
-    added = client.post("/api/t/infrastructure/widgets", json={"plugin": name, "config": {}})
+    added = client.post(f"/api{path}widgets", json={"plugin": name, "config": {}})
     assert added.status_code == 200, added.get_json()
-    plugins = session.scalars(sa.select(Widget.plugin).where(Widget.hub_id == team_id)).all()
+    plugins = session.scalars(sa.select(Widget.plugin).where(Widget.hub_id == hub_id)).all()
     assert plugins == [name]
 
 

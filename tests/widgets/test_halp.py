@@ -92,7 +92,7 @@ def test_empty_states(app_context, session, team, calls):
     assert "Set the team's meeting channels" in html
     mizmo = factories.widget(session, user_hub(session, "mizmo"), "halp")
     html = render_panel(mizmo, HALP, {"ok": True, "data": HALP.compute(session, mizmo)})
-    assert "None of your teams lists its meeting channels" in html
+    assert "None of mizmo's teams lists its meeting channels" in html
 
 
 def test_error_state(app_context, session, team, monkeypatch):
