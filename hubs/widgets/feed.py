@@ -61,7 +61,10 @@ def refresh(session, widget, data: dict, per_page: int) -> WidgetData | None:
         return None
     seen = last_stored(session)
     found = messages_involving(session, people, per_page + 1, newer_than=data["seen"])
-    found = [message for message in found if message.id <= seen]
+    # A message stored while data() read may be shown already though newer than "seen"
+    # (it reads "seen" first): it is not new.
+    shown = {msg_id for old in entries for msg_id in old.get("msg_ids") or [old["msg_id"]]}
+    found = [message for message in found if message.id <= seen and message.msg_id not in shown]
     top = cursor(entries[0])
     if not found or len(found) > per_page:
         return None

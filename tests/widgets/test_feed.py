@@ -359,3 +359,28 @@ def test_paging_through_grouped_entries_shows_every_message_once(
     assert len({key for key, _count in counts}) == len(counts)
     # A page reads at most 10 messages an entry: the run of 40 went on over pages.
     assert 1 < max(count for _key, count in counts) <= 3 * MESSAGES_PER_ENTRY < 40
+
+
+def test_a_message_stored_while_the_feed_was_read_is_not_shown_twice(
+    app_context, session, stored, ralph_hub, corpus, monkeypatch
+):
+    # data() reads "seen", then the entries; a message committed in between (another
+    # backend storing) is on the page but newer than "seen". The next refresh finds it
+    # again: it must not go on top a second time (nor count twice in a run of edits).
+    from hubs.widgets import feed as feed_module
+
+    feed = registry["feed"]
+    widget = factories.widget(session, ralph_hub, "feed", per_page=5)
+    new = store_new(session, corpus, "ralph", 1)
+    read_before_it = feed_module.last_stored(session) - 1
+    monkeypatch.setattr(feed_module, "last_stored", lambda session: read_before_it)
+    shown = feed.data(session, widget)["data"]
+    assert shown["entries"][0]["msg_id"] == new[0] and shown["seen"] == read_before_it
+    monkeypatch.undo()
+    refreshed = feed.refresh(session, widget)
+    if refreshed is not None:
+        ids = [e["msg_id"] for e in refreshed["data"]["entries"]]
+        assert ids.count(new[0]) == 1, ids
+    rebuilt = feed.compute(session, widget)
+    now = feed.data(session, widget)["data"]
+    assert [e["msg_id"] for e in now["entries"]] == [e["msg_id"] for e in rebuilt["entries"]]
