@@ -188,9 +188,13 @@ def open_messages(session: Session, channels: list[str], meeting: str = "") -> l
     return [m for m in calls if m.msg_id not in resolved]
 
 
-def open_calls(session: Session, widget: Widget, config: dict[str, Any]) -> list[HelpCall]:
-    """The open calls for help the halp widget ``widget`` (configured ``config``) shows."""
-    channels = widget_channels(session, widget, config["channels"])
+def open_calls(
+    session: Session, widget: Widget, config: dict[str, Any], channels: list[str] | None = None
+) -> list[HelpCall]:
+    """The open calls for help the halp widget ``widget`` (configured ``config``) shows,
+    in ``channels`` when the caller has them (``widget_channels``) already."""
+    if channels is None:
+        channels = widget_channels(session, widget, config["channels"])
     return [
         HelpCall(widget.hub, widget, message, shown(message))
         for message in open_messages(session, channels, config["meeting"])

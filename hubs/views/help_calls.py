@@ -38,14 +38,15 @@ def help_calls_page(kind: str, name: str, widget_id: int):
     mark it resolved."""
     hub = hub_or_404(kind, name)
     widget, config = _halp_widget(hub, widget_id)
-    calls = open_calls(db.session, widget, config)
+    channels = widget_channels(db.session, widget, config["channels"])
+    calls = open_calls(db.session, widget, config, channels)
     return render_template(
         "help_calls.html",
         hub=hub,
         widget=widget,
         calls=calls,
         resolvable=resolvable(current_user(), calls),
-        channels=widget_channels(db.session, widget, config["channels"]),
+        channels=channels,
     )
 
 
