@@ -45,11 +45,12 @@ format: test-deps
 	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
 
 bench: test-deps
-	scripts/install-system-packages memcached chromium
+	scripts/install-system-packages memcached chromium wrk
 	scripts/start-memcached $(MEMCACHED)
-	$(BIN)/python bench/page.py --memcached $(MEMCACHED)
+	$(BIN)/python bench/page.py --memcached $(MEMCACHED) --widgets 5 10 20 40
+	$(BIN)/python bench/load.py --memcached $(MEMCACHED)
 	$(BIN)/python bench/triage.py
-	$(BIN)/python bench/feed.py
+	$(BIN)/python bench/feed.py --history 2000 20000 200000
 	$(BIN)/python bench/sse.py
 	$(BIN)/python bench/e2e.py --memcached $(MEMCACHED)
 	scripts/start-rabbitmq
