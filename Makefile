@@ -1,5 +1,5 @@
 # Two commands do everything: `make run` (the whole app on the embedded default, with
-# demo data) and `make test` (every test, on PostgreSQL and memcached).
+# demo data, in demo mode) and `make test` (every test, on PostgreSQL and memcached).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -24,6 +24,8 @@ $(VENV)/.test-deps: test-requirements.txt $(VENV)/.deps
 deps: $(VENV)/.deps
 test-deps: $(VENV)/.test-deps
 
+# The demo: the external widgets read recorded answers (hubs/demo/services/), offline.
+run: export HUBS_DEMO_MODE = 1
 run: deps
 	$(BIN)/python populate.py
 	@echo "==> Fedora Hubs on http://localhost:5000/ (Ctrl-C stops it)"
