@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 MEMCACHED ?= 127.0.0.1:11211
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run test deps test-deps lint format bench clean
+.PHONY: run test deps test-deps lint format bench screenshots clean
 
 $(BIN)/python:
 	scripts/install-system-packages python3 gcc:build-essential:gcc krb5-config:libkrb5-dev:krb5-devel
@@ -39,6 +39,13 @@ test: test-deps
 	$(BIN)/ruff format --check .
 	cd hubs/static/client && npm test
 	HUBS_TEST_MEMCACHED=$(MEMCACHED) $(BIN)/python -m pytest
+
+# The README's pictures (docs/screenshots/): the demo hubs in demo mode, in Chromium, by the
+# browser tests' harness (PostgreSQL and memcached, as for `make test`).
+screenshots: test-deps
+	scripts/install-system-packages memcached chromium
+	scripts/start-memcached $(MEMCACHED)
+	HUBS_TEST_MEMCACHED=$(MEMCACHED) $(BIN)/python -m pytest -q -p no:cacheprovider tests/browser/screenshots.py
 
 lint: test-deps
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
