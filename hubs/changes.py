@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from hubs import backfill, history
+from hubs import backfill, revisions
 from hubs.bus import publish
 from hubs.default_widgets import default_layout, default_widgets
 from hubs.models import (
@@ -101,7 +101,9 @@ def create_hub(
         session.add(Membership(hub_id=hub.id, user_id=owner.id, role=Role.owner))
         _want_history(session, owner)  # their feed fills from the first view
     like_name = like and f"{like.type.url_prefix}/{like.name}"
-    record_revision(session, hub, agent, "hub.created", history.created_sentence(agent, like_name))
+    record_revision(
+        session, hub, agent, "hub.created", revisions.created_sentence(agent, like_name)
+    )
     session.commit()
     _announce("hub.created", **hub_fields(hub), agent=agent)
     return hub
@@ -133,9 +135,9 @@ def _widgets_of(session: Session, hub: Hub) -> list[Widget]:
 
 
 def hub_state(session: Session, hub: Hub) -> dict[str, Any]:
-    """``hub``'s settings and widgets as a revision keeps them (see hubs.history)."""
+    """``hub``'s settings and widgets as a revision keeps them (see hubs.revisions)."""
     session.flush()
-    return history.hub_state(hub_settings(hub), _widgets_of(session, hub))
+    return revisions.hub_state(hub_settings(hub), _widgets_of(session, hub))
 
 
 def record_revision(
@@ -144,7 +146,9 @@ def record_revision(
     """A revision of ``hub`` as it is now in the session, added to the change's own
     transaction (committed, or rolled back, with it); the oldest beyond HISTORY_KEEP go."""
     keep = current_app.config["HISTORY_KEEP"]
-    return history.add_revision(session, hub, agent, kind, sentence, hub_state(session, hub), keep)
+    return revisions.add_revision(
+        session, hub, agent, kind, sentence, hub_state(session, hub), keep
+    )
 
 
 # The avatar column's length.
@@ -204,7 +208,7 @@ def update_hub(session: Session, hub: Hub, raw: dict[str, Any], agent: str) -> l
         return []
     for key in changed:
         setattr(hub, key, changes[key])
-    record_revision(session, hub, agent, "hub.updated", history.settings_sentence(agent, changed))
+    record_revision(session, hub, agent, "hub.updated", revisions.settings_sentence(agent, changed))
     session.commit()
     _announce("hub.updated", **hub_fields(hub), agent=agent, changed_keys=changed)
     return changed
@@ -236,7 +240,7 @@ def create_widget(
     )
     widget = Widget(hub=hub, plugin=plugin, column=column, position=position, config=config)
     session.add(widget)
-    sentence = history.added_sentence(agent, plugin, column)
+    sentence = revisions.added_sentence(agent, plugin, column)
     record_revision(session, hub, agent, "widget.created", sentence)
     session.commit()
     _announce("widget.created", **_widget_fields(widget), agent=agent)
@@ -257,7 +261,7 @@ def update_widget_config(
     if not changed:
         return []
     widget.config = config
-    sentence = history.configured_sentence(agent, widget.plugin, old, config)
+    sentence = revisions.configured_sentence(agent, widget.plugin, old, config)
     record_revision(session, widget.hub, agent, "widget.updated", sentence)
     session.commit()
     _announce("widget.updated", **_widget_fields(widget), agent=agent, changed_keys=changed)
@@ -299,7 +303,7 @@ def move_widget(
     for widgets in siblings.values():
         for index, each in enumerate(widgets):
             each.position = index
-    sentence = history.moved_sentence(agent, widget.plugin, was, (column, position))
+    sentence = revisions.moved_sentence(agent, widget.plugin, was, (column, position))
     record_revision(session, widget.hub, agent, "widget.updated", sentence)
     session.commit()
     _announce(
@@ -320,7 +324,7 @@ def delete_widget(session: Session, widget: Widget, agent: str) -> None:
     )
     for index, each in enumerate(below):
         each.position = index
-    sentence = history.removed_sentence(agent, widget.plugin, widget.column)
+    sentence = revisions.removed_sentence(agent, widget.plugin, widget.column)
     record_revision(session, hub, agent, "widget.deleted", sentence)
     session.commit()
     _announce("widget.deleted", **fields, agent=agent)
@@ -341,23 +345,23 @@ def restore_revision(session: Session, hub: Hub, revision: HubRevision, agent: s
         (w["id"], w["plugin"], Column(w["column"]), w["config"])
         for w in sorted(state["widgets"], key=lambda w: (w["column"], w["position"], w["id"]))
     ]
-    sentence = history.restored_sentence(agent, revision)
+    sentence = revisions.restored_sentence(agent, revision)
     return _apply_layout(session, hub, wanted, state["settings"], agent, "hub.restored", sentence)
 
 
-def import_layout(session: Session, hub: Hub, layout: history.Layout, agent: str) -> bool:
+def import_layout(session: Session, hub: Hub, layout: revisions.Layout, agent: str) -> bool:
     """Give ``hub`` the widgets and left column width of a layout document
-    (hubs.history.read_layout checked it), as one revision."""
+    (hubs.revisions.read_layout checked it), as one revision."""
     wanted = [(None, plugin, column, config) for plugin, column, config in layout.widgets]
     settings = {**hub_settings(hub), "left_width": layout.left_width}
-    sentence = history.imported_sentence(agent, len(wanted))
+    sentence = revisions.imported_sentence(agent, len(wanted))
     return _apply_layout(session, hub, wanted, settings, agent, "hub.imported", sentence)
 
 
 def restore_defaults(session: Session, hub: Hub, agent: str) -> bool:
     """Give ``hub`` back the widgets a new hub of its type starts with, as one revision."""
     wanted = [(None, plugin, column, config) for plugin, column, config in default_layout(hub.type)]
-    sentence = history.defaults_sentence(agent)
+    sentence = revisions.defaults_sentence(agent)
     return _apply_layout(session, hub, wanted, hub_settings(hub), agent, "hub.defaults", sentence)
 
 
@@ -497,7 +501,9 @@ def set_role(session: Session, hub: Hub, user: User, role: Role, agent: str) -> 
     session.add(Membership(hub_id=hub.id, user_id=user.id, role=role))
     if role in EXCLUSIVE:  # a team's feed shows its owners' and members' messages
         _want_history(session, user)
-    sentence = history.role_sentence(agent, user.username, role.value, old_role and old_role.value)
+    sentence = revisions.role_sentence(
+        agent, user.username, role.value, old_role and old_role.value
+    )
     kind = "user.role.added" if old_role is None else "user.role.changed"
     record_revision(session, hub, agent, kind, sentence)
     session.commit()
@@ -517,7 +523,7 @@ def remove_role(session: Session, hub: Hub, user: User, role: Role, agent: str) 
     if role is Role.owner and _owner_count(session, hub) == 1:
         raise ChangeRefused(f"{user.username} is the last owner of {hub.name}")
     session.delete(membership)
-    sentence = history.unrole_sentence(agent, user.username, role.value)
+    sentence = revisions.unrole_sentence(agent, user.username, role.value)
     record_revision(session, hub, agent, "user.role.removed", sentence)
     session.commit()
     _announce(

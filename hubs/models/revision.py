@@ -12,7 +12,7 @@ from hubs.models.base import Base, utcnow
 class HubRevision(Base):
     """One change to a hub: who made it, when, what it was (``kind``, a hubs topic such
     as "widget.updated", and its sentence), and the hub's layout and settings after it
-    (``state``, as :func:`hubs.history.hub_state` reads it)."""
+    (``state``, as :func:`hubs.revisions.hub_state` reads it)."""
 
     __tablename__ = "hub_revisions"
     __table_args__ = (sa.Index("ix_hub_revisions_hub_id_id", "hub_id", "id"),)
