@@ -214,11 +214,8 @@ class ValueChange:
     @property
     def lines(self) -> list[str]:
         if isinstance(self.old, str) and isinstance(self.new, str):
-            return list(
-                difflib.unified_diff(
-                    self.old.splitlines(), self.new.splitlines(), "then", "now", lineterm=""
-                )
-            )[2:]
+            lines = difflib.unified_diff(self.old.splitlines(), self.new.splitlines(), lineterm="")
+            return [line for line in list(lines)[2:] if not line.startswith("@@")]
         return [f"-{self.old!r}", f"+{self.new!r}"]
 
 
