@@ -296,8 +296,8 @@ def import_command(hub: str, document) -> None:
 
     target = hub_named(hub)
     try:
-        parsed = json.load(document)
-    except (ValueError, RecursionError) as error:
+        parsed = current_app.json.loads(document.read())  # as the web app reads JSON
+    except ValueError as error:
         raise click.ClickException(f"{document.name} is not JSON: {error}") from None
     try:
         layout = revisions.read_layout(

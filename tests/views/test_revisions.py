@@ -149,8 +149,9 @@ def test_an_invalid_document_is_refused_with_every_problem(client, session, team
 def test_import_by_file_and_not_json(client, session, team):
     log_in(client, "nirik")
     before = snapshot(session)
-    bad = client.post(f"{TEAM}import", data={"document": "{not json"})
-    assert bad.status_code == 400 and "not JSON" in bad.text
+    for text in ("{not json", "[" * 100_000 + "]" * 100_000, '{"\\ud800": 1}'):
+        bad = client.post(f"{TEAM}import", data={"document": text})
+        assert bad.status_code == 400 and "not JSON" in bad.text
     assert snapshot(session) == before
     upload = (io.BytesIO(json.dumps(LAYOUT).encode()), "layout.json")
     done = client.post(f"{TEAM}import", data={"file": upload}, content_type="multipart/form-data")
