@@ -37,6 +37,9 @@ from hubs.models import (
 from hubs.widgets import get_widget_type, validators
 from hubs.widgets.base import Argument, InvalidConfig, validate_arguments
 
+# Who a revision names when nobody made it (the state a hub's history begins with).
+SITE_AGENT = "fedora-hubs"
+
 # Owner and member exclude each other; subscriber and stargazer stand beside them.
 EXCLUSIVE = (Role.owner, Role.member)
 
@@ -151,6 +154,15 @@ def record_revision(
     )
 
 
+def _begin_history(session: Session, hub: Hub) -> None:
+    """Before the first recorded change of a hub that has no revision (one made before
+    revisions were kept, or by populate.py), a revision of how it is: so that change
+    can be undone too."""
+    of_hub = sa.select(HubRevision.id).where(HubRevision.hub_id == hub.id).limit(1)
+    if session.scalar(of_hub) is None:
+        record_revision(session, hub, SITE_AGENT, "hub.baseline", revisions.BASELINE_SENTENCE)
+
+
 # The avatar column's length.
 MAX_AVATAR_URL = 512
 
@@ -206,6 +218,7 @@ def update_hub(session: Session, hub: Hub, raw: dict[str, Any], agent: str) -> l
     changed = [key for key, value in changes.items() if getattr(hub, key) != value]
     if not changed:
         return []
+    _begin_history(session, hub)
     for key in changed:
         setattr(hub, key, changes[key])
     record_revision(session, hub, agent, "hub.updated", revisions.settings_sentence(agent, changed))
@@ -238,6 +251,7 @@ def create_widget(
             Widget.hub_id == hub.id, Widget.column == column
         )
     )
+    _begin_history(session, hub)
     widget = Widget(hub=hub, plugin=plugin, column=column, position=position, config=config)
     session.add(widget)
     sentence = revisions.added_sentence(agent, plugin, column)
@@ -260,6 +274,7 @@ def update_widget_config(
     changed = sorted(key for key in config if config[key] != old.get(key))
     if not changed:
         return []
+    _begin_history(session, widget.hub)
     widget.config = config
     sentence = revisions.configured_sentence(agent, widget.plugin, old, config)
     record_revision(session, widget.hub, agent, "widget.updated", sentence)
@@ -297,6 +312,7 @@ def move_widget(
     position = max(0, min(position, len(target)))
     if widget.column == column and here.index(widget.id) == position:
         return False
+    _begin_history(session, widget.hub)
     was = (widget.column, here.index(widget.id))
     target.insert(position, widget)
     widget.column = column
@@ -315,6 +331,7 @@ def move_widget(
 def delete_widget(session: Session, widget: Widget, agent: str) -> None:
     """Remove ``widget``; those below it in its column close up (positions stay 0, 1, 2...)."""
     fields, hub = _widget_fields(widget), widget.hub
+    _begin_history(session, hub)
     session.delete(widget)
     session.flush()
     below = session.scalars(
@@ -424,6 +441,7 @@ def _apply_layout(session, hub, wanted, settings, agent, kind, sentence) -> bool
     current = _widgets_of(session, hub)
     matches = _matched(current, wanted)
     positions = dict.fromkeys(Column, 0)
+    _begin_history(session, hub)
     created, updated = [], []
     for (_id, plugin, column, config), widget in zip(wanted, matches, strict=True):
         position = positions[column]
@@ -490,6 +508,7 @@ def set_role(session: Session, hub: Hub, user: User, role: Role, agent: str) -> 
     roles = _roles(session, hub, user)
     if role in roles:
         return False
+    _begin_history(session, hub)
     old_role = None
     if role in EXCLUSIVE:
         for other in EXCLUSIVE:
@@ -522,6 +541,7 @@ def remove_role(session: Session, hub: Hub, user: User, role: Role, agent: str) 
         return False
     if role is Role.owner and _owner_count(session, hub) == 1:
         raise ChangeRefused(f"{user.username} is the last owner of {hub.name}")
+    _begin_history(session, hub)
     session.delete(membership)
     sentence = revisions.unrole_sentence(agent, user.username, role.value)
     record_revision(session, hub, agent, "user.role.removed", sentence)

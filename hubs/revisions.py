@@ -188,6 +188,10 @@ def unrole_sentence(agent: str, username: str, role: str) -> str:
     return f"{agent} removed {username} ({role})"
 
 
+# A hub's first revision when it was made before revisions were kept.
+BASELINE_SENTENCE = "The hub as it was when its history began"
+
+
 def restored_sentence(agent: str, revision: HubRevision) -> str:
     return f"{agent} restored revision {revision.id} ({revision.sentence})"
 

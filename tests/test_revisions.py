@@ -358,3 +358,20 @@ def test_any_revision_restores_to_its_own_state(session, team, operations):
             assert look(session, team) == revisions.look_of(revision.state)
     finally:  # each example starts from the new hub again
         changes.restore_revision(session, team, history(session, team)[0], agent="n")
+
+
+def test_a_hub_without_history_begins_it_before_its_first_change(app_context, session):
+    hub = factories.hub(session, "design")  # as made before revisions were kept
+    factories.widget(session, hub, "sticky", text="Before")
+    session.commit()
+    sticky = widget_of(session, hub, "sticky")
+    changes.update_widget_config(session, sticky, {"text": "After"}, agent="nirik")
+    baseline, change = history(session, hub)
+    assert (baseline.kind, baseline.agent, baseline.sentence) == (
+        "hub.baseline", "fedora-hubs", "The hub as it was when its history began",
+    )  # fmt: skip
+    assert change.kind == "widget.updated"
+    assert [w["config"] for w in baseline.state["widgets"]] == [{"text": "Before"}]
+    changes.restore_revision(session, hub, baseline, agent="nirik")
+    assert widget_of(session, hub, "sticky").config == {"text": "Before"}
+    assert len(history(session, hub)) == 3
