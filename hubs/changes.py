@@ -387,25 +387,27 @@ def _checked(hub: Hub, wanted: list[Wanted], settings: dict[str, Any]):
     errors: dict[str, str] = {}
     limit = current_app.config["MAX_WIDGETS_PER_HUB"]
     if len(wanted) > limit:
-        errors["widgets"] = f"a hub holds at most {limit} widgets; this layout has {len(wanted)}"
+        errors["columns"] = f"a hub holds at most {limit} widgets; this layout has {len(wanted)}"
     try:
         clean_settings = validate_arguments(HUB_SETTINGS, settings)
     except InvalidConfig as error:
         errors.update({f"settings.{name}": message for name, message in error.errors.items()})
         clean_settings = {}
-    clean = []
-    for index, (widget_id, plugin, column, config) in enumerate(wanted):
+    clean, places = [], dict.fromkeys(Column, 0)
+    for widget_id, plugin, column, config in wanted:
+        where = f"columns.{column.value}[{places[column]}]"  # as a layout document says it
+        places[column] += 1
         widget_type = get_widget_type(plugin)
         if widget_type is None:
-            errors[f"widgets[{index}]"] = f"there is no widget named {plugin!r} any more"
+            errors[f"{where}.plugin"] = f"there is no widget named {plugin!r} any more"
         elif not widget_type.fits(hub.type.value):
-            errors[f"widgets[{index}]"] = widget_type.fit_for
+            errors[f"{where}.plugin"] = widget_type.fit_for
         else:
             try:
                 clean.append((widget_id, plugin, column, widget_type.validate_config(config)))
             except InvalidConfig as error:
                 for name, message in error.errors.items():
-                    errors[f"widgets[{index}].{name}"] = message
+                    errors[f"{where}.config.{name}"] = message
     if errors:
         raise InvalidConfig(errors)
     return clean, clean_settings
@@ -433,7 +435,15 @@ def _matched(current: list[Widget], wanted: list[Wanted]) -> list[Widget | None]
     return matches
 
 
-def _apply_layout(session, hub, wanted, settings, agent, kind, sentence) -> bool:
+def _apply_layout(
+    session: Session,
+    hub: Hub,
+    wanted: list[Wanted],
+    settings: dict[str, Any],
+    agent: str,
+    kind: str,
+    sentence: str,
+) -> bool:
     """Make ``hub``'s widgets and settings those wanted, as one revision; then announce
     each widget removed, added, moved or configured, and the settings changed, as the
     single changes do (the backend drops and builds caches, pages redraw)."""

@@ -270,3 +270,21 @@ def test_import_of_any_document_never_500_and_changes_only_when_valid(
     assert exported["left_width"] == checked.left_width
     assert [(w["plugin"], w["config"]) for c in ("left", "right") for w in exported["columns"][c]] \
         == [(plugin, config) for plugin, _column, config in checked.widgets]  # fmt: skip
+
+
+def test_a_revision_that_can_no_longer_be_restored_says_why(client, session, team):
+    log_in(client, "nirik")
+    revision = first_revision(session)
+    revision_id = revision.id
+    gone = {"id": 0, "plugin": "gone", "column": "left", "position": 9, "config": {}}
+    revision.state = {**revision.state, "widgets": [*revision.state["widgets"], gone]}
+    session.commit()
+    before = snapshot(session)
+    api = client.post(f"/api{TEAM}history/{revision_id}/restore", json={})
+    assert api.status_code == 400
+    where = "columns.left[1].plugin"
+    assert api.get_json()["errors"] == {where: "there is no widget named 'gone' any more"}
+    form = client.post(f"{TEAM}history/{revision_id}/restore")
+    assert form.status_code == 400
+    assert f"{where}: there is no widget named &#39;gone&#39; any more" in form.text
+    assert snapshot(session) == before
