@@ -46,12 +46,27 @@ class Event:
     # panel, a newer layout): a connection still holding the older writes the newer only.
     key: str | None = None
     at: float = 0.0  # when it was published (time.time()), for a page's first connection
+    # Its data's version (a widget's envelope): of two events of one key, the larger is
+    # the newer, whichever came first (backends publish on sockets of their own).
+    version: int | None = None
 
     @property
     def payload(self) -> str:
         """The JSON data, read back from the frame (the one copy kept)."""
         lines = self.frame[self.frame.index(b"\r\n") + 2 : -len(b"\n\n\r\n")]
         return lines.partition(b"\ndata: ")[2].decode()
+
+
+def _older(event: Event | None, waiting: Event | None) -> bool:
+    if event is None or waiting is None or event.version is None or waiting.version is None:
+        return False
+    return event.version < waiting.version
+
+
+def data_version(data: Any) -> int | None:
+    """The version an event's data says it is of, if any (a widget's)."""
+    version = data.get("version") if isinstance(data, dict) else None
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
 
 
 def supersedes(kind: str, data: Any) -> str | None:
@@ -92,6 +107,8 @@ class EventQueue:
         self._arrived.set()
         key = (event.stream, event.key) if event is not None and event.key else next(self._serial)
         if key in self._items:
+            if _older(event, self._items[key]):
+                return  # another backend's older panel, come late: the newer one stays
             del self._items[key]
         elif event is not None and len(self._items) >= self.maxsize:
             raise asyncio.QueueFull
@@ -209,7 +226,8 @@ class Streams:
             return None
         stream.number += 1
         frame = sse_frame(kind, json.dumps(data, separators=(",", ":")))
-        event = Event(name, stream.number, kind, frame, supersedes(kind, data), time.time())
+        key, version = supersedes(kind, data), data_version(data)
+        event = Event(name, stream.number, kind, frame, key, time.time(), version)
         self._keep(stream, event)
         for connection in list(stream.connections):
             if connection.offer(event):
