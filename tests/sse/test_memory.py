@@ -103,3 +103,25 @@ def test_memory_comes_back_after_slow_readers_leave(tmp_path):
         process.terminate()
         process.wait(20)
         log.close()
+
+
+def test_the_heap_is_trimmed_once_after_streams_that_end_together():
+    from hubs.sse.memory import MemoryTrim, glibc_malloc_trim
+
+    assert glibc_malloc_trim() is not None  # this is glibc: hubs-sse trims here
+    trims = []
+
+    async def scenario():
+        memory = MemoryTrim(interval=0.05, trim=lambda: trims.append(1))
+        for _ in range(200):  # the slow readers leave at once
+            memory.stream_ended()
+        while memory.trims < 1:
+            await asyncio.sleep(0.01)
+        memory.stream_ended()  # one more, just after: trimmed again, once
+        memory.stream_ended()
+        while memory.trims < 2:
+            await asyncio.sleep(0.01)
+        memory.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 10))
+    assert len(trims) == 2
