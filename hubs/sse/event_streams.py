@@ -87,7 +87,7 @@ class EventQueue:
         self.maxsize = maxsize
         self._items: collections.OrderedDict[Any, Event | None] = collections.OrderedDict()
         self._ready = asyncio.Event()
-        self._arrived = asyncio.Event()  # set by every put, cleared by next_arrival
+        self._arrived: asyncio.Event | None = None  # while next_arrival() waits
         self._serial = itertools.count()
 
     def qsize(self) -> int:
@@ -104,7 +104,8 @@ class EventQueue:
     def put_nowait(self, event: Event | None) -> None:
         """Queue ``event`` (None: the end of the stream, always taken); QueueFull when
         it adds to a full queue."""
-        self._arrived.set()
+        if self._arrived is not None:
+            self._arrived.set()
         key = (event.stream, event.key) if event is not None and event.key else next(self._serial)
         if key in self._items:
             if _older(event, self._items[key]):
@@ -118,8 +119,11 @@ class EventQueue:
     async def next_arrival(self) -> None:
         """Until an event is offered after this call (taken or not: a full queue's
         overflow counts; one waiting already does not)."""
-        self._arrived.clear()
-        await self._arrived.wait()
+        self._arrived = arrived = asyncio.Event()
+        try:
+            await arrived.wait()
+        finally:
+            self._arrived = None
 
     async def get(self) -> Event | None:
         while not self._items:
