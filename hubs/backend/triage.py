@@ -372,10 +372,14 @@ class Backend:
 
     def _bring_up_to_date(self, session: Session, widget: Widget, widget_type) -> None:
         """Refresh or rebuild one widget's cache, then publish it (its lock held)."""
+        # Each read below in a transaction begun after its version is taken: SQLite
+        # reads what was committed when a transaction began, not when a query runs.
+        session.commit()
         envelope = self._refresh(session, widget, widget_type)
         rebuilt = envelope is None
         if rebuilt:
             widget_type.invalidate(widget)
+            session.commit()
             envelope = widget_type.rebuild(session, widget)
         self._schedule(widget.id, envelope)
         if rebuilt:

@@ -43,6 +43,8 @@ from hubs.cache import (
     get_cached,
     get_or_build,
     invalidate,
+    keep_newest,
+    new_version,
     rebuild,
 )
 from hubs.clients import ServiceClient
@@ -290,14 +292,15 @@ class WidgetType:
 
     def build(self, session, widget) -> Envelope:
         """Compute the widget's data and render its panel (needs an app context)."""
+        version = new_version()
 
         def computed() -> Envelope:
             answer = self.call_data(session, widget)
             if answer.prepend is not None:
                 raise ValueError("data() answered a prepend: only refresh() can")
-            return data_envelope(answer.data, answer.fresh_until)
+            return data_envelope(answer.data, version, answer.fresh_until)
 
-        envelope = compute_envelope(computed, repr(widget))
+        envelope = compute_envelope(computed, repr(widget), version)
         envelope["html"] = render_panel(widget, self, envelope)
         return envelope
 
@@ -317,13 +320,14 @@ class WidgetType:
         if self._refresh is None:
             return None
         key = self.cache_key(widget)
+        version = new_version()
         [cached] = get_cached([key])
         if not cached or not cached.get("ok"):
             return None
         answer = self._refresh(session, widget, cached["data"], **self.config_of(widget))
         if answer is None:
             return None
-        envelope = data_envelope(answer.data, answer.fresh_until)
+        envelope = data_envelope(answer.data, version, answer.fresh_until)
         if answer.prepend is not None:
             envelope["prepend"] = {
                 "role": answer.prepend.role,
@@ -331,7 +335,7 @@ class WidgetType:
                 "after": cached["version"],
             }
         envelope["html"] = render_panel(widget, self, envelope)
-        return rebuild(key, lambda: envelope)
+        return keep_newest(key, envelope)
 
     def invalidate(self, widget) -> None:
         """Drop the cached data of ``widget`` as configured now."""
