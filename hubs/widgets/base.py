@@ -172,7 +172,7 @@ class Hints:
     """What messages a widget can react to, so the backend asks only the right ones.
 
     A message is offered to a widget when its topic or category is hinted and, if the
-    widget names usernames or packages, the message involves one of them; with
+    widget names usernames, packages or keys, the message involves one of them; with
     ``own_hub``, only hubs' own messages about the widget's hub are offered. A widget
     with ``history`` says whether its people's history is still being fetched: it is
     rebuilt when the backfill of one of them ends, whatever it stored.
@@ -184,6 +184,10 @@ class Hints:
     packages: UsersOrPackages | None = None
     own_hub: bool = False
     history: bool = False
+    # What a widget follows besides people and packages (a calendar, a project), and
+    # the same read from a message of its topics: offered when they share one.
+    keys: UsersOrPackages | None = None
+    message_keys: Callable[[dict], Iterable[str]] | None = None
 
     def matches_topic(self, suffix: str, category: str) -> bool:
         return suffix in self.topics or category in self.categories or ANY in self.categories
@@ -197,6 +201,8 @@ def hints(
     packages: UsersOrPackages | None = None,
     own_hub: bool = False,
     history: bool = False,
+    keys: UsersOrPackages | None = None,
+    message_keys: Callable[[dict], Iterable[str]] | None = None,
 ) -> Callable[[Callable], Callable]:
     """Declare the hints of a ``should_invalidate`` function.
 
@@ -205,11 +211,18 @@ def hints(
     for every category. ``usernames``/``packages`` give, for one widget, the accounts
     or packages whose messages concern it; ``own_hub`` limits hubs' own messages to
     those about the widget's hub; ``history``, that the widget shows whether its
-    people's history is still being fetched (hubs.backfill).
+    people's history is still being fetched (hubs.backfill). ``keys`` gives what else one
+    widget follows (its calendar), and ``message_keys`` the same of a message (the
+    calendar it is about): the message is offered to the widgets sharing one.
     """
     declared = Hints(
-        frozenset(topics), frozenset(categories), usernames, packages, own_hub, history
-    )
+        frozenset(topics), frozenset(categories), usernames, packages, own_hub, history,
+        keys, message_keys,
+    )  # fmt: skip
+    if (keys is None) != (message_keys is None):
+        raise ValueError("keys hints need both the widget's keys and the message's")
+    if keys is not None and (usernames or packages or own_hub or ANY in declared.categories):
+        raise ValueError("keys hints stand alone: no usernames, packages, own_hub or ANY")
     if not (declared.topics or declared.categories):
         raise ValueError("hints need at least one topic or category")
     if ANY in declared.categories and not (usernames or packages):
