@@ -22,5 +22,10 @@ def memo(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
     return store[key]
 
 
+def remember(session: Session, answers: dict[Hashable, object]) -> None:
+    """Keep ``answers`` (key: answer) as memo() would have computed them."""
+    session.info.setdefault(_KEY, {}).update(answers)
+
+
 def forget(session: Session) -> None:
     session.info.pop(_KEY, None)

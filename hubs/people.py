@@ -5,9 +5,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from hubs.bus import message_people_and_packages
-from hubs.memo import memo
+from hubs.memo import memo, remember
 from hubs.messages import ROLE_TOPICS, concerns_hub
-from hubs.models import HubType, Membership, Role, User
+from hubs.models import Hub, HubType, Membership, Role, User
+
+_TEAM_PEOPLE = (Role.owner, Role.member)
 
 
 def hub_people(session, hub) -> frozenset[str]:
@@ -21,10 +23,26 @@ def hub_people(session, hub) -> frozenset[str]:
             session.scalars(
                 sa.select(User.username)
                 .join(Membership.user)
-                .where(Membership.hub_id == hub.id, Membership.role.in_([Role.owner, Role.member]))
+                .where(Membership.hub_id == hub.id, Membership.role.in_(_TEAM_PEOPLE))
             )
         ),
     )
+
+
+def read_every_teams_people(session) -> None:
+    """Every team's people in one query, kept as hub_people() keeps them (for the hint
+    index's build, which asks them all)."""
+    teams = session.scalars(sa.select(Hub.id).where(Hub.type == HubType.team))
+    people: dict[int, set[str]] = {hub_id: set() for hub_id in teams}
+    rows = session.execute(
+        sa.select(Membership.hub_id, User.username)
+        .join(Membership.user)
+        .join(Membership.hub)
+        .where(Hub.type == HubType.team, Membership.role.in_(_TEAM_PEOPLE))
+    )
+    for hub_id, username in rows:
+        people[hub_id].add(username)
+    remember(session, {("team-people", hub): frozenset(names) for hub, names in people.items()})
 
 
 def widget_people(session, widget) -> frozenset[str]:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from hubs.messages import body, topic_suffix
 from hubs.models import Widget
+from hubs.people import read_every_teams_people
 from hubs.widgets.base import Hints, WidgetType
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ class HintIndex:
     def build(self, session: Session) -> int:
         """Index every widget of the database; returns how many."""
         widgets = session.scalars(sa.select(Widget).options(joinedload(Widget.hub))).all()
+        read_every_teams_people(session)  # one query, not one a team
         for widget in widgets:
             self.add(session, widget)
         return len(self.entries)
