@@ -25,6 +25,7 @@ from hubs.models import (
     Widget,
 )
 from tests import factories
+from tests.html import with_role
 
 PERSONAS = ["anonymous", "stranger", "subscriber", "member", "owner", "other_owner"]
 
@@ -179,3 +180,27 @@ def snapshot(session) -> dict[str, list]:
 
 def sticky_id(session) -> int:
     return session.scalar(sa.select(Widget.id).where(Widget.plugin == "sticky"))
+
+
+@pytest.fixture
+def infra(session):
+    """infrastructure: owner nirik, member ralph, mizmo subscribed and starred; an about,
+    a sticky note and a stats widget."""
+    owner = factories.user(session, "nirik", fullname="Kevin Fenzi")
+    member = factories.user(session, "ralph")
+    fan = factories.user(session, "mizmo")
+    hub = factories.hub(session, "infrastructure", summary="Fedora Infrastructure")
+    factories.role(session, hub, owner, Role.owner)
+    factories.role(session, hub, member, Role.member)
+    factories.role(session, hub, fan, Role.subscriber)
+    factories.role(session, hub, fan, Role.stargazer)
+    factories.widget(session, hub, "about")
+    factories.widget(session, hub, "sticky", text="Read the *SOPs*")
+    factories.widget(session, hub, "stats", column=Column.right)
+    session.commit()
+    return hub
+
+
+def fill_every_widget(client, html):
+    for widget in with_role(html, "widget"):
+        assert client.get(widget["data-src"]).status_code == 200

@@ -7,28 +7,7 @@ from hubs.rendering import WIDGET_FAILED
 from hubs.widgets import registry
 from tests import factories
 from tests.html import widget_states, with_role
-
-
-@pytest.fixture
-def infra(session):
-    owner = factories.user(session, "nirik", fullname="Kevin Fenzi")
-    member = factories.user(session, "ralph")
-    fan = factories.user(session, "mizmo")
-    hub = factories.hub(session, "infrastructure", summary="Fedora Infrastructure")
-    factories.role(session, hub, owner, Role.owner)
-    factories.role(session, hub, member, Role.member)
-    factories.role(session, hub, fan, Role.subscriber)
-    factories.role(session, hub, fan, Role.stargazer)
-    factories.widget(session, hub, "about")
-    factories.widget(session, hub, "sticky", text="Read the *SOPs*")
-    factories.widget(session, hub, "stats", column=Column.right)
-    session.commit()
-    return hub
-
-
-def fill_every_widget(client, html):
-    for widget in with_role(html, "widget"):
-        assert client.get(widget["data-src"]).status_code == 200
+from tests.views.conftest import fill_every_widget
 
 
 def test_hub_page_header_and_columns(client, infra):

@@ -12,9 +12,9 @@ from hubs.cache import widget_cache
 from hubs.database import db
 from hubs.models import Column, Hub, Role, User
 from hubs.widgets import registry
-from tests import factories
 from tests.conftest import log_in
 from tests.html import widget_states, with_role
+from tests.views.conftest import fill_every_widget
 
 PATH = "/t/infrastructure/"
 
@@ -22,19 +22,6 @@ PATH = "/t/infrastructure/"
 @pytest.fixture(params=["memcached", "dbm"])
 def cache_config(request, memcached_config, dbm_config):
     return memcached_config if request.param == "memcached" else dbm_config
-
-
-@pytest.fixture
-def infra(session):
-    owner = factories.user(session, "nirik")
-    factories.user(session, "ralph")
-    hub = factories.hub(session, "infrastructure", summary="Fedora Infrastructure")
-    factories.role(session, hub, owner, Role.owner)
-    factories.widget(session, hub, "about")
-    factories.widget(session, hub, "sticky", text="Read the *SOPs*")
-    factories.widget(session, hub, "stats", column=Column.right)
-    session.commit()
-    return hub
 
 
 @contextlib.contextmanager
@@ -58,8 +45,7 @@ def without_since(html: str) -> str:
 
 def ready_page(client) -> str:
     """The visitors' page once every widget is cached."""
-    for widget in with_role(client.get(PATH).text, "widget"):
-        assert client.get(widget["data-src"]).status_code == 200
+    fill_every_widget(client, client.get(PATH).text)
     page = client.get(PATH).text
     assert set(widget_states(page).values()) == {"ready"}
     return page
@@ -113,7 +99,7 @@ CHANGES = {
         s, next(w for w in hub.widgets if w.plugin == "sticky"), "nirik"
     ),
     "member added": lambda s, hub, nirik: changes.set_role(
-        s, hub, s.scalar(sa.select(User).where(User.username == "ralph")), Role.member, "nirik"
+        s, hub, s.scalar(sa.select(User).where(User.username == "mizmo")), Role.member, "nirik"
     ),
 }
 
