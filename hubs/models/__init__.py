@@ -16,6 +16,7 @@ from hubs.models.hub import (
 )
 from hubs.models.message import Message, MessagePackage, MessageUser
 from hubs.models.saved import SavedNotification
+from hubs.models.stream_read import StreamRead, StreamUnread
 from hubs.models.user import User
 from hubs.models.widget import Column, Widget
 
@@ -37,6 +38,8 @@ __all__ = [
     "ResolvedHelpRequest",
     "Role",
     "SavedNotification",
+    "StreamRead",
+    "StreamUnread",
     "User",
     "Widget",
     "utcnow",

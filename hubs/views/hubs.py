@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, jsonify, render_template
@@ -10,7 +11,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import contains_eager
 
 from hubs import changes
-from hubs.avatars import hub_avatar
+from hubs.avatars import hub_avatar, user_avatar
 from hubs.cache import get_cached
 from hubs.database import db
 from hubs.entries import latest
@@ -24,7 +25,7 @@ from hubs.models import (
     User,
     Widget,
 )
-from hubs.people import hub_people
+from hubs.people import hub_owners, hub_people
 from hubs.permissions import Action, allowed, roles_of
 from hubs.rendering import UNKNOWN_PLUGIN_ENVELOPE, panel, widget_document
 from hubs.views.params import page_cursor
@@ -33,6 +34,13 @@ from hubs.widgets import get_widget_type
 bp = Blueprint("hubs", __name__)
 
 RENDER_MARGIN_SECONDS = 2.0
+
+
+def render_started() -> str:
+    """When a page was read, as its first stream connection's ``since``: the events
+    published from then on (a little before, for clocks a little apart)."""
+    return f"{time.time() - RENDER_MARGIN_SECONDS:.3f}"
+
 
 _KINDS = {"u": HubType.user, "t": HubType.team}
 HUB_URL = "/<any(u, t):kind>/<name>/"
@@ -99,15 +107,22 @@ def widget_or_404(kind: str, name: str, widget_id: int) -> Widget:
     return widget
 
 
-def owner_names(hub: Hub) -> list[str]:
-    return list(
-        db.session.scalars(
-            sa.select(User.username)
-            .join(Membership.user)
-            .where(Membership.hub_id == hub.id, Membership.role == Role.owner)
-            .order_by(User.username)
-        )
-    )
+def roster(hub: Hub) -> list[dict[str, Any]]:
+    """A team's people as its page lists them: owners first, then members, by name,
+    each with their avatar and full name; nobody for a user hub."""
+    if hub.type is not HubType.team:
+        return []
+    rows = db.session.execute(
+        sa.select(User.username, User.fullname, Membership.role)
+        .join(Membership.user)
+        .where(Membership.hub_id == hub.id, Membership.role.in_([Role.owner, Role.member]))
+        .order_by(Membership.role != Role.owner, User.username)
+    ).all()
+    return [
+        {"username": username, "fullname": fullname, "role": role.value,
+         "avatar": user_avatar(username, 40)}
+        for username, fullname, role in rows
+    ]  # fmt: skip
 
 
 def _panels(widgets: list[Widget]) -> dict[Column, list[tuple[Widget, Markup]]]:
@@ -147,15 +162,14 @@ def hub_page(kind: str, name: str):
         hub=hub,
         avatar=hub_avatar(hub, 96),
         counts=counts,
+        roster=roster(hub),
         left=panels[Column.left],
         right=panels[Column.right],
         roles=roles,
         editing=allowed(user, Action.EDIT_HUB, hub),
         join_requested=join_requested,
         invitation=invitation,
-        # What the page shows was read from here on: its first stream connection asks
-        # for the events published since (a little before, for clocks a little apart).
-        since=f"{time.time() - RENDER_MARGIN_SECONDS:.3f}",
+        since=render_started(),
     )
 
 
@@ -174,7 +188,7 @@ def hub_json(kind: str, name: str):
         created=hub.created.isoformat(),
         last_activity=hub.last_activity.isoformat() if hub.last_activity else None,
         counts=counts,
-        owners=owner_names(hub),
+        owners=hub_owners(db.session, hub.id),
         widgets=[
             {
                 "id": widget.id,

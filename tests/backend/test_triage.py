@@ -108,15 +108,15 @@ def test_a_new_member_is_followed_by_the_index(backend, published):
         activity = session.scalars(
             sa.select(Widget.id).where(Widget.hub_id == design.id, Widget.plugin == "fedmsgstats")
         ).one()
-        stats = session.scalars(
-            sa.select(Widget.id).where(Widget.hub_id == design.id, Widget.plugin == "stats")
+        last_active = session.scalars(
+            sa.select(Widget.id).where(Widget.hub_id == design.id, Widget.plugin == "activity")
         ).one()
         db.session.remove()
     topic, fields = published[-1]
     stale = backend.handle(
         {"topic": f"org.fedoraproject.dev.hubs.{topic}", "msg": fields, "msg_id": "m-2"}
     )
-    assert {activity, stats} <= stale
+    assert {activity, last_active} <= stale
     # ralph's messages now reach the design team's activity widget.
     assert backend.index.entries[activity].usernames >= {"ralph", "mizmo"}
 
