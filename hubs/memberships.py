@@ -15,7 +15,8 @@ def hubs_by_role(
     session: Session, username: str, leave_out: int | None = None
 ) -> dict[str, list[dict[str, Any]]]:
     """``{"owner": [{name, summary, url}, ...], "member": [...], ...}`` for every
-    role, teams first then by name; ``leave_out``: a hub id not to list (their own)."""
+    role, people's hubs before teams, then by name; ``leave_out``: a hub id not to list
+    (their own)."""
     statement = (
         sa.select(Membership.role, Hub.name, Hub.type, Hub.summary)
         .join(Membership.hub)

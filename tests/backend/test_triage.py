@@ -14,6 +14,7 @@ from hubs.backend.triage import Backend
 from hubs.bus import message_people_and_packages
 from hubs.database import db
 from hubs.models import Column, Hub, Message, Role, User, Widget
+from hubs.people import hub_owners
 from hubs.seed import DEMO_USERS
 from hubs.widgets import registry
 from tests import factories
@@ -557,3 +558,24 @@ def test_a_hubs_new_summary_rebuilds_the_memberships_of_its_people(backend, publ
     pushed = {e["widget_id"]: e for e in backend.publisher_events}
     owned = pushed[ralphs]["data"]["data"]["member"]
     assert {"name": "infrastructure", "summary": "Lights on", "url": "/t/infrastructure/"} in owned
+
+
+def test_a_request_to_join_tells_the_hubs_owners_and_its_answer_too(backend, published):
+    with backend.app.test_request_context():
+        session = db.session
+        infra = session.scalars(sa.select(Hub).where(Hub.name == "infrastructure")).one()
+        mizmo = session.scalars(sa.select(User).where(User.username == "mizmo")).one()
+        owners = hub_owners(session, infra.id)
+        assert changes.request_to_join(session, infra, mizmo) is True
+        changes.answer_join_request(session, infra, mizmo, approve=False, agent=owners[0])
+        db.session.remove()
+    assert owners
+    assert [topic for topic, _fields in published] == ["hub.join.requested", "hub.join.answered"]
+    for topic, fields in published:
+        backend.handle({"topic": f"org.fedoraproject.dev.hubs.{topic}", "msg": fields})
+    told = [(stream, payload["topic"]) for stream, kind, payload in backend.publisher_sent
+            if kind == "notifications"]  # fmt: skip
+    assert sorted(told) == sorted(
+        (f"user:{owner}", f"hubs.{topic}") for owner in owners for topic, _ in published
+    )
+    assert backend.stats()["notifications"] == 2 * len(owners)
