@@ -31,6 +31,7 @@ def narrow(viewport: dict) -> bool:
 
 
 def assert_fits(page) -> None:
+    page.wait_for_load_state()  # with its stylesheets applied
     widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], f"{page.url} is {widths[0]} px wide in {widths[1]} px"
 
@@ -83,11 +84,17 @@ def test_the_home_page_of_a_member(browser, live_app, live_server, corpus, viewp
     # Never opened, his stream's entries are unread: the navbar counts them.
     expect(page.locator('[data-role="unread-notice"]')).to_be_visible()
     assert_fits(page)
+    other_tab = context.new_page()
+    other_tab.goto(live_server + "/")
+    expect(other_tab.locator('[data-role="unread-notice"]')).to_be_visible()
+    other_tab.evaluate("window.__sameDocument = true")
     assert_log_out_whole(page, viewport)
     page.click('[data-role="my-stream"]')
     expect(page).to_have_url(re.compile(r"/u/ralph/stream$"))
-    # Opening My Stream read it.
+    # Opening My Stream read it, and his other tab counts again.
     expect(page.locator('[data-role="unread-notice"]')).to_be_hidden()
+    expect(other_tab.locator('[data-role="unread-notice"]')).to_be_hidden()
+    assert other_tab.evaluate("window.__sameDocument") is True
     assert_fits(page)
     context.close()
 

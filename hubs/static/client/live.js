@@ -218,6 +218,17 @@ function showCount(doc, name, count, text) {
   notice.hidden = !count;
 }
 
+// My Stream read (opened, or an entry marked read or unread) in one tab: the reader's
+// other tabs of this browser fetch their counts again, having no event to say so.
+export function shareCounts(doc, win = globalThis, fetchImpl = fetch) {
+  const navbar = doc.querySelector("[data-notifications-url]");
+  if (!navbar || !win.BroadcastChannel) return null;
+  const channel = new win.BroadcastChannel(`hubs-counts:${navbar.dataset.user}`);
+  channel.addEventListener("message", () => refreshNotifications(doc, fetchImpl));
+  if (doc.querySelector('[data-role="stream"]')) channel.postMessage("read");
+  return channel;
+}
+
 // The page's stream: its hub's (a hub page, My Stream) or, elsewhere, the navbar's, which
 // names the reader's own hub; the reader's private stream comes with either.
 export function streamRoot(doc) {
@@ -251,4 +262,5 @@ export function connect(doc, { EventSourceImpl = globalThis.EventSource, fetchIm
 
 if (typeof document !== "undefined") {
   window.hubsLive = connect(document);
+  window.hubsCounts = shareCounts(document, window);
 }

@@ -12,6 +12,7 @@ import {
   refetchAll,
   refreshNotifications,
   setIndicator,
+  shareCounts,
   streamRoot,
   streamUrl,
 } from "../live.js";
@@ -401,4 +402,36 @@ test("a filtered stream asks for a new entry through its filters", async () => {
   const { addStreamEntry } = await import("../live.js");
   assert.equal(await addStreamEntry(doc, { msg_id: "m 1" }, "ralph", fetchImpl, noTimers), null);
   assert.deepEqual(asked, ["/u/ralph/stream/entry?msg_id=m%201&service=bodhi&mine=1"]);
+});
+
+test("a tab that read My Stream tells the reader's other tabs to count again", async () => {
+  const channels = [];
+  class FakeChannel {
+    constructor(name) {
+      this.name = name;
+      this.posted = [];
+      this.listeners = [];
+      channels.push(this);
+    }
+    addEventListener(kind, listener) {
+      this.listeners.push(listener);
+    }
+    postMessage(message) {
+      this.posted.push(message);
+    }
+  }
+  const navbar = { dataset: { notificationsUrl: "/u/ralph/notifications", user: "ralph" } };
+  const home = documentOf({ "[data-notifications-url]": navbar });
+  const stream = documentOf({ "[data-notifications-url]": navbar, '[data-role="stream"]': {} });
+  const asked = [];
+  const fetchImpl = async (url) => {
+    asked.push(url);
+    return { ok: false };
+  };
+  shareCounts(home, { BroadcastChannel: FakeChannel }, fetchImpl);
+  shareCounts(stream, { BroadcastChannel: FakeChannel }, fetchImpl);
+  assert.deepEqual(channels.map((c) => [c.name, c.posted]), [["hubs-counts:ralph", []], ["hubs-counts:ralph", ["read"]]]);
+  channels[0].listeners[0]({ data: "read" });
+  assert.deepEqual(asked, ["/u/ralph/notifications"]);
+  assert.equal(shareCounts(documentOf({}), { BroadcastChannel: FakeChannel }), null); // a visitor
 });
