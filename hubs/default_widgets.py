@@ -20,6 +20,7 @@ TEAM_WIDGETS: list[tuple[str, Column, dict[str, Any]]] = [
     ("rules", Column.left, {}),
     ("feed", Column.left, {"per_page": 10}),
     ("halp", Column.left, {}),
+    ("roster", Column.right, {}),
     ("meetings", Column.right, {}),
     ("activity", Column.right, {}),
     ("fedmsgstats", Column.right, {}),

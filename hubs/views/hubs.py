@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, jsonify, render_template
@@ -11,7 +10,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import contains_eager
 
 from hubs import changes
-from hubs.avatars import hub_avatar, user_avatar
+from hubs.avatars import hub_avatar
 from hubs.cache import get_cached
 from hubs.database import db
 from hubs.entries import latest
@@ -22,7 +21,6 @@ from hubs.models import (
     HubType,
     Membership,
     Role,
-    User,
     Widget,
 )
 from hubs.people import hub_owners, hub_people
@@ -107,24 +105,6 @@ def widget_or_404(kind: str, name: str, widget_id: int) -> Widget:
     return widget
 
 
-def roster(hub: Hub) -> list[dict[str, Any]]:
-    """A team's people as its page lists them: owners first, then members, by name,
-    each with their avatar and full name; nobody for a user hub."""
-    if hub.type is not HubType.team:
-        return []
-    rows = db.session.execute(
-        sa.select(User.username, User.fullname, Membership.role)
-        .join(Membership.user)
-        .where(Membership.hub_id == hub.id, Membership.role.in_([Role.owner, Role.member]))
-        .order_by(Membership.role != Role.owner, User.username)
-    ).all()
-    return [
-        {"username": username, "fullname": fullname, "role": role.value,
-         "avatar": user_avatar(username, 40)}
-        for username, fullname, role in rows
-    ]  # fmt: skip
-
-
 def _panels(widgets: list[Widget]) -> dict[Column, list[tuple[Widget, Markup]]]:
     """Each widget with its cached panel, or its loading placeholder, by column."""
     types = [get_widget_type(widget.plugin) for widget in widgets]
@@ -162,7 +142,6 @@ def hub_page(kind: str, name: str):
         hub=hub,
         avatar=hub_avatar(hub, 96),
         counts=counts,
-        roster=roster(hub),
         left=panels[Column.left],
         right=panels[Column.right],
         roles=roles,

@@ -3,6 +3,7 @@ the navbar's counts; the team roster; the activity widget of the demo hubs."""
 
 import sqlalchemy as sa
 
+from hubs.default_widgets import TEAM_WIDGETS
 from hubs.models import Hub, JoinRequest, User
 from hubs.seed import populate
 from hubs.widgets import registry
@@ -53,12 +54,17 @@ def test_visitors_get_the_hubs_with_search_and_paging(client, session, team):
 def test_a_team_page_lists_its_people_with_avatars_and_names(client, session, team):
     nirik = session.scalar(sa.select(User).where(User.username == "nirik"))
     nirik.fullname = "Kevin Fenzi"
+    hub = session.scalar(sa.select(Hub).where(Hub.name == "infrastructure"))
+    widget = factories.widget(session, hub, "roster")
     session.commit()
-    page = client.get("/t/infrastructure/").text
-    roster = [(p["data-username"], p["data-member-role"]) for p in with_role(page, "roster-person")]
+    html = client.get(f"/t/infrastructure/w/{widget.id}/").text
+    roster = [(p["data-username"], p["data-member-role"]) for p in with_role(html, "roster-person")]
     assert roster == [("nirik", "owner"), ("puiterwijk", "owner"), ("ralph", "member")]
-    assert "Kevin Fenzi</a>" in page and 'src="/avatar/ralph.svg"' in page
-    assert not with_role(client.get("/u/ralph/").text, "roster")  # a person's hub: no roster
+    assert '<a href="/u/nirik/">Kevin Fenzi</a>' in html and 'src="/avatar/ralph.svg"' in html
+    # A new team hub starts with it; a person's hub is not offered it.
+    assert "roster" in [plugin for plugin, _column, _config in TEAM_WIDGETS]
+    log_in(client, "ralph")
+    assert "roster" not in client.get("/u/ralph/edit/widgets/new?column=right").text
 
 
 def test_the_rules_widget_names_the_owners(client, session, team, app):
