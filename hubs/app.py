@@ -186,9 +186,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.add_template_filter(rendering.plural)
 
+    def notification_counts():
+        return my_stream.notification_counts(identity.current_user())
+
     @app.context_processor
     def _site():
         return {"site_name": app.config["SITE_NAME"], "current_user": identity.current_user,
-                "may": _may}  # fmt: skip
+                "may": _may, "notification_counts": notification_counts,
+                "render_started": hubs.render_started}  # fmt: skip
 
     return app

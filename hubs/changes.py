@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from hubs import backfill, page_cache, revisions
 from hubs.bus import publish
@@ -584,6 +584,7 @@ def request_to_join(session: Session, hub: Hub, user: User) -> bool:
         return False
     session.add(JoinRequest(hub_id=hub.id, user_id=user.id))
     session.commit()
+    _announce("hub.join.requested", **hub_fields(hub), username=user.username, agent=user.username)
     return True
 
 
@@ -603,9 +604,36 @@ def answer_join_request(session: Session, hub: Hub, user: User, approve: bool, a
         return False
     session.delete(request)
     session.commit()
+    _announce(
+        "hub.join.answered", **hub_fields(hub), username=user.username, agent=agent,
+        approved=approve,
+    )  # fmt: skip
     if approve:
         set_role(session, hub, user, Role.member, agent=agent)
     return True
+
+
+def _requests_to(user: User) -> sa.Select:
+    owned = sa.select(Membership.hub_id).where(
+        Membership.user_id == user.id, Membership.role == Role.owner
+    )
+    return sa.select(JoinRequest).where(JoinRequest.hub_id.in_(owned))
+
+
+def requests_to_answer(session: Session, user: User) -> list[JoinRequest]:
+    """The pending requests to join the hubs ``user`` owns, oldest first."""
+    return list(
+        session.scalars(
+            _requests_to(user)
+            .options(joinedload(JoinRequest.hub), joinedload(JoinRequest.user))
+            .order_by(JoinRequest.created, JoinRequest.hub_id)
+        )
+    )
+
+
+def count_requests_to_answer(session: Session, user: User) -> int:
+    """How many requests to join the hubs ``user`` owns wait for an answer."""
+    return session.scalar(sa.select(sa.func.count()).select_from(_requests_to(user).subquery()))
 
 
 def invite(session: Session, hub: Hub, user: User, role: Role, agent: str) -> str:
@@ -674,6 +702,7 @@ __all__ = [
     "InvalidConfig",
     "answer_invitation",
     "answer_join_request",
+    "count_requests_to_answer",
     "create_hub",
     "create_user",
     "create_widget",
@@ -685,6 +714,7 @@ __all__ = [
     "record_revision",
     "remove_role",
     "request_to_join",
+    "requests_to_answer",
     "resolve_help_request",
     "restore_defaults",
     "restore_revision",

@@ -8,7 +8,8 @@ from hubs.models import Column, Hub, HubType, Widget
 
 # (plugin, column, config) in display order. Only widgets that need no setting: a team's
 # fedocal calendar is named after it, a user's badges and updates are theirs, and the
-# halp widget of a user hub watches the channels of the user's teams.
+# halp widget of a user hub watches the channels of the user's teams. The hub's picture
+# and its counts are in the page's header: no avatar or stats widget to say them again.
 TEAM_WIDGETS: list[tuple[str, Column, dict[str, Any]]] = [
     ("about", Column.left, {}),
     (
@@ -19,12 +20,11 @@ TEAM_WIDGETS: list[tuple[str, Column, dict[str, Any]]] = [
     ("rules", Column.left, {}),
     ("feed", Column.left, {"per_page": 10}),
     ("halp", Column.left, {}),
-    ("stats", Column.right, {}),
+    ("roster", Column.right, {}),
     ("meetings", Column.right, {}),
     ("activity", Column.right, {}),
     ("fedmsgstats", Column.right, {}),
     ("contact", Column.right, {}),
-    ("avatar", Column.right, {"size": 160}),
 ]
 
 USER_WIDGETS: list[tuple[str, Column, dict[str, Any]]] = [
@@ -33,8 +33,6 @@ USER_WIDGETS: list[tuple[str, Column, dict[str, Any]]] = [
     ("feed", Column.left, {"per_page": 10}),
     ("badges", Column.left, {}),
     ("updates2stable", Column.left, {}),
-    ("avatar", Column.right, {"size": 160}),
-    ("stats", Column.right, {}),
     ("activity", Column.right, {}),
     ("fedmsgstats", Column.right, {}),
     ("halp", Column.right, {}),

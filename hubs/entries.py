@@ -19,15 +19,28 @@ from hubs.models import Message, MessageUser, SavedNotification, utcnow
 log = logging.getLogger(__name__)
 
 
+AGO_UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("week", 7 * 86400),
+             ("day", 86400), ("hour", 3600), ("minute", 60))  # fmt: skip
+
+
 def ago(when: dt.datetime, now: dt.datetime | None = None) -> str:
     """ "just now", "5 minutes ago", "3 days ago"..."""
     seconds = int(((now or utcnow()) - when).total_seconds())
-    for unit, size in (("year", 365 * 86400), ("month", 30 * 86400), ("week", 7 * 86400),
-                       ("day", 86400), ("hour", 3600), ("minute", 60)):  # fmt: skip
+    for unit, size in AGO_UNITS:
         if seconds >= size:
             count = seconds // size
             return f"{count} {unit}{'s' if count > 1 else ''} ago"
     return "just now"
+
+
+def ago_changes_at(when: dt.datetime, now: dt.datetime | None = None) -> dt.datetime:
+    """When ``ago(when)`` will say something else: a cached text saying it goes stale then."""
+    seconds = int(((now or utcnow()) - when).total_seconds())
+    # The next multiple of the unit shown, or the next larger unit, whichever comes first.
+    larger = [size for _unit, size in AGO_UNITS if size > seconds]
+    unit = next((size for _unit, size in AGO_UNITS if seconds >= size), None)
+    steps = [*larger[-1:]] + ([(seconds // unit + 1) * unit] if unit else [])
+    return when + dt.timedelta(seconds=min(steps)) if steps else when + dt.timedelta(days=365)
 
 
 def entry(message: Message) -> dict[str, Any]:
@@ -139,10 +152,11 @@ def messages_involving(
     limit: int,
     before: Cursor | None = None,
     newer_than: int | None = None,
+    category: str | None = None,
 ) -> list[Message]:
     """The newest messages involving ``usernames``, older than ``before`` (the cursor of
     the last message of the previous page) if given; with ``newer_than``, only those
-    stored after the message of that id."""
+    stored after the message of that id; with ``category``, only that service's."""
     involved = sa.select(MessageUser.message_id).where(MessageUser.username.in_(sorted(usernames)))
     # The bounds on the users' rows too, so that the (username, timestamp) index narrows
     # the messages to look at, not just their order.
@@ -156,6 +170,8 @@ def messages_involving(
         .order_by(Message.timestamp.desc(), Message.id.desc())
         .limit(limit)
     )
+    if category is not None:
+        query = query.where(Message.category == category)
     if newer_than is not None:
         # On the messages too: a range of their primary key, not a walk down their times.
         query = query.where(Message.id > newer_than)

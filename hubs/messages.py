@@ -48,6 +48,8 @@ def concerns_widget(message: dict[str, Any], widget_id: int) -> bool:
 
 
 ROLE_TOPICS = ("hubs.user.role.added", "hubs.user.role.changed", "hubs.user.role.removed")
+# A request to join a team hub, made or answered: its owners' count of pending ones moves.
+JOIN_TOPICS = ("hubs.hub.join.requested", "hubs.hub.join.answered")
 
 # Changes that alter a hub page around its widgets' contents: which widgets it shows, and
 # its header (summary, avatar, counts). A widget moved is a hubs.widget.updated whose

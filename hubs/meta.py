@@ -45,6 +45,9 @@ def describe(topic: str, body: dict) -> str:
         f"{body.get('old_role', '?')} to {body.get('role', '?')}",
         "user.role.removed": f"{agent} removed {username} "
         f"({body.get('old_role') or body.get('role') or 'member'}) from {_hub(body)}",
+        "hub.join.requested": f"{username} asked to join {_hub(body)}",
+        "hub.join.answered": f"{agent} {'approved' if body.get('approved') else 'declined'} "
+        f"{username}'s request to join {_hub(body)}",
     }
     return subtitles.get(event, f"{agent} did something on {_hub(body)}")
 
@@ -60,6 +63,8 @@ _EDIT_PHRASES = {
     "user.role.added": ("gave a role to", "person"),
     "user.role.changed": ("changed the role of", "person"),
     "user.role.removed": ("took a role from", "person"),
+    "hub.join.requested": ("asked to join", None),
+    "hub.join.answered": ("answered the request of", "person"),
 }
 # A run of one kind of widget change reads on its own.
 _ONE_KIND = {"widget.updated": "changed {} of", "widget.created": "added {} to",

@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,7 +15,18 @@ from sqlalchemy.orm import Session, aliased
 
 from hubs.bus import conglomerate
 from hubs.entries import ago, entry, group_edits, messages_involving
-from hubs.models import Hub, HubType, Membership, Message, Role, User
+from hubs.models import (
+    Hub,
+    HubType,
+    Membership,
+    Message,
+    MessageUser,
+    Role,
+    StreamRead,
+    StreamUnread,
+    User,
+)
+from hubs.people import hub_people
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +60,134 @@ def stream_people(session: Session, username: str) -> set[str]:
     return {username, *session.scalars(team_people.union(user_hubs))}
 
 
+@dataclass(frozen=True)
+class StreamFilter:
+    """What a reader narrows their stream to: one hub's people, one service (a
+    message category), one person, or only what involves themselves."""
+
+    hub: Hub | None = None
+    category: str | None = None
+    person: str | None = None
+    mine: bool = False
+
+    @property
+    def active(self) -> bool:
+        return bool(self.hub or self.category or self.person or self.mine)
+
+
+NO_FILTER = StreamFilter()
+
+
+def filtered_people(session: Session, username: str, narrowed: StreamFilter) -> set[str]:
+    """The people whose messages the stream shows through ``narrowed``."""
+    people = stream_people(session, username)
+    if narrowed.hub is not None:
+        people &= hub_people(session, narrowed.hub)
+    if narrowed.person is not None:
+        people &= {narrowed.person}
+    if narrowed.mine:
+        people &= {username}
+    return people
+
+
 def stream_messages(
-    session: Session, username: str, limit: int, before: tuple[dt.datetime, int] | None = None
+    session: Session,
+    username: str,
+    limit: int,
+    before: tuple[dt.datetime, int] | None = None,
+    narrowed: StreamFilter = NO_FILTER,
 ) -> list[Message]:
     """The newest messages of ``username``'s stream, after the ``before`` cursor."""
-    return messages_involving(session, stream_people(session, username), limit, before)
+    people = filtered_people(session, username, narrowed)
+    if not people:
+        return []
+    return messages_involving(session, people, limit, before, category=narrowed.category)
+
+
+def followed_hubs(session: Session, username: str) -> list[Hub]:
+    """The hubs whose people fill ``username``'s stream, by kind then name."""
+    return list(
+        session.scalars(
+            sa.select(Hub)
+            .join(Membership, Membership.hub_id == Hub.id)
+            .join(User, User.id == Membership.user_id)
+            .where(User.username == username, Membership.role.in_(FOLLOWING))
+            .distinct()
+            .order_by(Hub.type.desc(), Hub.name)
+        )
+    )
+
+
+# -- read and unread ------------------------------------------------------------------
+
+# A count beyond this reads "99+": counting further costs and tells nothing more.
+UNREAD_CAP = 99
+
+
+def last_read_id(session: Session, user: User) -> int:
+    marker = session.get(StreamRead, user.id)
+    return marker.last_read_id if marker is not None else 0
+
+
+def unread_count(session: Session, user: User) -> int:
+    """How many messages of the user's stream came since they last opened it, plus those
+    they marked unread again; at most UNREAD_CAP + 1. Two queries: the people, the counts."""
+    read_up_to = sa.func.coalesce(
+        sa.select(StreamRead.last_read_id).where(StreamRead.user_id == user.id).scalar_subquery(),
+        0,
+    )
+    people = sorted(stream_people(session, user.username))
+    newer = (
+        sa.select(MessageUser.message_id)
+        .where(MessageUser.username.in_(people), MessageUser.message_id > read_up_to)
+        .distinct()
+        .limit(UNREAD_CAP + 1)
+        .subquery()
+    )
+    marked_again = (
+        sa.select(sa.func.count())
+        .select_from(StreamUnread)
+        .join(Message, Message.msg_id == StreamUnread.msg_id)
+        .where(StreamUnread.user_id == user.id, Message.id <= read_up_to)
+        .scalar_subquery()
+    )
+    newer_count = sa.select(sa.func.count()).select_from(newer).scalar_subquery()
+    return min(session.scalar(sa.select(newer_count + marked_again)), UNREAD_CAP + 1)
+
+
+def mark_stream_read(session: Session, user: User) -> int:
+    """Opening My Stream: everything stored so far is read (but what was marked unread
+    again). Returns the marker before, so the page can show what was new."""
+    newest = session.scalar(sa.select(sa.func.max(Message.id))) or 0
+    marker = session.get(StreamRead, user.id)
+    before = marker.last_read_id if marker is not None else 0
+    if marker is None:
+        session.add(StreamRead(user_id=user.id, last_read_id=newest))
+    elif newest > marker.last_read_id:
+        marker.last_read_id = newest
+    session.commit()
+    return before
+
+
+def marked_unread(session: Session, user: User, msg_ids: Iterable[str]) -> set[str]:
+    """Those of ``msg_ids`` that ``user`` marked unread again."""
+    return set(
+        session.scalars(
+            sa.select(StreamUnread.msg_id).where(
+                StreamUnread.user_id == user.id, StreamUnread.msg_id.in_(sorted(set(msg_ids)))
+            )
+        )
+    )
+
+
+def set_unread(session: Session, user: User, msg_id: str, unread: bool) -> None:
+    """Mark the entry keyed by ``msg_id`` unread again, or read."""
+    mark = session.get(StreamUnread, (user.id, msg_id))
+    if unread and mark is None:
+        session.add(StreamUnread(user_id=user.id, msg_id=msg_id))
+    elif not unread and mark is not None:
+        session.delete(mark)
+    session.commit()
 
 
 def grouped(messages: list[Message], username: str) -> list[dict[str, Any]]:
@@ -150,4 +285,19 @@ def followers_of(session: Session, usernames: Iterable[str]) -> set[str]:
     return set(session.scalars(followers.union(existing)))
 
 
-__all__ = ["ago", "followers_of", "grouped", "stream_messages", "stream_people"]
+__all__ = [
+    "NO_FILTER",
+    "StreamFilter",
+    "ago",
+    "filtered_people",
+    "followed_hubs",
+    "followers_of",
+    "grouped",
+    "last_read_id",
+    "mark_stream_read",
+    "marked_unread",
+    "set_unread",
+    "stream_messages",
+    "stream_people",
+    "unread_count",
+]

@@ -45,6 +45,18 @@ def read_every_teams_people(session) -> None:
     remember(session, {("team-people", hub): frozenset(names) for hub, names in people.items()})
 
 
+def hub_owners(session, hub_id: int) -> list[str]:
+    """The usernames of the owners of the hub ``hub_id``, by name."""
+    return list(
+        session.scalars(
+            sa.select(User.username)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.hub_id == hub_id, Membership.role == Role.owner)
+            .order_by(User.username)
+        )
+    )
+
+
 def widget_people(session, widget) -> frozenset[str]:
     """For hints: the people whose messages concern ``widget``."""
     return hub_people(session, widget.hub)

@@ -153,7 +153,6 @@ def _ensure_role(session: Session, hub: Hub, user: User, role: Role) -> bool:
 def _ensure_hub(session: Session, name: str, hub_type: HubType, **fields) -> tuple[Hub, bool]:
     hub, created = _get_or_create(session, Hub, fields, name=name, type=hub_type)
     if created:
-        hub.last_activity = utcnow()
         session.add_all(default_widgets(hub))
     return hub, created
 

@@ -71,6 +71,19 @@ HUBS_CASES = [
         "ralph removed ralph (subscriber) from the ralph user hub",
         {"ralph"},
     ),
+    (
+        "hub.join.requested",
+        {"hub_name": "design", "hub_type": "team", "agent": "bex", "username": "bex"},
+        "bex asked to join the design team hub",
+        {"bex"},
+    ),
+    (
+        "hub.join.answered",
+        {"hub_name": "design", "hub_type": "team", "agent": "mizmo", "username": "bex",
+         "approved": False},
+        "mizmo declined bex's request to join the design team hub",
+        {"mizmo", "bex"},
+    ),
 ]  # fmt: skip
 
 

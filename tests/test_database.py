@@ -14,7 +14,8 @@ from tests.conftest import recreate_postgres_database
 TABLES = {
     "users", "hubs", "memberships", "widgets", "alembic_version",
     "messages", "message_users", "message_packages", "join_requests", "saved_notifications",
-    "resolved_help_requests", "invitations", "backfills", "hub_revisions",
+    "resolved_help_requests", "invitations", "backfills", "hub_revisions", "stream_reads",
+    "stream_unread",
 }  # fmt: skip
 
 

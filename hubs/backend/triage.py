@@ -34,9 +34,17 @@ from hubs.bus import message_people_and_packages
 from hubs.cache import Envelope, cache_key, close_cache, get_stored, single_flight
 from hubs.database import db, retry_transient, writing
 from hubs.memo import forget
-from hubs.messages import ROLE_TOPICS, body, is_hubs_message, layout_changed, topic_suffix
+from hubs.messages import (
+    JOIN_TOPICS,
+    ROLE_TOPICS,
+    body,
+    is_hubs_message,
+    layout_changed,
+    topic_suffix,
+)
 from hubs.models import Membership, User, Widget
 from hubs.my_stream import followers_of
+from hubs.people import hub_owners
 from hubs.rendering import widget_event
 from hubs.widgets import registry as default_registry
 
@@ -67,6 +75,7 @@ class Counters:
     pruned: int = 0
     stream_entries: int = 0
     layouts: int = 0
+    notifications: int = 0  # owners told that a request to join their hub came or went
     retries: int = 0  # transient database errors met while storing, each retried
     requeued: int = 0  # AMQP: messages handed back to the queue, to be delivered again
     dead_lettered: int = 0  # AMQP: messages that failed every try, sent to the dead letters
@@ -218,6 +227,7 @@ class Backend:
             later = self.index.candidates(message, usernames, packages) - stale
             stale |= self._check(session, message, later)
             self._push_layout(message, suffix)
+            self._notify_owners(session, message, suffix)
         # End the read transaction (SQLite writers wait for it), keeping what is loaded.
         session.commit()
         for widget_id in stale:
@@ -240,6 +250,19 @@ class Backend:
         page_cache.hub_changed(hub_path)
         self.publisher.send(f"hub:{hub_path}", "layout", payload)
         self.counters.layouts += 1
+
+    def _notify_owners(self, session: Session, message: dict, suffix: str) -> None:
+        """Tell the owners of a hub that a request to join it came or was answered: their
+        pages show how many wait. Only the backend handling the message says so."""
+        hub_id = body(message).get("hub_id")
+        if suffix not in JOIN_TOPICS or not isinstance(hub_id, int):
+            return
+        with self.app.app_context():
+            owners = hub_owners(session, hub_id)
+        payload = {"topic": suffix, "msg_id": message_id(message)}
+        for username in owners:
+            self.publisher.send(f"user:{username}", "notifications", payload)
+        self.counters.notifications += len(owners)
 
     def _store(self, message: dict, usernames: Iterable[str], packages: Iterable[str]) -> bool:
         """Store the message, retrying while the database is briefly unavailable (locked,

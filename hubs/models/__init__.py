@@ -17,6 +17,7 @@ from hubs.models.hub import (
 from hubs.models.message import Message, MessagePackage, MessageUser
 from hubs.models.revision import HubRevision
 from hubs.models.saved import SavedNotification
+from hubs.models.stream_read import StreamRead, StreamUnread
 from hubs.models.user import User
 from hubs.models.widget import Column, Widget
 
@@ -39,6 +40,8 @@ __all__ = [
     "ResolvedHelpRequest",
     "Role",
     "SavedNotification",
+    "StreamRead",
+    "StreamUnread",
     "User",
     "Widget",
     "utcnow",

@@ -227,3 +227,17 @@ def save(hub, data):
 @api_post
 def unsave(hub, data):
     return my_stream.unsave(hub, data.get("msg_id"))
+
+
+@bp.post(my_stream.MINE + "stream/unread")
+@my_stream.own_hub
+@api_post
+def mark_unread(hub, data):
+    return my_stream.mark_unread(hub, data.get("msg_id"))
+
+
+@bp.post(my_stream.MINE + "stream/read")
+@my_stream.own_hub
+@api_post
+def mark_read(hub, data):
+    return my_stream.mark_read(hub, data.get("msg_id"))

@@ -25,7 +25,7 @@ from hubs.models import (
     User,
     Widget,
 )
-from hubs.people import hub_people
+from hubs.people import hub_owners, hub_people
 from hubs.permissions import Action, allowed, roles_of
 from hubs.rendering import UNKNOWN_PLUGIN_ENVELOPE, panel, widget_document
 from hubs.views.params import page_cursor
@@ -34,6 +34,13 @@ from hubs.widgets import get_widget_type
 bp = Blueprint("hubs", __name__)
 
 RENDER_MARGIN_SECONDS = 2.0
+
+
+def render_started() -> str:
+    """When a page was read, as its first stream connection's ``since``: the events
+    published from then on (a little before, for clocks a little apart)."""
+    return f"{time.time() - RENDER_MARGIN_SECONDS:.3f}"
+
 
 _KINDS = {"u": HubType.user, "t": HubType.team}
 HUB_URL = "/<any(u, t):kind>/<name>/"
@@ -100,17 +107,6 @@ def widget_or_404(kind: str, name: str, widget_id: int) -> Widget:
     return widget
 
 
-def owner_names(hub: Hub) -> list[str]:
-    return list(
-        db.session.scalars(
-            sa.select(User.username)
-            .join(Membership.user)
-            .where(Membership.hub_id == hub.id, Membership.role == Role.owner)
-            .order_by(User.username)
-        )
-    )
-
-
 def _panels(widgets: list[Widget]) -> tuple[dict[Column, list[tuple[Widget, Markup]]], float]:
     """Each widget with its cached panel, or its loading placeholder, by column; and
     until when the panels may be shown as they are (0 when some widget is loading)."""
@@ -137,9 +133,7 @@ _HUB_PAGE = (
 
 @bp.route(HUB_URL)
 def hub_page(kind: str, name: str):
-    # What the page shows was read from here on: its first stream connection asks for
-    # the events published since (a little before, for clocks a little apart).
-    since = f"{time.time() - RENDER_MARGIN_SECONDS:.3f}"
+    since = render_started()
     user = current_user()
     if user is None and not session:  # a visitor: the page every visitor sees
         path = page_cache.hub_path(kind, name)
@@ -192,7 +186,7 @@ def hub_json(kind: str, name: str):
         created=hub.created.isoformat(),
         last_activity=hub.last_activity.isoformat() if hub.last_activity else None,
         counts=counts,
-        owners=owner_names(hub),
+        owners=hub_owners(db.session, hub.id),
         widgets=[
             {
                 "id": widget.id,

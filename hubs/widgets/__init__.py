@@ -39,6 +39,7 @@ WIDGETS = (
     "meetings",
     "memberships",
     "pagure",
+    "roster",
     "rules",
     "stats",
     "sticky",

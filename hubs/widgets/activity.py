@@ -5,12 +5,12 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from hubs.entries import ago
+from hubs.entries import ago, ago_changes_at
 from hubs.messages import ROLE_TOPICS, concerns_hub
 from hubs.models import Message, MessageUser, utcnow
 from hubs.people import hub_people, involves_hub_people, widget_people
 from hubs.widgets import validators
-from hubs.widgets.base import ANY, Argument, Chrome, hints
+from hubs.widgets.base import ANY, Argument, Chrome, WidgetData, hints
 
 TITLE = "Activity"
 DESCRIPTION = "When the hub was last active; cobwebs when it has been quiet for long."
@@ -27,7 +27,7 @@ template = "activity.html"
 chrome = Chrome(title="Last active")
 
 
-def data(session, widget, idle_days: int) -> dict:
+def data(session, widget, idle_days: int) -> WidgetData:
     hub = widget.hub
     last = session.scalar(
         sa.select(sa.func.max(Message.timestamp)).where(
@@ -41,14 +41,20 @@ def data(session, widget, idle_days: int) -> dict:
     if last is not None and last.tzinfo is None:
         last = last.replace(tzinfo=dt.UTC)  # SQLite's max() loses the type
     last = max(filter(None, [last, hub.last_activity]), default=None)
-    idle = last is None or utcnow() - last > dt.timedelta(days=idle_days)
-    return {
+    now = utcnow()
+    idle = last is None or now - last > dt.timedelta(days=idle_days)
+    shown = {
         "last": last.isoformat() if last else None,
-        "ago": ago(last) if last else None,
+        "ago": ago(last, now) if last else None,
         "archived": hub.archived,
         "idle": idle,
         "idle_days": idle_days,
     }
+    if last is None:
+        return WidgetData(shown)
+    # "3 hours ago" is cached: it is computed again when it would read otherwise.
+    changes = [ago_changes_at(last, now)] + ([] if idle else [last + dt.timedelta(days=idle_days)])
+    return WidgetData(shown, fresh_until=min(changes).timestamp())
 
 
 @hints(categories=[ANY], topics=[*ROLE_TOPICS, "hubs.hub.updated"], usernames=widget_people)

@@ -2,8 +2,9 @@
 
 import sqlalchemy as sa
 
+from hubs.memberships import hubs_by_role
 from hubs.messages import ROLE_TOPICS, body, is_hubs_message
-from hubs.models import Hub, HubType, Membership, Role, User
+from hubs.models import Membership, User
 from hubs.widgets.base import Chrome, hints
 
 TITLE = "Memberships"
@@ -21,19 +22,7 @@ def _hub_user(widget) -> str:
 
 
 def data(session, widget) -> dict:
-    rows = session.execute(
-        sa.select(Membership.role, Hub.name, Hub.type, Hub.summary)
-        .join(Membership.hub)
-        .join(Membership.user)
-        .where(User.username == _hub_user(widget), Hub.id != widget.hub_id)
-        .order_by(Hub.type.desc(), Hub.name)
-    ).all()
-    by_role = {role.value: [] for role in Role}
-    for role, name, hub_type, summary in rows:
-        by_role[role.value].append(
-            {"name": name, "summary": summary, "url": f"/{HubType(hub_type).url_prefix}/{name}/"}
-        )
-    return by_role
+    return hubs_by_role(session, _hub_user(widget), leave_out=widget.hub_id)
 
 
 def _usernames(session, widget):

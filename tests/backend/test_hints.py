@@ -103,9 +103,11 @@ def test_candidates_cover_every_stale_widget_and_few_others(app_context, session
 
 
 def test_hubs_messages_reach_only_their_hub(app_context, session, widgets):
+    hubs = {widget.hub for widget in widgets}
+    stats = [factories.widget(session, hub, "stats") for hub in sorted(hubs, key=lambda h: h.id)]
+    session.commit()
     index = HintIndex(TEST_REGISTRY)
     index.build(session)
-    stats = [w for w in widgets if w.plugin == "stats"]
     message = factories.hubs_message("hubs.user.role.added", hub_id=stats[0].hub_id)
     offered = index.candidates(message, {"someone"}, set())
     assert stats[0].id in offered

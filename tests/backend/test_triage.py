@@ -14,6 +14,7 @@ from hubs.backend.triage import Backend
 from hubs.bus import message_people_and_packages
 from hubs.database import db
 from hubs.models import Column, Hub, Message, Role, User, Widget
+from hubs.people import hub_owners
 from hubs.seed import DEMO_USERS
 from hubs.widgets import registry
 from tests import factories
@@ -108,15 +109,15 @@ def test_a_new_member_is_followed_by_the_index(backend, published):
         activity = session.scalars(
             sa.select(Widget.id).where(Widget.hub_id == design.id, Widget.plugin == "fedmsgstats")
         ).one()
-        stats = session.scalars(
-            sa.select(Widget.id).where(Widget.hub_id == design.id, Widget.plugin == "stats")
+        last_active = session.scalars(
+            sa.select(Widget.id).where(Widget.hub_id == design.id, Widget.plugin == "activity")
         ).one()
         db.session.remove()
     topic, fields = published[-1]
     stale = backend.handle(
         {"topic": f"org.fedoraproject.dev.hubs.{topic}", "msg": fields, "msg_id": "m-2"}
     )
-    assert {activity, stats} <= stale
+    assert {activity, last_active} <= stale
     # ralph's messages now reach the design team's activity widget.
     assert backend.index.entries[activity].usernames >= {"ralph", "mizmo"}
 
@@ -682,3 +683,24 @@ def test_a_rebuild_that_read_first_never_replaces_a_newer_one(backend_app, corpu
     # A page keeps the highest version it was sent (live.js): that of the newer count.
     shown = max([*publisher.events, newer], key=lambda event: event["version"])
     assert shown["data"]["data"]["total"] == before + 1
+
+
+def test_a_request_to_join_tells_the_hubs_owners_and_its_answer_too(backend, published):
+    with backend.app.test_request_context():
+        session = db.session
+        infra = session.scalars(sa.select(Hub).where(Hub.name == "infrastructure")).one()
+        mizmo = session.scalars(sa.select(User).where(User.username == "mizmo")).one()
+        owners = hub_owners(session, infra.id)
+        assert changes.request_to_join(session, infra, mizmo) is True
+        changes.answer_join_request(session, infra, mizmo, approve=False, agent=owners[0])
+        db.session.remove()
+    assert owners
+    assert [topic for topic, _fields in published] == ["hub.join.requested", "hub.join.answered"]
+    for topic, fields in published:
+        backend.handle({"topic": f"org.fedoraproject.dev.hubs.{topic}", "msg": fields})
+    told = [(stream, payload["topic"]) for stream, kind, payload in backend.publisher_sent
+            if kind == "notifications"]  # fmt: skip
+    assert sorted(told) == sorted(
+        (f"user:{owner}", f"hubs.{topic}") for owner in owners for topic, _ in published
+    )
+    assert backend.stats()["notifications"] == 2 * len(owners)

@@ -100,10 +100,11 @@ def page(browser):
     context.close()
 
 
-def logged_in_context(browser, app, base_url: str, username: str):
-    """A browser context carrying ``username``'s session cookie, as the login sets it."""
+def logged_in_context(browser, app, base_url: str, username: str, **options):
+    """A browser context carrying ``username``'s session cookie, as the login sets it
+    (``options``: the context's, such as its viewport)."""
     serializer = app.session_interface.get_signing_serializer(app)
-    context = browser.new_context()
+    context = browser.new_context(**options)
     context.add_cookies(
         [
             {

@@ -103,5 +103,6 @@ def test_members_page_errors_inline_and_long_names_stay_on_the_page(browser, liv
     expect(page.locator('[data-role="flash"]')).to_have_text(
         f"{LONG_NAME} is invited to be owner; they are once they accept."
     )
+    page.wait_for_load_state()  # its stylesheets too: the flash shows before they apply
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     context.close()

@@ -21,6 +21,7 @@ from hubs.models import (
     Membership,
     ResolvedHelpRequest,
     Role,
+    StreamUnread,
     User,
     Widget,
 )
@@ -34,7 +35,8 @@ PERSONAS = ["anonymous", "stranger", "subscriber", "member", "owner", "other_own
 def team(session):
     """infrastructure: owners nirik and puiterwijk, member ralph, subscriber mizmo;
     jflory7 owns marketing; bex asked to join; lmacken is nobody here, invited by nirik
-    to be a member. Its one revision is from before its halp widget was added."""
+    to be a member; ralph marked one stream entry unread again. Its one revision is from
+    before its halp widget was added."""
     people = {
         name: factories.user(session, name)
         for name in ["nirik", "puiterwijk", "ralph", "mizmo", "jflory7", "bex", "lmacken"]
@@ -57,6 +59,7 @@ def team(session):
     factories.widget(session, hub, "halp", column=Column.right, channels=[HELP_CALL["channel"]])
     store_message(session, {**HELP_CALL_MESSAGE}, [], [])
     session.add(JoinRequest(hub_id=hub.id, user_id=people["bex"].id))
+    session.add(StreamUnread(user_id=people["ralph"].id, msg_id=MARKED_UNREAD))
     session.add(
         Invitation(hub_id=hub.id, user_id=people["lmacken"].id, role=Role.member,
                    invited_by="nirik")
@@ -68,6 +71,8 @@ def team(session):
 with open(DEMO_HELP_CALLS) as _handle:
     HELP_CALL_MESSAGE = json.loads(_handle.readline())["msg"]
 HELP_CALL = HELP_CALL_MESSAGE["msg"]
+# The msg_id of the stream entry the member (ralph) marked unread again.
+MARKED_UNREAD = "marked-unread-by-ralph"
 
 
 PERSONA_USER = {
@@ -83,11 +88,12 @@ PERSONA_USER = {
 @dataclass(frozen=True)
 class Endpoint:
     name: str
-    path: str  # under /t/infrastructure/; {widget}: the sticky widget's id, {halp}: halp's,
+    path: str  # under ``hub``; {widget}: the sticky widget's id, {halp}: halp's,
     # {revision}: the hub's first revision
     payload: dict[str, Any]
     allowed: frozenset[str]
     form_fields: dict[str, str] | None = None  # what its form posts, when not the payload
+    hub: str = "/t/infrastructure/"
 
     def url(self, session) -> str:
         """Where its form posts."""
@@ -96,7 +102,7 @@ class Endpoint:
             "halp": session.scalar(sa.select(Widget.id).where(Widget.plugin == "halp")),
             "revision": session.scalar(sa.select(sa.func.min(HubRevision.id))),
         }
-        return "/t/infrastructure/" + self.path.format(**ids)
+        return self.hub + self.path.format(**ids)
 
     def api_url(self, session) -> str:
         """Where a script posts its JSON."""
@@ -151,7 +157,16 @@ ENDPOINTS = [
         {"msg_id": HELP_CALL_MESSAGE["msg_id"]},
         frozenset({"member", "owner"}),
     ),
-]
+    # My Stream's read marks: the member's (ralph's) own stream only.
+    Endpoint(
+        "mark unread", "stream/unread", {"msg_id": HELP_CALL_MESSAGE["msg_id"]},
+        frozenset({"member"}), hub="/u/ralph/",
+    ),
+    Endpoint(
+        "mark read", "stream/read", {"msg_id": MARKED_UNREAD}, frozenset({"member"}),
+        hub="/u/ralph/",
+    ),
+]  # fmt: skip
 
 
 def snapshot(session) -> dict[str, list]:
@@ -175,6 +190,7 @@ def snapshot(session) -> dict[str, list]:
             session.execute(sa.select(Invitation.hub_id, Invitation.user_id, Invitation.role))
         ),
         "revisions": sorted(session.execute(sa.select(HubRevision.id, HubRevision.sentence))),
+        "unread": sorted(session.execute(sa.select(StreamUnread.user_id, StreamUnread.msg_id))),
     }
 
 

@@ -83,14 +83,17 @@ def test_half_characters_in_json_are_refused(client, session, team, path, payloa
     assert client.get("/t/infrastructure/").status_code == 200
 
 
-def test_a_saved_msg_id_with_half_a_character_is_refused(client, session, team):
+@pytest.mark.parametrize("path", ["saved", "stream/unread", "stream/read"])
+def test_a_stream_msg_id_with_half_a_character_is_refused(client, session, team, path):
     log_in(client, "ralph")
+    before = snapshot(session)
     response = client.post(
-        "/api/u/ralph/saved",
+        f"/api/u/ralph/{path}",
         data=json.dumps({"msg_id": "x\ud800y"}),
         content_type="application/json",
     )
     assert 400 <= response.status_code < 500
+    assert snapshot(session) == before
 
 
 def test_json_nested_beyond_the_stack_is_refused(client, session, team):

@@ -11,6 +11,7 @@ from hubs.backend.store import prune, store_message
 from hubs.bus import message_people_and_packages
 from hubs.models import HubType, Message, Role, SavedNotification, utcnow
 from hubs.my_stream import followers_of, stream_messages, stream_people
+from hubs.views.my_stream import notification_counts
 from tests import factories
 from tests.conftest import log_in
 from tests.html import with_role
@@ -158,21 +159,29 @@ def test_directory_search_is_one_query_over_a_thousand_hubs(client, session, app
 
     from hubs.database import db
 
+    def from_hubs():
+        return len([s for s in statements if "FROM hubs" in s])
+
     sa.event.listen(db.engine, "before_cursor_execute", count)
     try:
+        # The navbar's counts of a logged-in page: a few queries, however many hubs.
+        notification_counts(owner)
+        navbar, navbar_from_hubs = len(statements), from_hubs()
+        assert navbar <= 4
         for visitor in (None, "owner"):
             log_in(client, visitor)
             statements.clear()
             page = client.get("/hubs/?q=pretty&type=team")
             hubs = with_role(page.text, "directory-hub")
             assert [h["data-hub-name"] for h in hubs] == ["design"]
-            # One for the page (plus, logged in, the visitor's own row for the session).
-            assert len([s for s in statements if "FROM hubs" in s]) == 1
-            assert len(statements) == (1 if visitor is None else 2)
+            # One for the page (plus, logged in, the visitor's own row for the session
+            # and the navbar's counts).
+            assert from_hubs() == (1 if visitor is None else 1 + navbar_from_hubs)
+            assert len(statements) == (1 if visitor is None else 2 + navbar)
         statements.clear()
         page = client.get("/hubs/?q=hub00")
         assert len(with_role(page.text, "directory-hub")) == 50  # a page of the 100
-        assert len([s for s in statements if "FROM hubs" in s]) == 1
+        assert from_hubs() == 1 + navbar_from_hubs
         assert with_role(page.text, "subscribe")  # logged in: buttons in the list
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
@@ -295,3 +304,132 @@ def test_a_broken_fedmsg_meta_processor_is_said_once_and_the_stream_still_shows(
     assert len(warned) == 1  # once a minute, not once a page
     assert "fedmsg.meta could not group" in warned[0].getMessage()
     assert "KeyError" in warned[0].getMessage()
+
+
+def counts(client, name="ralph") -> dict:
+    response = client.get(f"/u/{name}/notifications")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def shown_entries(page: str) -> dict[str, str]:
+    """The stream entries of a page: msg_id -> whether it shows as unread."""
+    return {e["data-msg-id"]: e["data-unread"] for e in with_role(page, "stream-entry")}
+
+
+def test_opening_my_stream_reads_it_and_an_entry_can_be_unread_again(
+    client, session, people, corpus
+):
+    log_in(client, "ralph")
+    assert counts(client)["unread"] == 100 and counts(client)["unread_text"] == "99+"
+    first = shown_entries(client.get("/u/ralph/stream").text)
+    assert set(first.values()) == {"true"}  # all new on the first visit
+    assert counts(client) == {"unread": 0, "unread_text": "0", "requests": 0}
+    again = client.get("/u/ralph/stream").text
+    assert set(shown_entries(again).values()) == {"false"}
+    key = next(iter(first))
+
+    # A form (back to the stream) and the API, as for saved items.
+    marked = client.post("/u/ralph/stream/unread", data={"msg_id": key, "next": "/u/ralph/stream"})
+    assert marked.status_code == 302 and marked.location == "/u/ralph/stream"
+    assert counts(client)["unread"] == 1
+    page = client.get("/u/ralph/stream").text  # opening it again keeps an explicit mark
+    assert shown_entries(page)[key] == "true"
+    assert len(with_role(page, "mark-read")) == 1  # the one marked: "Mark read"
+    assert counts(client)["unread"] == 1
+    read = client.post("/api/u/ralph/stream/read", json={"msg_id": key})
+    assert read.status_code == 200 and read.get_json()["message"] == "Marked read."
+    assert counts(client)["unread"] == 0
+
+    # A new message in the stream counts until the stream is opened again.
+    pingous = next(
+        e["msg"] for e in corpus if message_people_and_packages(e["msg"])[0] == {"pingou"}
+    )
+    message = {**pingous, "msg_id": "new-one", "timestamp": utcnow().timestamp()}
+    store_message(session, message, *message_people_and_packages(message))
+    session.commit()
+    assert counts(client)["unread"] == 1
+    assert shown_entries(client.get("/u/ralph/stream").text)["new-one"] == "true"
+    assert counts(client)["unread"] == 0
+
+
+def test_marking_an_unknown_message_unread_is_refused_and_stores_nothing(client, session, people):
+    log_in(client, "ralph")
+    for way in ("api", "form"):
+        if way == "api":
+            response = client.post("/api/u/ralph/stream/unread", json={"msg_id": "no-such"})
+        else:
+            response = client.post("/u/ralph/stream/unread", data={"msg_id": "no-such"})
+        assert response.status_code == 400
+        assert "no such message" in response.text
+    assert client.post("/api/u/ralph/stream/unread", json={}).status_code == 400
+    assert counts(client)["unread"] == 100
+    assert client.get("/u/pingou/notifications").status_code == 403
+
+
+def test_my_stream_filters_live_in_the_url_and_paging_keeps_them(client, session, people):
+    log_in(client, "ralph")
+    everything = independent_stream(session)
+    by_id = {m.msg_id: m for m in session.scalars(sa.select(Message))}
+
+    def stream_of(query: str) -> list[str]:
+        """Every msg_id the filtered stream shows, following its Older links."""
+        page = client.get(f"/u/ralph/stream?{query}")
+        assert page.status_code == 200, page.text
+        seen = [m for e in with_role(page.text, "stream-entry") for m in [e["data-msg-id"]]]
+        older = with_role(page.text, "stream-older")
+        while older:
+            assert all(part in older[0]["href"] for part in query.split("&"))
+            more = client.get(older[0]["href"])
+            seen += [e["data-msg-id"] for e in with_role(more.text, "stream-entry")]
+            older = with_role(more.text, "stream-older")
+        return seen
+
+    def expected(keep) -> set[str]:
+        return {msg_id for msg_id in everything if keep(by_id[msg_id])}
+
+    category = by_id[everything[0]].category
+    cases = {
+        "hub=t/infra": lambda m: {"ralph", "pingou"} & set(m.usernames),
+        f"service={category}": lambda m: m.category == category,
+        "person=pingou": lambda m: "pingou" in m.usernames,
+        "mine=1": lambda m: "ralph" in m.usernames,
+        f"hub=t/design&service={category}": lambda m: (
+            "lmacken" in m.usernames and m.category == category
+        ),
+    }
+    for query, keep in cases.items():
+        wanted = expected(keep)
+        shown = set(stream_of(query))
+        # Grouped entries are keyed by one of their messages: every key is wanted.
+        assert shown <= wanted and (shown or not wanted), query
+        assert len(shown) >= min(1, len(wanted)), query
+    # The form shows what is on.
+    page = client.get(f"/u/ralph/stream?hub=t/design&service={category}&mine=1").text
+    assert "checked" in with_role(page, "filter-mine")[0]
+    assert '<option value="t/design" selected>' in page
+    assert with_role(page, "clear-filters")
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["hub=t/nowhere", "hub=u/nirik", "service=Not%20a%20service", "person=-x", "mine=yes",
+     "person=" + "a" * 65],
+)  # fmt: skip
+def test_a_filter_that_is_not_understood_is_a_400_saying_what_it_takes(client, people, query):
+    log_in(client, "ralph")
+    for path in ("stream", "stream/older", "stream/entry"):
+        response = client.get(f"/u/ralph/{path}?{query}&msg_id=m-1")
+        assert response.status_code == 400, (path, query)
+        assert "must be" in response.text
+
+
+def test_a_live_entry_left_out_by_the_filters_is_not_given(client, session, people):
+    log_in(client, "ralph")
+    pingous = next(m for m in session.scalars(sa.select(Message)) if m.usernames == ["pingou"])
+    assert (
+        client.get(f"/u/ralph/stream/entry?msg_id={pingous.msg_id}&person=pingou").status_code
+        == 200
+    )
+    left_out = client.get(f"/u/ralph/stream/entry?msg_id={pingous.msg_id}&mine=1")
+    assert left_out.status_code == 204 and left_out.text == ""

@@ -2,8 +2,11 @@
 
 import datetime as dt
 
+import pytest
+
 from hubs.backend.store import store_message
 from hubs.bus import message_people_and_packages
+from hubs.entries import ago, ago_changes_at
 from hubs.models import utcnow
 from hubs.rendering import render_panel
 from hubs.widgets import registry
@@ -58,3 +61,41 @@ def test_reacts_to_its_people_and_its_settings(app_context, session, ralph_hub, 
     assert not any(check(m, session, widget) for m in others)
     archived = factories.hubs_message("hubs.hub.updated", hub_id=ralph_hub.id, agent="ralph")
     assert check(archived, session, widget) is True
+
+
+def test_its_cached_ago_is_computed_again_when_it_would_read_otherwise(
+    app_context, session, ralph_hub, corpus
+):
+    """Defect 9: the panel is cached with its text, so "just now" stayed for days."""
+    widget = factories.widget(session, ralph_hub, "activity", idle_days=30)
+    last = utcnow() - dt.timedelta(days=5, hours=1)
+    store_ralph_message(session, corpus, last)
+    answer = registry["activity"].call_data(session, widget)
+    assert answer.data["ago"] == "5 days ago"
+    # Good until it turns "6 days ago", no longer.
+    assert answer.fresh_until == pytest.approx((last + dt.timedelta(days=6)).timestamp(), abs=1)
+
+
+def test_a_new_message_is_just_now_for_a_minute(app_context, session, ralph_hub, corpus):
+    widget = factories.widget(session, ralph_hub, "activity", idle_days=30)
+    last = utcnow() - dt.timedelta(seconds=10)
+    store_ralph_message(session, corpus, last)
+    answer = registry["activity"].call_data(session, widget)
+    assert answer.data["ago"] == "just now"
+    assert answer.fresh_until == pytest.approx((last + dt.timedelta(minutes=1)).timestamp(), abs=1)
+
+
+def test_ago_changes_at_the_next_step_of_its_unit():
+    now = dt.datetime(2026, 12, 3, tzinfo=dt.UTC)
+    steps = [
+        (dt.timedelta(seconds=30), 30),
+        (dt.timedelta(minutes=59, seconds=30), 30),
+        (dt.timedelta(days=6, hours=23), 3600),
+        (dt.timedelta(days=29), 86400),
+    ]
+    for age, later in steps:
+        when = now - age
+        changes = ago_changes_at(when, now)
+        assert (changes - now).total_seconds() == later
+        assert ago(when, changes - dt.timedelta(seconds=1)) == ago(when, now)
+        assert ago(when, changes) != ago(when, now)

@@ -39,6 +39,19 @@ def test_about(app_context, session, team):
     assert with_role(empty, "empty")
 
 
+def test_roster(app_context, session, team):
+    widget, data = build(session, team, "roster")
+    people = [(p["username"], p["role"]) for p in data["people"]]
+    assert people[0] == ("nirik", "owner") and all(role == "member" for _, role in people[1:])
+    html = draw(widget, data)
+    names = [p["data-username"] for p in with_role(html, "roster-person")]
+    assert names == [username for username, _role in people]
+    check = registry["roster"].should_invalidate
+    role_added = factories.hubs_message("hubs.user.role.added", hub_id=team.id, username="x")
+    elsewhere = factories.hubs_message("hubs.user.role.added", hub_id=team.id + 1, username="x")
+    assert check(role_added, session, widget) and not check(elsewhere, session, widget)
+
+
 def test_sticky(app_context, session, team):
     widget, data = build(session, team, "sticky", text="Meeting **today**")
     assert data == {"html": "<p>Meeting <strong>today</strong></p>"}

@@ -137,7 +137,7 @@ export function applyLayout(doc, fetched, fetchImpl = fetch) {
 // server could not answer now (the caller tries again later).
 export async function refreshLayout(doc, fetchImpl = fetch, parse = parseHtml) {
   if (!doc.querySelector('[data-role="hub-body"]')) return null;
-  const { hubPath } = doc.querySelector("[data-sse-url]").dataset;
+  const { hubPath } = streamRoot(doc).dataset;
   let response;
   try {
     response = await fetchImpl(hubPath, { headers: { Accept: "text/html" }, credentials: "same-origin" });
@@ -186,13 +186,17 @@ export function coalesced(task) {
   return run;
 }
 
-// A new entry of My Stream: fetch it as the page shows entries, put it on top.
+// A new entry of My Stream: fetch it as the page shows entries (through the page's
+// filters: none when they leave it out), put it on top.
 export async function addStreamEntry(doc, event, user, fetchImpl = fetch, win = globalThis) {
   const list = doc.querySelector('[data-role="stream"]');
   if (!list || list.querySelector(`[data-msg-id="${cssString(event.msg_id)}"]`)) return null;
-  const url = `/u/${encodeURIComponent(user)}/stream/entry?msg_id=${encodeURIComponent(event.msg_id)}`;
+  const filters = doc.querySelector("[data-filters]")?.dataset.filters;
+  const url =
+    `/u/${encodeURIComponent(user)}/stream/entry?msg_id=${encodeURIComponent(event.msg_id)}` +
+    (filters ? `&${filters}` : "");
   const response = await fetchImpl(url, { credentials: "same-origin" });
-  if (!response.ok) return null;
+  if (!response.ok || response.status === 204) return null;
   const template = doc.createElement("template");
   template.innerHTML = (await response.text()).trim();
   const entry = template.content.firstElementChild;
@@ -202,10 +206,52 @@ export async function addStreamEntry(doc, event, user, fetchImpl = fetch, win = 
   return entry;
 }
 
+// The navbar's counts (unread stream entries, requests to join one's hubs), as the
+// server counts them now; a count of 0 hides its notice.
+export async function refreshNotifications(doc, fetchImpl = fetch) {
+  const navbar = doc.querySelector("[data-notifications-url]");
+  if (!navbar) return null;
+  const response = await fetchImpl(navbar.dataset.notificationsUrl, {
+    headers: { Accept: "application/json" },
+    credentials: "same-origin",
+  });
+  if (!response.ok) return null;
+  const counts = await response.json();
+  showCount(doc, "unread", counts.unread, counts.unread_text);
+  showCount(doc, "requests", counts.requests, String(counts.requests));
+  return counts;
+}
+
+function showCount(doc, name, count, text) {
+  const notice = doc.querySelector(`[data-role="${name}-notice"]`);
+  const badge = doc.querySelector(`[data-role="${name}-count"]`);
+  if (!notice || !badge) return;
+  badge.textContent = text;
+  notice.hidden = !count;
+}
+
+// My Stream read (opened, or an entry marked read or unread) in one tab: the reader's
+// other tabs of this browser fetch their counts again, having no event to say so.
+export function shareCounts(doc, win = globalThis, fetchImpl = fetch) {
+  const navbar = doc.querySelector("[data-notifications-url]");
+  if (!navbar || !win.BroadcastChannel) return null;
+  const channel = new win.BroadcastChannel(`hubs-counts:${navbar.dataset.user}`);
+  channel.addEventListener("message", () => refreshNotifications(doc, fetchImpl));
+  if (doc.querySelector('[data-role="stream"]')) channel.postMessage("read");
+  return channel;
+}
+
+// The page's stream: its hub's (a hub page, My Stream) or, elsewhere, the navbar's, which
+// names the reader's own hub; the reader's private stream comes with either.
+export function streamRoot(doc) {
+  return doc.querySelector("main [data-sse-url]") || doc.querySelector('[data-role="navbar"][data-sse-url]');
+}
+
 export function connect(doc, { EventSourceImpl = globalThis.EventSource, fetchImpl = fetch, win = globalThis } = {}) {
-  const root = doc.querySelector("[data-sse-url]");
+  const root = streamRoot(doc);
   if (!root || !EventSourceImpl) return null;
-  const { sseUrl, hubPath, user, since } = root.dataset;
+  const { sseUrl, hubPath, since } = root.dataset;
+  const user = root.dataset.user || doc.querySelector('[data-role="navbar"]')?.dataset.user;
   const source = new EventSourceImpl(streamUrl(sseUrl, hubPath, user, since), { withCredentials: true });
   setIndicator(doc, "connecting");
   source.addEventListener("open", () => setIndicator(doc, "live"));
@@ -213,13 +259,20 @@ export function connect(doc, { EventSourceImpl = globalThis.EventSource, fetchIm
   source.addEventListener("widget", (message) => applyWidgetEvent(doc, JSON.parse(message.data), win));
   const layout = layoutRefresher(doc, fetchImpl, win);
   source.addEventListener("layout", () => layout());
-  source.addEventListener("snapshot", () => layout().then(() => refetchAll(doc, fetchImpl)));
-  source.addEventListener("stream-entry", (message) =>
-    addStreamEntry(doc, JSON.parse(message.data), user, fetchImpl, win),
-  );
+  const notifications = coalesced(() => refreshNotifications(doc, fetchImpl));
+  source.addEventListener("snapshot", () => {
+    notifications();
+    return layout().then(() => refetchAll(doc, fetchImpl));
+  });
+  source.addEventListener("stream-entry", (message) => {
+    notifications();
+    return addStreamEntry(doc, JSON.parse(message.data), user, fetchImpl, win);
+  });
+  source.addEventListener("notifications", () => notifications());
   return source;
 }
 
 if (typeof document !== "undefined") {
   window.hubsLive = connect(document);
+  window.hubsCounts = shareCounts(document, window);
 }

@@ -10,7 +10,10 @@ import {
   layoutRefresher,
   prependEntries,
   refetchAll,
+  refreshNotifications,
   setIndicator,
+  shareCounts,
+  streamRoot,
   streamUrl,
 } from "../live.js";
 
@@ -24,7 +27,7 @@ function fakeDocument(widgets) {
     elements,
     getElementById: (id) => elements.get(id) || null,
     querySelector: (selector) =>
-      selector === '[data-role="live-indicator"]' ? indicator : selector === "[data-sse-url]" ? root : null,
+      selector === '[data-role="live-indicator"]' ? indicator : selector === "main [data-sse-url]" ? root : null,
     querySelectorAll: () => Array.from(elements.values()),
     createElement: () => ({
       set innerHTML(html) {
@@ -323,7 +326,11 @@ test("a layout the server could not give is asked again later; a gone hub is not
   const win = { setTimeout: (callback, ms) => timers.push([callback, ms]) };
   const doc = {
     querySelector: (selector) =>
-      selector === '[data-role="hub-body"]' ? {} : selector === "[data-sse-url]" ? { dataset: { hubPath: "/t/infra/" } } : null,
+      selector === '[data-role="hub-body"]'
+        ? {}
+        : selector === "main [data-sse-url]"
+          ? { dataset: { hubPath: "/t/infra/" } }
+          : null,
   };
   const answers = [new TypeError("network down"), { ok: false, status: 503 }, { ok: false, status: 404 }];
   const asked = [];
@@ -343,4 +350,102 @@ test("a layout the server could not give is asked again later; a gone hub is not
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(timers.length, 0); // a 404: the hub is gone, nothing to retry
   assert.deepEqual(asked, ["/t/infra/", "/t/infra/", "/t/infra/"]);
+});
+
+// A document of selectors to elements, enough for the navbar's code.
+function documentOf(elements) {
+  return { querySelector: (selector) => elements[selector] || null };
+}
+
+test("the stream of a hub page is its hub's; elsewhere the navbar's, with the reader", () => {
+  const header = { dataset: { sseUrl: "/stream", hubPath: "/t/infra/" } };
+  const navbar = { dataset: { sseUrl: "/stream", hubPath: "/u/ralph/", user: "ralph" } };
+  const onHub = documentOf({ "main [data-sse-url]": header, '[data-role="navbar"][data-sse-url]': navbar });
+  assert.equal(streamRoot(onHub), header);
+  assert.equal(streamRoot(documentOf({ '[data-role="navbar"][data-sse-url]': navbar })), navbar);
+
+  const opened = [];
+  class FakeEventSource {
+    constructor(url) {
+      opened.push(url);
+    }
+    addEventListener() {}
+  }
+  const withNavbar = documentOf({
+    "main [data-sse-url]": header,
+    '[data-role="navbar"]': navbar,
+    '[data-role="live-indicator"]': { dataset: {} },
+  });
+  connect(withNavbar, { EventSourceImpl: FakeEventSource, win: noTimers });
+  assert.deepEqual(opened, ["/stream?hub=%2Ft%2Finfra%2F&user=ralph"]);
+});
+
+test("the navbar's counts follow the server's, a count of 0 hiding its notice", async () => {
+  const badge = () => ({ textContent: "" });
+  const elements = {
+    "[data-notifications-url]": { dataset: { notificationsUrl: "/u/ralph/notifications" } },
+    '[data-role="unread-notice"]': { hidden: true },
+    '[data-role="unread-count"]': badge(),
+    '[data-role="requests-notice"]': { hidden: false },
+    '[data-role="requests-count"]': badge(),
+  };
+  const asked = [];
+  const fetchImpl = async (url) => {
+    asked.push(url);
+    return { ok: true, json: async () => ({ unread: 100, unread_text: "99+", requests: 0 }) };
+  };
+  await refreshNotifications(documentOf(elements), fetchImpl);
+  assert.deepEqual(asked, ["/u/ralph/notifications"]);
+  assert.equal(elements['[data-role="unread-count"]'].textContent, "99+");
+  assert.equal(elements['[data-role="unread-notice"]'].hidden, false);
+  assert.equal(elements['[data-role="requests-count"]'].textContent, "0");
+  assert.equal(elements['[data-role="requests-notice"]'].hidden, true);
+});
+
+test("a filtered stream asks for a new entry through its filters", async () => {
+  const list = { querySelector: () => null, prepend() {} };
+  const doc = documentOf({
+    '[data-role="stream"]': list,
+    "[data-filters]": { dataset: { filters: "service=bodhi&mine=1" } },
+  });
+  const asked = [];
+  const fetchImpl = async (url) => {
+    asked.push(url);
+    return { ok: true, status: 204, text: async () => "" };
+  };
+  const { addStreamEntry } = await import("../live.js");
+  assert.equal(await addStreamEntry(doc, { msg_id: "m 1" }, "ralph", fetchImpl, noTimers), null);
+  assert.deepEqual(asked, ["/u/ralph/stream/entry?msg_id=m%201&service=bodhi&mine=1"]);
+});
+
+test("a tab that read My Stream tells the reader's other tabs to count again", async () => {
+  const channels = [];
+  class FakeChannel {
+    constructor(name) {
+      this.name = name;
+      this.posted = [];
+      this.listeners = [];
+      channels.push(this);
+    }
+    addEventListener(kind, listener) {
+      this.listeners.push(listener);
+    }
+    postMessage(message) {
+      this.posted.push(message);
+    }
+  }
+  const navbar = { dataset: { notificationsUrl: "/u/ralph/notifications", user: "ralph" } };
+  const home = documentOf({ "[data-notifications-url]": navbar });
+  const stream = documentOf({ "[data-notifications-url]": navbar, '[data-role="stream"]': {} });
+  const asked = [];
+  const fetchImpl = async (url) => {
+    asked.push(url);
+    return { ok: false };
+  };
+  shareCounts(home, { BroadcastChannel: FakeChannel }, fetchImpl);
+  shareCounts(stream, { BroadcastChannel: FakeChannel }, fetchImpl);
+  assert.deepEqual(channels.map((c) => [c.name, c.posted]), [["hubs-counts:ralph", []], ["hubs-counts:ralph", ["read"]]]);
+  channels[0].listeners[0]({ data: "read" });
+  assert.deepEqual(asked, ["/u/ralph/notifications"]);
+  assert.equal(shareCounts(documentOf({}), { BroadcastChannel: FakeChannel }), null); // a visitor
 });
