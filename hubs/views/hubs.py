@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, jsonify, render_template
+from flask import Blueprint, abort, jsonify, render_template, request
 from markupsafe import Markup
 from sqlalchemy.orm import contains_eager
 
@@ -28,7 +28,7 @@ from hubs.people import hub_people
 from hubs.permissions import Action, allowed, roles_of
 from hubs.rendering import UNKNOWN_PLUGIN_ENVELOPE, panel, widget_document
 from hubs.views.params import page_cursor
-from hubs.widgets import get_widget_type
+from hubs.widgets import get_widget_type, widget_label
 
 bp = Blueprint("hubs", __name__)
 
@@ -138,7 +138,8 @@ def hub_page(kind: str, name: str):
         _not_found(kind, name)
     hub, members, subscribers, stargazers, _widget = rows[0]
     counts = {"members": members, "subscribers": subscribers, "stargazers": stargazers}
-    panels = _panels([row.Widget for row in rows if row.Widget is not None])
+    widgets = [row.Widget for row in rows if row.Widget is not None]
+    panels = _panels(widgets)
     user = current_user()
     roles = [role.value for role in roles_of(user, hub)] if user else []
     join_requested, invitation = changes.pending(db.session, hub, user)
@@ -151,6 +152,9 @@ def hub_page(kind: str, name: str):
         right=panels[Column.right],
         roles=roles,
         editing=allowed(user, Action.EDIT_HUB, hub),
+        # ?edit=1: the page opens in edit mode (how it works without JavaScript).
+        edit_mode=request.args.get("edit") == "1",
+        widget_labels={widget.id: widget_label(widget) for widget in widgets},
         join_requested=join_requested,
         invitation=invitation,
         # What the page shows was read from here on: its first stream connection asks

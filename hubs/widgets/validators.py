@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,8 +48,15 @@ def text(max_length: int = 10_000, required: bool = False) -> Validator:
     return validate
 
 
-def integer(minimum: int, maximum: int) -> Validator:
-    def validate(value: Any) -> int:
+@dataclass(frozen=True)
+class Integer:
+    """A whole number from ``minimum`` to ``maximum``; a form edits it in a number input
+    with those bounds."""
+
+    minimum: int
+    maximum: int
+
+    def __call__(self, value: Any) -> int:
         if isinstance(value, bool):
             raise ValueError("must be a whole number")
         if isinstance(value, str):
@@ -58,11 +66,32 @@ def integer(minimum: int, maximum: int) -> Validator:
             value = int(value)
         if not isinstance(value, int):
             raise ValueError("must be a whole number")
-        if not minimum <= value <= maximum:
-            raise ValueError(f"must be between {minimum} and {maximum}")
+        if not self.minimum <= value <= self.maximum:
+            raise ValueError(f"must be between {self.minimum} and {self.maximum}")
         return value
 
-    return validate
+
+def integer(minimum: int, maximum: int) -> Integer:
+    return Integer(minimum, maximum)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of ``choices`` (letter case and spaces around aside), or ``default`` for an
+    empty value; a form edits it in a select."""
+
+    choices: tuple[str, ...]
+    default: str | None = None
+
+    def __call__(self, value: Any) -> str:
+        if self.default is not None and (
+            value is None or (isinstance(value, str) and not value.strip())
+        ):
+            return self.default
+        if isinstance(value, str) and value.strip().lower() in self.choices:
+            return value.strip().lower()
+        quoted = [f'"{choice}"' for choice in self.choices]
+        raise ValueError(f"must be {', '.join(quoted[:-1])} or {quoted[-1]}")
 
 
 def url(value: Any) -> str:
