@@ -11,10 +11,12 @@ from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from hubs.app import create_app
+from hubs.bus import set_sender
 from hubs.cache import close_cache
 from hubs.database import db, upgrade
 from hubs.seed import populate
 from tests.conftest import recreate_postgres_database
+from tests.stack import Stack
 
 CHROMIUM = os.environ.get("HUBS_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # Without these, Chromium keeps reaching for Google's services on a closed network.
@@ -86,6 +88,22 @@ def live_server(live_app):
 
 
 @pytest.fixture
+def stack(tmp_path, memcached_config, published):
+    """The whole stack (web app, fedmsg-relay, fedmsg-hub with the hubs consumer, hubs-sse)
+    on the demo hubs, for what goes live from one browser to another."""
+    set_sender(None)  # the web app publishes on the real bus here
+    stack = Stack(tmp_path, memcached_config, database="hubs_test_live")
+    try:
+        for name in ("relay", "hub", "sse"):
+            stack.start(name)
+        stack.serve_web()
+        yield stack
+    finally:
+        stack.close()
+        print(stack.logs())
+
+
+@pytest.fixture
 def page(browser):
     context = browser.new_context()
     page = context.new_page()
@@ -97,10 +115,11 @@ def page(browser):
     context.close()
 
 
-def logged_in_context(browser, app, base_url: str, username: str):
-    """A browser context carrying ``username``'s session cookie, as the login sets it."""
+def logged_in_context(browser, app, base_url: str, username: str, **options):
+    """A browser context carrying ``username``'s session cookie, as the login sets it
+    (``options``: Playwright's, such as its viewport)."""
     serializer = app.session_interface.get_signing_serializer(app)
-    context = browser.new_context()
+    context = browser.new_context(**options)
     context.add_cookies(
         [
             {

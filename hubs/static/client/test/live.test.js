@@ -10,6 +10,7 @@ import {
   layoutRefresher,
   prependEntries,
   refetchAll,
+  refreshLayout,
   setIndicator,
   streamUrl,
 } from "../live.js";
@@ -309,7 +310,7 @@ test("a layout the server could not give is asked again later; a gone hub is not
   const win = { setTimeout: (callback, ms) => timers.push([callback, ms]) };
   const doc = {
     querySelector: (selector) =>
-      selector === '[data-role="hub-body"]' ? {} : selector === "[data-sse-url]" ? { dataset: { hubPath: "/t/infra/" } } : null,
+      selector === '[data-role="hub-body"]' ? {} : selector === "[data-hub-path]" ? { dataset: { hubPath: "/t/infra/" } } : null,
   };
   const answers = [new TypeError("network down"), { ok: false, status: 503 }, { ok: false, status: 404 }];
   const asked = [];
@@ -329,4 +330,32 @@ test("a layout the server could not give is asked again later; a gone hub is not
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(timers.length, 0); // a 404: the hub is gone, nothing to retry
   assert.deepEqual(asked, ["/t/infra/", "/t/infra/", "/t/infra/"]);
+});
+
+test("no layout is drawn over a widget an owner is moving: it is redrawn when they drop it", async () => {
+  let moving = true;
+  const doc = {
+    querySelector: (selector) =>
+      ({
+        '[data-role="hub-body"]': {},
+        "[data-hub-path]": { dataset: { hubPath: "/t/infra/" } },
+        "[data-moving]": moving ? {} : null,
+      })[selector] ?? null,
+  };
+  const asked = [];
+  const fetchImpl = async (url) => {
+    asked.push(url);
+    moving = true; // picked up while the page was on its way
+    return { ok: true, status: 200, text: async () => "<html></html>" };
+  };
+  const untouchable = () => ({
+    querySelector: () => {
+      throw new Error("the fetched layout was applied");
+    },
+  });
+  assert.equal(await refreshLayout(doc, fetchImpl, untouchable), null);
+  assert.deepEqual(asked, []); // held: not even fetched
+  moving = false;
+  assert.equal(await refreshLayout(doc, fetchImpl, untouchable), null);
+  assert.deepEqual(asked, ["/t/infra/"]);
 });
