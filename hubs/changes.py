@@ -160,19 +160,24 @@ def widget_title(raw: Any) -> str | None:
     return TITLE.validator(raw) or None
 
 
+# A widget's config or title a change leaves as it is (for a new widget: the defaults, no title).
+UNCHANGED: Any = object()
+
+
 def _config_and_title(widget_type, raw_config: Any, raw_title: Any, widget: Widget | None):
-    """The validated config and title, or InvalidConfig naming every refused one (a
-    None config or title: the widget's own, or the defaults for a new one)."""
+    """The validated config and title, or InvalidConfig naming every refused one."""
     errors: dict[str, str] = {}
     config, title = None, widget.title if widget is not None else None
     try:
-        if raw_config is not None or widget is None:
-            config = widget_type.validate_config(raw_config if raw_config is not None else {})
+        if raw_config is not UNCHANGED:
+            config = widget_type.validate_config(raw_config)
+        elif widget is None:
+            config = widget_type.validate_config({})
         else:
             config = widget_type.config_of(widget)
     except InvalidConfig as error:
         errors.update(error.errors)
-    if raw_title is not None:
+    if raw_title is not UNCHANGED:
         try:
             title = widget_title(raw_title)
         except ValueError as error:
@@ -189,7 +194,7 @@ def create_widget(
     raw_config: dict[str, Any],
     agent: str,
     column: Column = Column.left,
-    raw_title: Any = None,
+    raw_title: Any = UNCHANGED,
 ) -> Widget:
     """Add a widget at the bottom of ``column``; raises InvalidConfig or ChangeRefused."""
     widget_type = get_widget_type(plugin)
@@ -217,9 +222,9 @@ def create_widget(
 
 
 def update_widget_config(
-    session: Session, widget: Widget, raw_config: Any, agent: str, raw_title: Any = None
+    session: Session, widget: Widget, raw_config: Any, agent: str, raw_title: Any = UNCHANGED
 ) -> list[str]:
-    """Validate and store a new config (None: keep it) and title (None: keep it; empty:
+    """Validate and store a new config and title (either UNCHANGED: kept; an empty title:
     the kind's); returns the changed argument names, "title" among them. Raises
     InvalidConfig, storing nothing, when one is refused."""
     widget_type = get_widget_type(widget.plugin)

@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
 
+from hubs import changes
 from hubs.database import db
 from hubs.errors import error_document
 from hubs.models import Role
@@ -66,7 +67,8 @@ def update_settings(hub, data):
 def create_widget(hub, data):
     kind = edits.widget_type(data.get("plugin"))
     where = edits.column(data.get("column"))
-    return edits.add_widget(hub, kind, where, data.get("config", {}), data.get("title"))
+    title = data.get("title", changes.UNCHANGED)
+    return edits.add_widget(hub, kind, where, data.get("config", {}), title)
 
 
 @bp.post(HUB_URL + "w/<id:widget_id>/config")
@@ -76,7 +78,8 @@ def update_widget_config(hub, widget_id: int, data):
     widget = edits.hub_widget(hub, widget_id)
     edits.type_of(widget)
     if "config" in data or set(data) == {"title"}:  # each left out stays as it is
-        return edits.save_widget(widget, data.get("config"), data.get("title"))
+        config, title = (data.get(key, changes.UNCHANGED) for key in ("config", "title"))
+        return edits.save_widget(widget, config, title)
     return edits.save_widget(widget, data)  # the config alone, as the body
 
 

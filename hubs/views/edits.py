@@ -130,7 +130,9 @@ def save_settings(hub: Hub, raw: Mapping[str, Any]) -> Done:
     return Done("Settings saved." if changed else "Nothing changed.", {"changed": changed})
 
 
-def add_widget(hub: Hub, kind: WidgetType, where: Column, raw: Any, title: Any = None) -> Done:
+def add_widget(
+    hub: Hub, kind: WidgetType, where: Column, raw: Any, title: Any = changes.UNCHANGED
+) -> Done:
     try:
         widget = changes.create_widget(
             db.session, hub, kind.name, raw, current_user().username, column=where, raw_title=title
@@ -142,8 +144,8 @@ def add_widget(hub: Hub, kind: WidgetType, where: Column, raw: Any, title: Any =
     return Done(f"{kind.title} added.", {"widget_id": widget.id})
 
 
-def save_widget(widget: Widget, raw: Any, title: Any = None) -> Done:
-    """A new config (None: the same) and title (None: the same)."""
+def save_widget(widget: Widget, raw: Any, title: Any = changes.UNCHANGED) -> Done:
+    """A new config and title (either changes.UNCHANGED: kept)."""
     try:
         changed = changes.update_widget_config(
             db.session, widget, raw, agent=current_user().username, raw_title=title

@@ -39,32 +39,22 @@ bp = Blueprint("edit", __name__)
 
 
 def links_to_text(links: Any) -> str:
+    """Links as their text area shows them (as typed, when they were refused)."""
+    if isinstance(links, str):
+        return links
     if not isinstance(links, list):
         return ""
     return "\n".join(f"{link.get('title', '')} | {link.get('url', '')}" for link in links)
 
 
-def text_to_links(text: str) -> list[dict[str, str]]:
-    links = []
-    for line in text.splitlines():
-        if line.strip():
-            title, _, url = line.partition("|")
-            links.append({"title": title.strip(), "url": url.strip()})
-    return links
-
-
 def raw_from_form(arguments: Iterable[Argument], form: Mapping[str, str]) -> dict[str, Any]:
-    """The values a form posted, shaped for the arguments' validators."""
+    """The values a form posted, shaped for the arguments' validators (which take a
+    list of links as its text, the JSON API's edit dialog sending it so too)."""
     raw: dict[str, Any] = {}
     for argument in arguments:
-        control = argument.control
-        if control == "checkbox":
+        if argument.control == "checkbox":
             raw[argument.name] = argument.name in form
-        elif argument.name not in form:
-            continue
-        elif control == "links":
-            raw[argument.name] = text_to_links(form[argument.name])
-        else:
+        elif argument.name in form:
             raw[argument.name] = form[argument.name]
     return raw
 
@@ -195,14 +185,14 @@ def create_widget(hub):
     kind = edits.widget_type(request.form.get("plugin"))
     where = edits.column(request.form.get("column"))
     raw = raw_from_form(kind.arguments, request.form)
-    title = request.form.get(TITLE.name)
+    title = request.form.get(TITLE.name, changes.UNCHANGED)
     try:
         return edits.add_widget(hub, kind, where, raw, title)
     except Refused as refused:
         if not refused.errors:
             raise
         db.session.rollback()
-        typed = {**raw, TITLE.name: title}
+        typed = {**raw, TITLE.name: request.form.get(TITLE.name)}
         return _config_page(hub, kind, typed, refused.errors, column=where.value, status=400)
 
 
@@ -224,14 +214,14 @@ def update_widget_config(hub, widget_id: int):
     widget = edits.hub_widget(hub, widget_id)
     kind = edits.type_of(widget)
     raw = raw_from_form(kind.arguments, request.form)
-    title = request.form.get(TITLE.name)
+    title = request.form.get(TITLE.name, changes.UNCHANGED)
     try:
         return edits.save_widget(widget, raw, title)
     except Refused as refused:
         if not refused.errors:
             raise
         db.session.rollback()
-        typed = {**raw, TITLE.name: title}
+        typed = {**raw, TITLE.name: request.form.get(TITLE.name, widget.title)}
         return _config_page(hub, kind, typed, refused.errors, widget=widget, status=400)
 
 

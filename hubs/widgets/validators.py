@@ -120,13 +120,26 @@ def team_name(value: Any) -> str:
     return value
 
 
+def links_from_text(lines: str) -> list[dict[str, str]]:
+    """Links as a form's text area holds them, one a line: "Title | https://address"."""
+    links = []
+    for line in lines.splitlines():
+        if line.strip():
+            title, _, address = line.partition("|")
+            links.append({"title": title.strip(), "url": address.strip()})
+    return links
+
+
 def link_list(max_links: int = 50) -> Validator:
-    """A list of {"title", "url"} links, e.g. a team's rules or documents."""
+    """A list of {"title", "url"} links, e.g. a team's rules or documents; or, as a form
+    (or the edit dialog) sends it, their text (:func:`links_from_text`)."""
     check_title = text(max_length=200, required=True)
 
     def validate(value: Any) -> list[dict[str, str]]:
         if value is None or value == "":
             return []
+        if isinstance(value, str):
+            value = links_from_text(storable(value))
         if not isinstance(value, list):
             raise ValueError("must be a list of links")
         if len(value) > max_links:

@@ -229,3 +229,25 @@ def test_an_empty_widget_keeps_its_controls_for_edit_mode(client, session, team)
     assert 'data-role="widget-controls"' in slot  # ...and its controls are there to edit it
     assert f"/t/infrastructure/w/{contact.id}/edit" in slot
     assert registry["contact"].chrome.hide_when_empty
+
+
+def test_the_api_takes_links_as_the_dialog_sends_them(client, session, team):
+    log_in(client, "nirik")
+    rules = factories.widget(session, team, "rules")
+    session.commit()
+    response = client.post(
+        f"/api/t/infrastructure/w/{rules.id}/config",
+        json={"config": {"text": "Be kind", "links": "Docs | https://docs.fedoraproject.org\n"}},
+    )
+    assert response.status_code == 200
+    assert _widget(session, rules.id).config["links"] == [
+        {"title": "Docs", "url": "https://docs.fedoraproject.org"}
+    ]
+    refused = client.post(
+        f"/api/t/infrastructure/w/{rules.id}/config",
+        json={"config": {"links": "Evil | javascript:alert(1)"}},
+    )
+    assert refused.status_code == 400
+    assert refused.get_json()["errors"] == {
+        "links": "link 1: must be an http:// or https:// address"
+    }
