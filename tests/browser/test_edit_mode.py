@@ -148,6 +148,19 @@ def test_drag_a_widget_across_and_back_by_keyboard_and_others_see_it_live(stack,
     assert owner.evaluate("window.__sameDocument") is True
     assert viewer.evaluate("window.__sameDocument") is True
 
+    # A title given in its dialog reaches the other page live too.
+    slot(owner, moved_id).locator('[data-role="configure"]').click()
+    owner.locator(DIALOG).locator('input[name="title"]').fill("Moved and renamed")
+    owner.locator(DIALOG).locator('[data-role="widget-form"] button[type="submit"]').click()
+    expect(owner.locator(DIALOG)).to_be_hidden()
+    expect(slot(owner, moved_id).locator('[data-role="widget-title"]')).to_have_text(
+        "Moved and renamed"
+    )
+    expect(slot(viewer, moved_id).locator('[data-role="widget-title"]')).to_have_text(
+        "Moved and renamed", timeout=10000
+    )
+    assert viewer.evaluate("window.__sameDocument") is True
+
     owner.reload()
     expect(owner.locator(LEFT).first).to_have_attribute("data-widget-id", moved_id)
     assert stored_widget(stack.app, moved_id).position == 0
@@ -253,5 +266,19 @@ def test_remove_a_widget_cancelled_then_confirmed_and_add_one_from_the_picker(
         assert db.session.scalar(rules_left) == 0
         db.session.remove()
     fits(owner)
+
+    # An empty widget, hidden from visitors, shows in edit mode with its controls.
+    owner.click('[data-role="add-widget-left"]')
+    dialog.locator('select[name="plugin"]').select_option("contact")
+    dialog.locator('[data-role="choose-widget"] button').click()
+    dialog.locator('[data-role="widget-form"] button[type="submit"]').click()
+    expect(dialog).to_be_hidden()
+    empty = owner.locator(LEFT).last
+    expect(empty.locator('[data-role="widget"]')).to_have_attribute("data-plugin", "contact")
+    expect(empty.locator('[data-role="widget"]')).to_be_visible()
+    expect(empty.locator('[data-role="configure"]')).to_be_visible()
+    owner.click('[data-role="done-editing"]')
+    expect(empty.locator('[data-role="widget"]')).to_be_hidden()
+    expect(empty.locator('[data-role="configure"]')).to_be_hidden()
     assert owner.errors == []
     owner.context.close()
