@@ -56,6 +56,12 @@ def owner_page(browser, app, base_url: str, viewport: dict, path: str):
     return page
 
 
+# The widget ids of each column, in order.
+LAYOUT = """() => ["left", "right"].map((column) => Array.from(
+    document.querySelectorAll(`[data-role="column-${column}"] > [data-role="slot"]`),
+    (slot) => slot.dataset.widgetId))"""
+
+
 def slot(page, widget_id: str):
     return page.locator(f'[data-role="slot"][data-widget-id="{widget_id}"]')
 
@@ -223,6 +229,19 @@ def test_remove_a_widget_cancelled_then_confirmed_and_add_one_from_the_picker(
     owner = owner_page(browser, live_app, live_server, viewport, "/t/infrastructure/?edit=1")
     dialog = owner.locator(DIALOG)
     rules = owner.locator('[data-role="slot"]:has([data-plugin="rules"])')
+    # Picked up by keyboard, moved, then Tab away: it goes back, nothing is sent.
+    before = owner.evaluate(LAYOUT)
+    rules.locator('[data-role="drag-handle"]').focus()
+    owner.keyboard.press("Enter")
+    owner.keyboard.press("ArrowUp")
+    assert owner.evaluate(LAYOUT) != before
+    owner.keyboard.press("Tab")
+    expect(owner.locator('[data-role="edit-announcer"]')).to_contain_text("Cancelled.")
+    assert owner.evaluate(LAYOUT) == before
+    owner.reload()
+    assert owner.evaluate(LAYOUT) == before
+    owner.evaluate("window.__sameDocument = true")
+
     rules.locator('[data-role="remove"]').click()
     expect(dialog.locator("h1")).to_have_text("Remove the Rules widget?")
     fits(owner)

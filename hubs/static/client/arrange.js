@@ -235,6 +235,8 @@ function onKeyDown(doc, event) {
   } else if (event.key === "Escape") {
     event.preventDefault();
     cancel(doc);
+  } else if (event.key === "Tab") {
+    cancel(doc); // leaving the handle puts the widget back; the focus moves on
   } else if (event.key.startsWith("Arrow")) {
     event.preventDefault();
     const place = keyTarget(layoutOf(doc), slot.dataset.widgetId, event.key);
