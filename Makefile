@@ -1,12 +1,12 @@
 # Two commands do everything: `make run` (the whole app on the embedded default, with
-# demo data) and `make test` (every test, on PostgreSQL and memcached).
+# demo data, in demo mode) and `make test` (every test, on PostgreSQL and memcached).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 MEMCACHED ?= 127.0.0.1:11211
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run test deps test-deps lint format bench clean
+.PHONY: run test deps test-deps lint format bench screenshots clean
 
 $(BIN)/python:
 	scripts/install-system-packages python3 gcc:build-essential:gcc krb5-config:libkrb5-dev:krb5-devel
@@ -24,6 +24,8 @@ $(VENV)/.test-deps: test-requirements.txt $(VENV)/.deps
 deps: $(VENV)/.deps
 test-deps: $(VENV)/.test-deps
 
+# The demo: the external widgets read recorded answers (hubs/demo/services/), offline.
+run: export HUBS_DEMO_MODE = 1
 run: deps
 	$(BIN)/python populate.py
 	@echo "==> Fedora Hubs on http://localhost:5000/ (Ctrl-C stops it)"
@@ -38,6 +40,13 @@ test: test-deps
 	cd hubs/static/client && npm test
 	HUBS_TEST_MEMCACHED=$(MEMCACHED) $(BIN)/python -m pytest
 
+# The README's pictures (docs/screenshots/): the demo hubs in demo mode, in Chromium, by the
+# browser tests' harness (PostgreSQL and memcached, as for `make test`).
+screenshots: test-deps
+	scripts/install-system-packages memcached chromium
+	scripts/start-memcached $(MEMCACHED)
+	HUBS_TEST_MEMCACHED=$(MEMCACHED) $(BIN)/python -m pytest -q -p no:cacheprovider tests/browser/screenshots.py
+
 lint: test-deps
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
@@ -45,11 +54,12 @@ format: test-deps
 	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
 
 bench: test-deps
-	scripts/install-system-packages memcached chromium
+	scripts/install-system-packages memcached chromium wrk
 	scripts/start-memcached $(MEMCACHED)
-	$(BIN)/python bench/page.py --memcached $(MEMCACHED)
+	$(BIN)/python bench/page.py --memcached $(MEMCACHED) --widgets 5 10 20 40
+	$(BIN)/python bench/load.py --memcached $(MEMCACHED)
 	$(BIN)/python bench/triage.py
-	$(BIN)/python bench/feed.py
+	$(BIN)/python bench/feed.py --history 2000 20000 200000
 	$(BIN)/python bench/sse.py
 	$(BIN)/python bench/e2e.py --memcached $(MEMCACHED)
 	scripts/start-rabbitmq

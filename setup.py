@@ -27,6 +27,8 @@ setup(
             "static/*",
             "static/client/*",
             "migrations/*.mako",
+            "demo/services/*.json",
+            "demo/services/*/*.json",
         ]
     },
     install_requires=requirements("requirements.txt"),

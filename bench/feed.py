@@ -5,6 +5,8 @@ on a team hub whose people have a long history in the message store.
 
 Both run in this process on the same database (SQLite by default, or --database), with
 the feed's envelope cached; the figures are milliseconds per update and their ratio.
+With --history 2000 20000 200000 each store size is measured in turn, so the growth
+shows (a new database each).
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from hubs.demo import FEDMSG_CORPUS as CORPUS  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--history", type=int, default=20_000, help="messages in the store")
+    parser.add_argument(
+        "--history", type=int, nargs="+", default=[20_000], help="messages in the store"
+    )
     parser.add_argument("--people", type=int, default=40, help="people of the team")
     parser.add_argument("--per-page", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=200)
@@ -36,7 +40,22 @@ def main() -> None:
 
     with open(CORPUS) as handle:
         corpus = [json.loads(line)["msg"] for line in handle]
+    figures = {}
+    for history in args.history:
+        figures[history] = measure(args, corpus, history)
+    if len(figures) > 1:
+        print("\nmessages  refresh ms  rebuild ms")
+        for history, (refresh, rebuild) in figures.items():
+            print(f"{history:8d}  {refresh:10.2f}  {rebuild:10.2f}")
+        first, last = min(figures), max(figures)
+        for label, index in (("refresh", 0), ("rebuild", 1)):
+            growth = figures[last][index] / figures[first][index]
+            print(f"{label}: {growth:.2f}x the time for {last / first:.0f}x the messages")
 
+
+def measure(args, corpus: list[dict], history: int) -> tuple[float, float]:
+    """Milliseconds per new message of refresh() and of a rebuild, with ``history``
+    messages in a new store."""
     with tempfile.TemporaryDirectory() as workdir:
         from hubs.app import create_app
         from hubs.backend.store import store_message
@@ -45,6 +64,8 @@ def main() -> None:
         from hubs.widgets import registry
 
         url = args.database or f"sqlite:///{workdir}/feed.db"
+        if args.database:
+            reset_database(url)
         upgrade(url)
         app = create_app(
             {"DATABASE_URL": url, "VAR_DIR": workdir, "BACKEND_EVENTS_ENDPOINT": None,
@@ -61,17 +82,17 @@ def main() -> None:
                             config={"per_page": args.per_page})  # fmt: skip
             session.add(widget)
             start = time.time() - 86400 * 365
-            for n in range(args.history):
+            for n in range(history):
                 message = {**copy.deepcopy(corpus[n % len(corpus)]), "msg_id": f"old-{n}",
                            "timestamp": start + n}  # fmt: skip
                 store_message(session, message, [people[n % len(people)], f"other{n % 500}"], [])
                 if n % 5000 == 4999:
                     session.commit()
-                    print(f"history: {n + 1}/{args.history} messages stored", flush=True)
+                    print(f"history: {n + 1}/{history} messages stored", flush=True)
             session.commit()
             session.execute(sa.text("ANALYZE"))  # planner statistics, as autovacuum keeps them
             session.commit()
-            print(f"{args.history} messages, a team of {args.people}, {args.per_page} a page")
+            print(f"{history} messages, a team of {args.people}, {args.per_page} a page")
 
             def new_message(n: int) -> None:
                 message = {**copy.deepcopy(corpus[n % len(corpus)]), "msg_id": f"new-{n}",
@@ -100,6 +121,16 @@ def main() -> None:
     print(f"refresh: {refresh:7.2f} ms per new message (median of {len(timings['refresh'])})")
     print(f"rebuild: {rebuild:7.2f} ms per new message (median of {len(timings['rebuild'])})")
     print(f"refresh is {rebuild / refresh:.1f}x faster; both leave the same entries cached")
+    return refresh, rebuild
+
+
+def reset_database(url: str) -> None:
+    """Empty the --database given, so each size starts from nothing."""
+    engine = sa.create_engine(url)
+    tables = sa.MetaData()
+    tables.reflect(engine)
+    tables.drop_all(engine)
+    engine.dispose()
 
 
 if __name__ == "__main__":

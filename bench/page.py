@@ -1,6 +1,7 @@
 #!/usr/bin/env python
-"""Cost of a hub page with 10 cached widgets, as a ratio to a trivial Flask route
-served by the same app in the same run (DESIGN.md budget: at most 3x).
+"""Cost of a hub page of cached widgets, as a ratio to a trivial Flask route served by
+the same app in the same run (DESIGN.md budget: at most 2x for a visitor in process).
+With --widgets 5 10 20 40 it prints the cost for each size, so the slope shows.
 
 Two measures, each interleaving both routes in rounds so machine noise hits both alike,
 the figure being the ratio of the medians:
@@ -46,8 +47,9 @@ def write_config(args, workdir: str) -> str:
     return path
 
 
-def seed(config_path: str) -> None:
-    """A team hub of 10 widgets and 20 people, every widget cached."""
+def seed(config_path: str, widgets: int = len(PLUGINS)) -> None:
+    """A team hub of ``widgets`` widgets (PLUGINS over and over) and 20 people, every
+    widget cached."""
     os.environ["HUBS_CONFIG"] = config_path
     from hubs.config import load_config
     from hubs.database import upgrade
@@ -65,7 +67,8 @@ def seed(config_path: str) -> None:
         session.add_all([*users, hub])
         session.add_all(Membership(hub=hub, user=u, role=Role.member) for u in users[1:])
         session.add(Membership(hub=hub, user=users[0], role=Role.owner))
-        for position, plugin in enumerate(PLUGINS):
+        for position in range(widgets):
+            plugin = PLUGINS[position % len(PLUGINS)]
             config = {"text": f"Note {position} with **markdown**"} if plugin == "sticky" else {}
             column = Column.left if position % 2 else Column.right
             session.add(
@@ -76,14 +79,27 @@ def seed(config_path: str) -> None:
     for section in client.get(PAGE).text.split('data-src="')[1:]:
         client.get(section.split('"', 1)[0])  # fill the cache
     ready = client.get(PAGE).text.count('data-state="ready"')
-    if ready != len(PLUGINS):
-        sys.exit(f"expected {len(PLUGINS)} cached widgets on the page, found {ready}")
+    if ready != widgets:
+        sys.exit(f"expected {widgets} cached widgets on the page, found {ready}")
 
 
-def wsgi_getter():
+def owner_cookie() -> tuple[str, str]:
+    """The session cookie (name, value) of the hub's owner, signed as a login signs it."""
+    from benchapp import app
+
+    from hubs.identity import SESSION_GENERATION, SESSION_USERNAME
+
+    serializer = app.session_interface.get_signing_serializer(app)
+    value = serializer.dumps({SESSION_USERNAME: "user0", SESSION_GENERATION: 0})
+    return app.config["SESSION_COOKIE_NAME"], value
+
+
+def wsgi_getter(cookie: tuple[str, str] | None = None):
     from benchapp import app
 
     client = app.test_client()
+    if cookie:
+        client.set_cookie(*cookie)
 
     def get(path: str) -> None:
         response = client.get(path)
@@ -93,10 +109,12 @@ def wsgi_getter():
     return get
 
 
-def http_getter(port: int):
+def http_getter(port: int, cookie: tuple[str, str] | None = None):
+    headers = {"Cookie": f"{cookie[0]}={cookie[1]}"} if cookie else {}
+
     def get(path: str) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port)
-        connection.request("GET", path)
+        connection.request("GET", path, headers=headers)
         response = connection.getresponse()
         response.read()
         connection.close()
@@ -106,12 +124,12 @@ def http_getter(port: int):
     return get
 
 
-def start_gunicorn(config_path: str) -> tuple[subprocess.Popen, int]:
+def start_gunicorn(config_path: str, workers: int = 1) -> tuple[subprocess.Popen, int]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}",
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
          "--pythonpath", os.path.join(ROOT, "bench"), "--log-level", "warning", "benchapp:app"],
         env={**os.environ, "HUBS_CONFIG": config_path},
         cwd=ROOT,
@@ -126,26 +144,43 @@ def start_gunicorn(config_path: str) -> tuple[subprocess.Popen, int]:
     sys.exit("gunicorn did not start")
 
 
-def measure(get, rounds: int, requests: int) -> tuple[float, float]:
-    def timed(path: str) -> float:
+def measure(getters: dict[str, tuple], rounds: int, requests: int) -> dict[str, float]:
+    """Median milliseconds per request of each (get, path) of ``getters``, interleaved
+    in rounds so machine noise hits all alike."""
+
+    def timed(get, path: str) -> float:
         start = time.perf_counter()
         for _ in range(requests):
             get(path)
         return (time.perf_counter() - start) / requests
 
-    timed(PAGE), timed(TRIVIAL)  # warm up
-    page, trivial = [], []
+    for get, path in getters.values():
+        timed(get, path)  # warm up
+    samples = {label: [] for label in getters}
     for _ in range(rounds):
-        page.append(timed(PAGE))
-        trivial.append(timed(TRIVIAL))
-    return statistics.median(page) * 1e3, statistics.median(trivial) * 1e3
+        for label, (get, path) in getters.items():
+            samples[label].append(timed(get, path))
+    return {label: statistics.median(values) * 1e3 for label, values in samples.items()}
 
 
-def report(label: str, page_ms: float, trivial_ms: float) -> None:
-    print(
-        f"{label:5} trivial route {trivial_ms:7.3f} ms | hub page, 10 cached widgets "
-        f"{page_ms:7.3f} ms | ratio {page_ms / trivial_ms:5.2f}x (budget 3x)"
-    )
+BUDGETS = {("wsgi", "visitor"): 2, ("http", "visitor"): 1.5, ("wsgi", "owner"): 3,
+           ("http", "owner"): 3}  # fmt: skip
+
+
+def report(label: str, widgets: int, figures: dict[str, float]) -> dict[str, float]:
+    """Print the page's cost for a visitor and for its owner against the trivial route;
+    returns those ratios."""
+    trivial = figures["trivial"]
+    ratios = {}
+    for reader in ("visitor", "owner"):
+        ratios[reader] = ratio = figures[reader] / trivial
+        print(
+            f"{label:5} trivial route {trivial:7.3f} ms | {reader:7} hub page, {widgets:2d} "
+            f"cached widgets {figures[reader]:7.3f} ms | ratio {ratio:5.2f}x "
+            f"(budget {BUDGETS[label, reader]}x)",
+            flush=True,
+        )
+    return ratios
 
 
 def main() -> None:
@@ -154,23 +189,87 @@ def main() -> None:
     parser.add_argument("--via", choices=["wsgi", "http", "both"], default="both")
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--requests", type=int, default=100, help="requests per round")
+    parser.add_argument(
+        "--widgets", type=int, nargs="+", default=[len(PLUGINS)], help="hub sizes to measure"
+    )
     args = parser.parse_args()
     sys.path.insert(0, os.path.join(ROOT, "bench"))
+    cache = f"memcached {args.memcached}" if args.memcached else "dbm file"
+    print(f"cache: {cache}; SQLite; {args.rounds} rounds of {args.requests} requests")
+    figures = {}
+    for widgets in args.widgets:
+        figures[widgets] = measure_size(args, widgets)
+    if len(figures) > 1:
+        print_slope(figures)
 
+
+def measure_size(args, widgets: int) -> dict[str, float]:
+    """The page's cost over the trivial route's, in this process and/or over HTTP, for a
+    hub of ``widgets`` widgets; each size in a fresh process so no module state carries."""
+    if "benchapp" in sys.modules:  # a second size: a new app on a new database
+        return run_size_in_child(args, widgets)
+    ratios = {}
     with tempfile.TemporaryDirectory() as workdir:
+        if args.memcached:
+            flush_memcached(args.memcached)
         config_path = write_config(args, workdir)
-        seed(config_path)
-        cache = f"memcached {args.memcached}" if args.memcached else "dbm file"
-        print(f"cache: {cache}; SQLite; {args.rounds} rounds of {args.requests} requests")
+        seed(config_path, widgets)
+        cookie = owner_cookie()
         if args.via in ("wsgi", "both"):
-            report("wsgi", *measure(wsgi_getter(), args.rounds, args.requests))
+            getters = {"trivial": (wsgi_getter(), TRIVIAL), "visitor": (wsgi_getter(), PAGE),
+                       "owner": (wsgi_getter(cookie), PAGE)}  # fmt: skip
+            figures = measure(getters, args.rounds, args.requests)
+            ratios.update({f"wsgi {k}": v for k, v in report("wsgi", widgets, figures).items()})
         if args.via in ("http", "both"):
             process, port = start_gunicorn(config_path)
             try:
-                report("http", *measure(http_getter(port), args.rounds, args.requests))
+                getters = {"trivial": (http_getter(port), TRIVIAL),
+                           "visitor": (http_getter(port), PAGE),
+                           "owner": (http_getter(port, cookie), PAGE)}  # fmt: skip
+                figures = measure(getters, args.rounds, args.requests)
+                ratios.update({f"http {k}": v for k, v in report("http", widgets, figures).items()})
             finally:
                 process.terminate()
                 process.wait()
+    return ratios
+
+
+def run_size_in_child(args, widgets: int) -> dict[str, float]:
+    command = [sys.executable, __file__, "--via", args.via, "--rounds", str(args.rounds),
+               "--requests", str(args.requests), "--widgets", str(widgets)]  # fmt: skip
+    if args.memcached:
+        command += ["--memcached", args.memcached]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    ratios = {}
+    for line in output.splitlines():
+        if "| ratio" in line:
+            print(line, flush=True)
+            via, reader = line.split()[0], line.split("|")[1].split()[0]
+            ratios[f"{via} {reader}"] = float(line.split("| ratio")[1].split("x")[0])
+    return ratios
+
+
+def flush_memcached(address: str) -> None:
+    import memcache
+
+    client = memcache.Client([address])
+    client.flush_all()
+    client.disconnect_all()
+
+
+def print_slope(figures: dict[int, dict[str, float]]) -> None:
+    """How the page's cost grows with its widgets: the least-squares line through the
+    ratios, in trivial routes added by each widget, and what it would predict at the
+    largest size against what was measured (a straight line fits when growth is linear)."""
+    sizes = sorted(figures)
+    for via in figures[sizes[0]]:
+        ratios = [figures[size][via] for size in sizes]
+        slope, intercept = statistics.linear_regression(sizes, ratios)
+        print(
+            f"{via:12} slope: +{slope:.3f}x a widget (intercept {intercept:.2f}x); at "
+            f"{sizes[-1]} widgets the line says {intercept + slope * sizes[-1]:.2f}x, "
+            f"measured {ratios[-1]:.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import os
 import threading
 import time
@@ -199,12 +200,14 @@ class WidgetCache:
     def is_fresh(self, envelope: Any) -> bool:
         """Whether a stored envelope may be served: data until its ``fresh_until``, a
         failure for ``error_expiration`` seconds."""
-        if envelope is NO_VALUE:
-            return False
+        return envelope is not NO_VALUE and time.time() < self.served_until(envelope)
+
+    def served_until(self, envelope: Envelope) -> float:
+        """Until when ``envelope`` may be served (seconds since 1970; inf: until replaced)."""
         if envelope.get("ok"):
             until = envelope.get("fresh_until")
-            return until is None or time.time() < until
-        return time.time() - envelope.get("at", 0) < self.error_expiration
+            return math.inf if until is None else until
+        return envelope.get("at", 0) + self.error_expiration
 
 
 widget_cache = WidgetCache()

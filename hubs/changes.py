@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from hubs import backfill
+from hubs import backfill, page_cache
 from hubs.bus import publish
 from hubs.default_widgets import default_widgets
 from hubs.models import (
@@ -40,6 +40,10 @@ class ChangeRefused(ValueError):
 
 
 def _announce(topic: str, **fields: Any) -> None:
+    """Say on the bus what was just committed; a hub's visitors' page is rendered anew."""
+    if "hub_type" in fields:
+        prefix = HubType(fields["hub_type"]).url_prefix
+        page_cache.hub_changed(page_cache.hub_path(prefix, fields["hub_name"]))
     if current_app.config["FEDMSG_PUBLISH"]:
         publish(topic, **fields)
 

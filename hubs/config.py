@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import runpy
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from hubs import default_config
 
@@ -33,6 +35,11 @@ class InsecureConfig(RuntimeError):
     """A setting that would let anyone in: the process refuses to start."""
 
 
+class NotForProduction(RuntimeError):
+    """A development-only setting on a site that is not a development one: the process
+    refuses to start."""
+
+
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Defaults, then the file named by $HUBS_CONFIG, then ``overrides``."""
     config = _uppercase(vars(default_config))
@@ -44,12 +51,45 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     if overrides:
         config.update(overrides)
     config["SECRET_KEY"] = secret_key(config)
+    refuse_demo_mode_outside_development(config)
     if config["BUS"] not in BUSES:
         raise RuntimeError(f"BUS is {config['BUS']!r}: it must be one of {', '.join(BUSES)}")
     return config
 
 
 BUSES = ("fedmsg", "fedora-messaging")
+
+# Host names that are this machine.
+LOOPBACK_NAMES = ("localhost", "localhost.localdomain")
+
+
+def is_development_site(config: dict[str, Any]) -> bool:
+    """Whether the site is a development one: served on this machine (SITE_URL), people
+    logging in at a provider on this machine too (`make run`'s oidc-provider-mock)."""
+    return all(_on_this_machine(config[name]) for name in ("SITE_URL", "OIDC_ISSUER"))
+
+
+def _on_this_machine(url: Any) -> bool:
+    host = (urlsplit(url).hostname or "") if isinstance(url, str) else ""
+    if host in LOOPBACK_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_demo_mode_outside_development(config: dict[str, Any]) -> None:
+    """Demo mode shows recorded answers as if they were Fedora's: never on a real site."""
+    if not isinstance(config["DEMO_MODE"], bool):
+        raise RuntimeError(f"DEMO_MODE is {config['DEMO_MODE']!r}: it must be True or False")
+    if config["DEMO_MODE"] and not is_development_site(config):
+        raise NotForProduction(
+            f"DEMO_MODE is on, but this is no development site (SITE_URL is "
+            f"{config['SITE_URL']!r}, OIDC_ISSUER {config['OIDC_ISSUER']!r}): demo mode "
+            "shows recorded answers instead of Fedora's services, for `make run` on this "
+            "machine only. Remove DEMO_MODE (and HUBS_DEMO_MODE from the environment)."
+        )
 
 
 def secret_key(config: dict[str, Any]) -> str:

@@ -234,3 +234,10 @@ GITHUB_URL = "https://api.github.com/"
 # A GitHub token (no scope needed for public repositories): it raises GitHub's rate
 # limit from 60 to 5,000 requests an hour.
 GITHUB_TOKEN: str | None = None
+
+# Demo mode, for an offline development site: the external widgets (badges, meetings,
+# bugzilla, pagure, github, updates2stable) read recorded answers (hubs/demo/services/)
+# instead of Fedora's services, and each of their panels says "Demo data". `make run`
+# turns it on with HUBS_DEMO_MODE=1. Every process refuses to start with it on a site
+# that is not a development one (SITE_URL and OIDC_ISSUER on this machine).
+DEMO_MODE = os.environ.get("HUBS_DEMO_MODE") == "1"

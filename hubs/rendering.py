@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import render_template
+from flask import current_app, render_template
 from markupsafe import Markup
 
 from hubs.cache import Envelope
@@ -47,6 +47,8 @@ def render_panel(widget, widget_type, envelope: Envelope | None) -> str:
     body, error = (None, None) if envelope is None else _body(widget, widget_type, envelope)
     chrome = widget_type.chrome if widget_type else None
     hidden = bool(body is not None and chrome.hide_when_empty and chrome.is_empty(envelope["data"]))
+    # Demo mode: an external widget's data is a recording, and its panel says so.
+    demo = bool(body is not None and widget_type.external and current_app.config["DEMO_MODE"])
     return render_template(
         "_widget.html",
         widget=widget,
@@ -56,6 +58,7 @@ def render_panel(widget, widget_type, envelope: Envelope | None) -> str:
         public_error=(envelope or {}).get("public_error"),
         loading=envelope is None,
         hidden=hidden,
+        demo=demo,
         version=envelope.get("version") if envelope else None,
     )
 

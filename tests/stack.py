@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 import zmq
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from hubs.app import create_app
 from hubs.backend.triage import stats_path
@@ -59,6 +59,14 @@ SERVICE_URLS = [
     "BADGES_URL", "BODHI_URL", "BUGZILLA_URL", "DATAGREPPER_URL", "FEDOCAL_URL", "GITHUB_URL",
     "PAGURE_URL",
 ]  # fmt: skip
+
+
+class IdleClosingHandler(WSGIRequestHandler):
+    """Closes a connection that sends nothing for a while: Chromium opens sockets ahead
+    of its requests, and one left open by a browser that is gone would hold a one-thread
+    server, and its shutdown, for ever."""
+
+    timeout = 10
 
 
 @dataclass
@@ -159,7 +167,10 @@ class Stack:
         process.wait(10)
 
     def serve_web(self) -> str:
-        server = make_server("127.0.0.1", self.ports["web"], self.app, threaded=False)
+        server = make_server(
+            "127.0.0.1", self.ports["web"], self.app, threaded=False,
+            request_handler=IdleClosingHandler,
+        )  # fmt: skip
 
         def serve():
             server.serve_forever()

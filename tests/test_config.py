@@ -1,10 +1,14 @@
+import subprocess
+import sys
+
 import pytest
 
 from hubs import default_config
 from hubs.app import create_app
-from hubs.config import PUBLIC_SECRET_KEYS, InsecureConfig, load_config
+from hubs.config import PUBLIC_SECRET_KEYS, InsecureConfig, NotForProduction, load_config
 from hubs.sse.session_cookie import SessionReader
 from tests.sse.test_server import session_cookie
+from tests.stack import BIN, ROOT, free_port
 
 
 def test_defaults_are_every_uppercase_setting(monkeypatch, tmp_path):
@@ -72,3 +76,85 @@ def test_a_cookie_signed_with_the_old_default_opens_nothing(app_config, tmp_path
     reader = SessionReader(load_config(config), {"nirik": 0}.get)  # hubs-sse, same machine
     assert reader.username({"session": forged}) is None
     assert reader.username({"session": genuine}) == "nirik"
+
+
+LOCAL_SITE = {"SITE_URL": "http://localhost:5000", "OIDC_ISSUER": "http://127.0.0.1:9400"}
+
+
+@pytest.mark.parametrize(
+    "site",
+    [
+        {"SITE_URL": "https://hubs.fedoraproject.org"},
+        {"OIDC_ISSUER": "https://id.fedoraproject.org"},
+        {"SITE_URL": "http://hubs.example.org:5000"},
+        {"SITE_URL": "http://10.0.0.5:5000"},
+        {"SITE_URL": "not an address"},
+    ],
+)
+def test_demo_mode_is_refused_outside_development(tmp_path, site):
+    config = {**LOCAL_SITE, **site, "DEMO_MODE": True, "VAR_DIR": str(tmp_path)}
+    with pytest.raises(NotForProduction, match="DEMO_MODE is on, but this is no development"):
+        create_app(config)
+    with pytest.raises(NotForProduction):
+        load_config(config)  # as hubs-sse, populate and the backend read it
+    load_config({**config, "DEMO_MODE": False})  # the same site without it starts
+
+
+@pytest.mark.parametrize(
+    "site_url",
+    [
+        "http://localhost:5000",
+        "http://127.0.0.1:5000",
+        "http://[::1]:5000/",
+        "http://hubs.localhost",
+    ],
+)
+def test_demo_mode_starts_on_a_development_site(tmp_path, site_url):
+    config = {**LOCAL_SITE, "SITE_URL": site_url, "DEMO_MODE": True, "VAR_DIR": str(tmp_path)}
+    assert load_config(config)["DEMO_MODE"] is True
+
+
+def test_the_example_production_config_refuses_demo_mode(monkeypatch, tmp_path):
+    from tests.test_examples import EXAMPLES
+
+    monkeypatch.setenv("HUBS_CONFIG", str(EXAMPLES / "production-config.py"))
+    secret = {"SECRET_KEY": "a site's own secret", "VAR_DIR": str(tmp_path)}
+    assert load_config(secret)["DEMO_MODE"] is False  # off unless asked for
+    with pytest.raises(NotForProduction, match=r"'https://hubs\.fedoraproject\.org'"):
+        load_config({**secret, "DEMO_MODE": True})
+
+
+def test_demo_mode_must_be_true_or_false(tmp_path):
+    with pytest.raises(RuntimeError, match="DEMO_MODE is 'yes': it must be True or False"):
+        load_config({"DEMO_MODE": "yes", "VAR_DIR": str(tmp_path)})
+
+
+@pytest.mark.parametrize(("value", "on"), [("1", True), ("0", False), ("", False)])
+def test_hubs_demo_mode_in_the_environment_turns_it_on(tmp_path, value, on):
+    env = {"HUBS_DEMO_MODE": value, "HUBS_VAR_DIR": str(tmp_path), "PATH": ""}
+    script = "from hubs.config import load_config; print(load_config()['DEMO_MODE'])"
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == str(on)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[str(BIN / "hubs-sse"), "--port", "{port}"], [sys.executable, "populate.py", "--no-cache"]],
+)
+def test_a_production_site_with_hubs_demo_mode_does_not_start(tmp_path, command):
+    config = tmp_path / "site.py"
+    config.write_text(
+        f"SECRET_KEY = 'own'\nSITE_URL = 'https://hubs.example.org'\n"
+        f"DATABASE_URL = 'sqlite:///{tmp_path / 'hubs.db'}'\n"
+    )
+    env = {"HUBS_DEMO_MODE": "1", "HUBS_CONFIG": str(config), "HUBS_VAR_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [part.format(port=free_port()) for part in command],
+        env={**env, "PATH": ""}, cwd=ROOT, capture_output=True, text=True, check=False,
+        timeout=60,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "NotForProduction: DEMO_MODE is on" in result.stderr
+    assert not (tmp_path / "hubs.db").exists()  # nothing was done

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.orm import Session, joinedload
 
-from hubs import backfill
+from hubs import backfill, page_cache
 from hubs.backend.hints import HintIndex
 from hubs.backend.history_thread import BackfillWorker
 from hubs.backend.publisher import Publisher, make_publisher
@@ -233,6 +233,7 @@ class Backend:
         if hub_path is None:
             return
         payload = {"hub": hub_path, "topic": suffix, "msg_id": message_id(message)}
+        page_cache.hub_changed(hub_path)
         self.publisher.send(f"hub:{hub_path}", "layout", payload)
         self.counters.layouts += 1
 
@@ -373,6 +374,8 @@ class Backend:
                 self.counters.rebuilds += 1
                 if not envelope["ok"]:
                     self.counters.rebuild_failures += 1
+        # The envelope is stored: visitors' pages are rendered anew from here on.
+        page_cache.hub_changed(widget.hub.url_path)
         self.publisher.publish(widget_event(widget, widget_type, envelope))
 
     def count(self, counter: str) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
 import requests
+
+from hubs.demo.recorded import demo_session
 
 
 class ServiceUnavailable(RuntimeError):
@@ -110,6 +113,17 @@ class OpenItems:
 class ServiceClient:
     """What every client has: the service's base URL, its name for error messages (its
     host), the connect and read timeouts, and one HTTP session."""
+
+    # The setting holding the service's base URL (hubs/default_config.py).
+    URL_SETTING: ClassVar[str]
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], **options: Any) -> Self:
+        """The client of the service as ``config`` sets it: its URL and timeouts and, in
+        demo mode, recorded answers (hubs/demo/services/) instead of the network."""
+        base_url = config[cls.URL_SETTING]
+        http = demo_session(cls.URL_SETTING, base_url) if config["DEMO_MODE"] else None
+        return cls(base_url, tuple(config["SERVICE_TIMEOUT"]), http=http, **options)
 
     def __init__(
         self, base_url: str, timeout: tuple[float, float], http: requests.Session | None = None

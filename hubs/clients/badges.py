@@ -19,6 +19,8 @@ class Badge:
 
 
 class BadgesClient(ServiceClient):
+    URL_SETTING = "BADGES_URL"
+
     def user_badges(self, username: str) -> list[Badge]:
         """The user's badges, newest first; [] for someone with none."""
         url = f"{self.base_url}user/{quote(username, safe='')}/json"

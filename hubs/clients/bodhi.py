@@ -42,6 +42,8 @@ ACCEPT_JSON = {"Accept": "application/json"}
 
 
 class BodhiClient(ServiceClient):
+    URL_SETTING = "BODHI_URL"
+
     def __init__(
         self,
         base_url: str,

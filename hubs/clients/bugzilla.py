@@ -59,6 +59,8 @@ class BugList:
 
 
 class BugzillaClient(ServiceClient):
+    URL_SETTING = "BUGZILLA_URL"
+
     def bug_url(self, bug_id: int) -> str:
         return f"{self.base_url}show_bug.cgi?id={bug_id}"
 

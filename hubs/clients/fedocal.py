@@ -34,6 +34,8 @@ class UnknownCalendar(LookupError):
 
 
 class FedocalClient(ServiceClient):
+    URL_SETTING = "FEDOCAL_URL"
+
     def calendar_url(self, calendar: str) -> str:
         return f"{self.base_url}{quote(calendar, safe='')}/"
 

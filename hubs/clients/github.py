@@ -48,6 +48,8 @@ def is_pull_request(issue: dict[str, Any]) -> bool:
 
 
 class GitHubClient(ServiceClient):
+    URL_SETTING = "GITHUB_URL"
+
     def __init__(
         self,
         base_url: str,

@@ -30,6 +30,8 @@ PULL_REQUESTS = _Kind(api_path="pull-requests", key="requests", web_path="pull-r
 
 
 class PagureClient(ServiceClient):
+    URL_SETTING = "PAGURE_URL"
+
     def project_url(self, project: str) -> str:
         """The project's page; ``project`` is "name" or "namespace/name"."""
         return f"{self.base_url}{quote(project)}"

@@ -10,3 +10,6 @@ FEDMSG_CORPUS = HERE / "fedmsg-corpus" / "messages.jsonl"
 
 # Made-up meetbot #help calls in the shape of real meetbot messages: README.md.
 HELP_CALLS = HERE / "help-calls.jsonl"
+
+# Demo mode's recorded answers of Fedora's web services: services/README.md.
+SERVICE_RECORDINGS = HERE / "services"

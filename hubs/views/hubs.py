@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, jsonify, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, session
 from markupsafe import Markup
 from sqlalchemy.orm import contains_eager
 
-from hubs import changes
+from hubs import changes, page_cache
 from hubs.avatars import hub_avatar
-from hubs.cache import get_cached
+from hubs.cache import get_cached, widget_cache
 from hubs.database import db
 from hubs.entries import latest
 from hubs.identity import current_user
@@ -110,16 +111,19 @@ def owner_names(hub: Hub) -> list[str]:
     )
 
 
-def _panels(widgets: list[Widget]) -> dict[Column, list[tuple[Widget, Markup]]]:
-    """Each widget with its cached panel, or its loading placeholder, by column."""
+def _panels(widgets: list[Widget]) -> tuple[dict[Column, list[tuple[Widget, Markup]]], float]:
+    """Each widget with its cached panel, or its loading placeholder, by column; and
+    until when the panels may be shown as they are (0 when some widget is loading)."""
     types = [get_widget_type(widget.plugin) for widget in widgets]
     keys = [t.cache_key(w) for w, t in zip(widgets, types, strict=True) if t]
     cached = iter(get_cached(keys))
     panels = {Column.left: [], Column.right: []}
+    until = math.inf
     for widget, widget_type in zip(widgets, types, strict=True):
         envelope = next(cached) if widget_type else UNKNOWN_PLUGIN_ENVELOPE
+        until = min(until, widget_cache.served_until(envelope) if envelope else 0)
         panels[widget.column].append((widget, panel(widget, widget_type, envelope)))
-    return panels
+    return panels, until
 
 
 # A hub page's one query: the hub, its counts and its widgets, one row per widget.
@@ -133,17 +137,31 @@ _HUB_PAGE = (
 
 @bp.route(HUB_URL)
 def hub_page(kind: str, name: str):
+    # What the page shows was read from here on: its first stream connection asks for
+    # the events published since (a little before, for clocks a little apart).
+    since = f"{time.time() - RENDER_MARGIN_SECONDS:.3f}"
+    user = current_user()
+    if user is None and not session:  # a visitor: the page every visitor sees
+        path = page_cache.hub_path(kind, name)
+        return page_cache.serve(path, lambda: _render_hub_page(kind, name, None), since)
+    html, _until = _render_hub_page(kind, name, user, since)
+    return html
+
+
+def _render_hub_page(
+    kind: str, name: str, user: User | None, since: str = page_cache.SINCE_MARK
+) -> tuple[str, float | None]:
+    """The hub page as ``user`` sees it, and until when it may be kept (None: not)."""
     rows = db.session.execute(_HUB_PAGE, {"hub_type": _KINDS[kind], "hub_name": name}).all()
     if not rows:
         _not_found(kind, name)
     hub, members, subscribers, stargazers, _widget = rows[0]
     counts = {"members": members, "subscribers": subscribers, "stargazers": stargazers}
     widgets = [row.Widget for row in rows if row.Widget is not None]
-    panels = _panels(widgets)
-    user = current_user()
+    panels, until = _panels(widgets)
     roles = [role.value for role in roles_of(user, hub)] if user else []
     join_requested, invitation = changes.pending(db.session, hub, user)
-    return render_template(
+    html = render_template(
         "hub.html",
         hub=hub,
         avatar=hub_avatar(hub, 96),
@@ -157,10 +175,10 @@ def hub_page(kind: str, name: str):
         widget_labels={widget.id: widget_label(widget) for widget in widgets},
         join_requested=join_requested,
         invitation=invitation,
-        # What the page shows was read from here on: its first stream connection asks
-        # for the events published since (a little before, for clocks a little apart).
-        since=f"{time.time() - RENDER_MARGIN_SECONDS:.3f}",
+        since=since,
     )
+    keep_until = min(until, time.time() + current_app.config["CACHE_EXPIRATION"])
+    return html, keep_until if keep_until > time.time() else None
 
 
 @bp.route(HUB_URL + "json")

@@ -12,6 +12,7 @@ from hubs.widgets.base import Argument, Chrome, hints
 TITLE = "Badges"
 DESCRIPTION = "Fedora Badges awarded to a person, newest first."
 HUB_TYPES = ("user",)  # a person's badges
+CLIENTS = [BadgesClient]  # the services it calls
 ARGUMENTS = [
     Argument(
         "username",
@@ -36,7 +37,7 @@ def data(session, widget, username: str, limit: int) -> dict:
     if not user:
         return {"username": "", "badges": [], "total": 0}
     config = current_app.config
-    client = BadgesClient(config["BADGES_URL"], tuple(config["SERVICE_TIMEOUT"]))
+    client = BadgesClient.from_config(config)
     badges = client.user_badges(user)
     return {
         "username": user,

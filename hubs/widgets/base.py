@@ -13,6 +13,8 @@ A widget module has:
 - ``TITLE`` and ``DESCRIPTION`` shown to people choosing widgets;
 - ``HUB_TYPES`` (optional): the kinds of hub it fits, of ``"team"`` and ``"user"``
   (both by default); it is offered, and may be added, only there;
+- ``CLIENTS`` (optional): the classes of :mod:`hubs.clients` whose services it calls;
+  in demo mode they answer from recordings and its panel says "Demo data";
 - ``refresh(session, widget, data, **config) -> WidgetData | None`` (optional): bring
   cached ``data`` up to date more cheaply than ``data()`` (the feed adds its new
   entries), with the HTML the pages add on top (``prepend``), or None when only a full
@@ -43,6 +45,7 @@ from hubs.cache import (
     invalidate,
     rebuild,
 )
+from hubs.clients import ServiceClient
 from hubs.models.widget import MAX_WIDGET_TITLE
 from hubs.rendering import render_panel
 from hubs.widgets import validators
@@ -264,6 +267,7 @@ class WidgetType:
         self.template: str = module.template
         self.chrome: Chrome = getattr(module, "chrome", None) or DEFAULT_CHROME
         self.hub_types: frozenset[str] = frozenset(getattr(module, "HUB_TYPES", ALL_HUB_TYPES))
+        self.clients: tuple[type[ServiceClient], ...] = tuple(getattr(module, "CLIENTS", ()))
         self.should_invalidate: Callable = module.should_invalidate
         self.hints: Hints = module.should_invalidate.hints
         self._data: Callable[..., dict | WidgetData] = module.data
@@ -271,6 +275,11 @@ class WidgetType:
 
     def __repr__(self) -> str:
         return f"<WidgetType {self.name}>"
+
+    @property
+    def external(self) -> bool:
+        """Whether its data comes from Fedora's web services (not hubs' own tables)."""
+        return bool(self.clients)
 
     def fits(self, hub_type: str) -> bool:
         """Whether it is meant for a hub of ``hub_type`` ("team" or "user")."""
@@ -380,6 +389,12 @@ def _contract_problems(module: ModuleType) -> list[str]:
     hub_types = getattr(module, "HUB_TYPES", ALL_HUB_TYPES)
     if isinstance(hub_types, str) or not set(hub_types) or not set(hub_types) <= set(ALL_HUB_TYPES):
         problems.append(f"HUB_TYPES must name some of {', '.join(ALL_HUB_TYPES)}")
+
+    clients = getattr(module, "CLIENTS", ())
+    if isinstance(clients, str) or not all(
+        isinstance(client, type) and issubclass(client, ServiceClient) for client in clients
+    ):
+        problems.append("CLIENTS must list classes of hubs.clients (the services it calls)")
 
     template = getattr(module, "template", None)
     if not isinstance(template, str):

@@ -14,6 +14,7 @@ from hubs.widgets.base import Argument, Chrome, hints
 
 TITLE = "Bugzilla"
 DESCRIPTION = "Open bugs of some Fedora packages in Red Hat Bugzilla, most recently changed first."
+CLIENTS = [BugzillaClient]  # the services it calls
 
 MAX_PACKAGES = 50
 # Fedora package names: letters, digits and "-._+" ("gcc-c++", "python3.12", "perl-Moose").
@@ -64,7 +65,7 @@ def data(session, widget, packages: str, limit: int) -> dict:
     if not names:
         return {"packages": [], "bugs": [], "total": 0, "search_url": ""}
     config = current_app.config
-    client = BugzillaClient(config["BUGZILLA_URL"], tuple(config["SERVICE_TIMEOUT"]))
+    client = BugzillaClient.from_config(config)
     products = list(config["BUGZILLA_PRODUCTS"])
     found = client.open_bugs(products, names, limit)
     return {

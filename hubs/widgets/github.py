@@ -13,6 +13,7 @@ from hubs.widgets.base import Argument, Chrome, hints
 
 TITLE = "GitHub"
 DESCRIPTION = "Open pull requests and issues of a GitHub repository, newest first."
+CLIENTS = [GitHubClient]  # the services it calls
 
 # GitHub's rules: owners of 1-39 letters, digits and inner hyphens; names of letters, digits, "-._".
 OWNER_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$")
@@ -63,9 +64,7 @@ def data(session, widget, repo: str, what: str, limit: int) -> dict:
     if not repo:
         return {"repo": "", "pull_requests": None, "issues": None}
     config = current_app.config
-    client = GitHubClient(
-        config["GITHUB_URL"], tuple(config["SERVICE_TIMEOUT"]), token=config.get("GITHUB_TOKEN")
-    )
+    client = GitHubClient.from_config(config, token=config.get("GITHUB_TOKEN"))
     pull_requests = issues = None
     if shows_pull_requests(what):
         pull_requests = listing(client.open_pull_requests(repo, limit), client.pulls_url(repo))

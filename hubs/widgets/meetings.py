@@ -17,6 +17,7 @@ from hubs.widgets.base import Argument, Chrome, WidgetData, hints
 
 TITLE = "Meetings"
 DESCRIPTION = "The next meetings of a Fedora calendar (fedocal), soonest first."
+CLIENTS = [FedocalClient]  # the services it calls
 
 
 def calendar_name(value: Any) -> str:
@@ -68,7 +69,7 @@ def data(session, widget, calendar: str, n_meetings: int, days: int) -> dict | W
     if not name:
         return {**found, "meetings": []}
     config = current_app.config
-    client = FedocalClient(config["FEDOCAL_URL"], tuple(config["SERVICE_TIMEOUT"]))
+    client = FedocalClient.from_config(config)
     found["calendar_url"] = client.calendar_url(name)
     now = utcnow()
     # Fedocal picks meetings by the day they fall on in their own zone: start a day early.

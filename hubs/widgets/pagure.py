@@ -13,6 +13,7 @@ from hubs.widgets.base import Argument, Chrome, hints
 
 TITLE = "Pagure"
 DESCRIPTION = "Open issues and pull requests of a project on pagure.io, newest first."
+CLIENTS = [PagureClient]  # the services it calls
 
 # A project's name, or its namespace: pagure's own rule for names, at most 100 characters.
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,99}$")
@@ -65,7 +66,7 @@ def data(session, widget, project: str, what: str, limit: int) -> dict:
     if not project:
         return {"project": "", "issues": None, "pull_requests": None}
     config = current_app.config
-    client = PagureClient(config["PAGURE_URL"], tuple(config["SERVICE_TIMEOUT"]))
+    client = PagureClient.from_config(config)
     issues = pull_requests = None
     if shows_issues(what):
         issues = listing(client.open_issues(project, limit), client.issues_url(project))

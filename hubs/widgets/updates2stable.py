@@ -13,6 +13,7 @@ from hubs.widgets.base import Argument, Chrome, hints
 TITLE = "Updates to stable"
 DESCRIPTION = "A packager's Bodhi updates in testing that can now be pushed to stable."
 HUB_TYPES = ("user",)  # a packager's updates
+CLIENTS = [BodhiClient]  # the services it calls
 ARGUMENTS = [
     Argument(
         "username",
@@ -45,7 +46,7 @@ def data(session, widget, username: str, limit: int) -> dict:
     if not user:
         return {"username": "", "updates": [], "total": 0}
     config = current_app.config
-    client = BodhiClient(config["BODHI_URL"], tuple(config["SERVICE_TIMEOUT"]))
+    client = BodhiClient.from_config(config)
     now = _now()
     ready = [u for u in client.updates_in_testing(user) if u.can_be_pushed_to_stable]
     # Those waiting longest first: they are the ones the packager forgot.

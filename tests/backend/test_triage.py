@@ -18,7 +18,7 @@ from hubs.seed import DEMO_USERS
 from hubs.widgets import registry
 from tests import factories
 from tests.factories import RecordingPublisher, fresh_copy
-from tests.html import with_role
+from tests.html import widget_states, with_role
 from tests.oracles import ACTIVITY, activity_widgets_of, backend_stats, versions
 
 
@@ -557,3 +557,21 @@ def test_a_hubs_new_summary_rebuilds_the_memberships_of_its_people(backend, publ
     pushed = {e["widget_id"]: e for e in backend.publisher_events}
     owned = pushed[ralphs]["data"]["data"]["member"]
     assert {"name": "infrastructure", "summary": "Lights on", "url": "/t/infrastructure/"} in owned
+
+
+def test_what_the_backend_rebuilds_and_pushes_reaches_the_visitors_kept_page(backend, corpus):
+    """A visitor's kept page (hubs/page_cache.py) is rendered anew once the backend has
+    stored a rebuilt widget, as a page kept live by hubs-sse would show it."""
+    client = backend.app.test_client()
+    for widget in with_role(client.get("/u/ralph/").text, "widget"):
+        client.get(widget["data-src"])
+    before = client.get("/u/ralph/").text
+    assert "loading" not in widget_states(before).values()  # external ones: an error panel
+    shown = [e["data-msg-id"] for e in with_role(before, "feed-entry")]
+
+    backend.handle(fresh_copy(ralph_messages(corpus)[0], "kept-page-1"))
+    assert backend.pool.wait_idle(10)
+    pushed = [e for e in backend.publisher_events if e["hub"]["url"] == "/u/ralph/"]
+    assert "feed" in {e["data"]["plugin"] for e in pushed}
+    after = [e["data-msg-id"] for e in with_role(client.get("/u/ralph/").text, "feed-entry")]
+    assert after[0] == "kept-page-1" and after[1:] == shown[: len(after) - 1]

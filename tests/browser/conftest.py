@@ -16,7 +16,7 @@ from hubs.cache import close_cache
 from hubs.database import db, upgrade
 from hubs.seed import populate
 from tests.conftest import recreate_postgres_database
-from tests.stack import Stack
+from tests.stack import IdleClosingHandler, Stack
 
 CHROMIUM = os.environ.get("HUBS_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # Without these, Chromium keeps reaching for Google's services on a closed network.
@@ -72,7 +72,9 @@ def live_app(memcached_config, tmp_path, live_app_config):
 def live_server(live_app):
     """The app served over HTTP on a free port by a thread; yields its base URL."""
     # One thread serves every request, so its cache connection can be closed at the end.
-    server = make_server("127.0.0.1", 0, live_app, threaded=False)
+    server = make_server(
+        "127.0.0.1", 0, live_app, threaded=False, request_handler=IdleClosingHandler
+    )
 
     def serve():
         server.serve_forever()

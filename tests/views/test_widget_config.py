@@ -23,7 +23,7 @@ def _panel_title(page: str, widget_id: int) -> str:
     """The title text of one widget's panel in a hub page."""
     section = page[page.index(f'id="widget-{widget_id}"') :]
     header = section[section.index('data-role="widget-title">') :]
-    return header[len('data-role="widget-title">') : header.index("</header>")]
+    return header[len('data-role="widget-title">') : header.index("</span>")]
 
 
 def test_a_title_given_through_the_api_shows_in_the_panel_and_the_bus_message(

@@ -36,6 +36,9 @@ def test_badges_newest_first_with_a_limit(app_context, session, ralph_hub, servi
     assert data["total"] == 3 and data["profile"] == f"{BADGES}user/ralph"
     html = render_panel(widget, registry["badges"], {"ok": True, "data": data})
     assert len(with_role(html, "badge")) == 2 and "All 3 badges" in html
+    # Each badge's name is text on the page, not only a tooltip or a picture's alt.
+    assert len(with_role(html, "badge-name")) == 2
+    assert '<span class="d-block" data-role="badge-name">White Rabbit</span>' in html
 
 
 def test_someone_without_badges_and_a_team_without_a_user(app_context, session, service):

@@ -40,6 +40,10 @@ def calls_a_service(widget_type) -> bool:
 
 def test_the_table_lists_every_external_widget():
     assert {name for name, t in registry.items() if calls_a_service(t)} == set(EXTERNAL)
+    # ...and each declares the services it calls (demo mode labels their panels).
+    assert {name for name, t in registry.items() if t.external} == set(EXTERNAL)
+    for name, (setting, _config) in EXTERNAL.items():
+        assert [client.URL_SETTING for client in registry[name].clients] == [setting]
 
 
 class DeadService(http.server.BaseHTTPRequestHandler):

@@ -103,6 +103,20 @@ def test_refuses_a_widget_without_arguments_list():
     assert "no ARGUMENTS list" in refusal(ARGUMENTS=None)
 
 
+@pytest.mark.parametrize("clients", ["BadgesClient", [object], ["hubs.clients.badges"]])
+def test_refuses_clients_that_are_not_service_clients(clients):
+    assert "CLIENTS must list classes of hubs.clients" in refusal(CLIENTS=clients)
+
+
+def test_a_widget_declaring_its_services_is_external():
+    from hubs.clients.badges import BadgesClient
+
+    [widget_type] = build_registry([widget_module(CLIENTS=[BadgesClient])]).values()
+    assert widget_type.external and widget_type.clients == (BadgesClient,)
+    [local] = build_registry([widget_module()]).values()
+    assert not local.external
+
+
 def test_refuses_a_widget_registered_twice():
     with pytest.raises(WidgetContractError, match="registered twice"):
         build_registry([widget_module(), widget_module()])
