@@ -168,6 +168,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hubs,
         login,
         my_stream,
+        revisions,
     )
 
     app.register_blueprint(login.bp)
@@ -180,6 +181,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(my_stream.bp)
     app.register_blueprint(directory.bp)
+    app.register_blueprint(revisions.bp)
     errors.init_app(app)
 
     app.add_template_filter(rendering.plural)

@@ -1,7 +1,12 @@
 """Every change the app makes to hubs, widgets, roles and users, each published on the
 bus (the backend refreshes the widgets it concerns), and what still waits for an answer
 (``pending``). Views call these; nothing else writes those rows. Permission checks
-happen before, in the views (hubs/permissions.py)."""
+happen before, in the views (hubs/permissions.py).
+
+Each change to a hub also records a revision of it (``record_revision``) in the same
+transaction; ``restore_revision``, ``import_layout`` and ``restore_defaults`` bring a
+whole layout back as one more revision, announcing each widget they add, remove,
+move or configure as the single changes do, so open pages and the backend follow."""
 
 from __future__ import annotations
 
@@ -11,14 +16,15 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from hubs import backfill, page_cache
+from hubs import backfill, page_cache, revisions
 from hubs.bus import publish
-from hubs.default_widgets import default_widgets
+from hubs.default_widgets import default_layout, default_widgets
 from hubs.models import (
     MAX_LEFT_WIDTH,
     MIN_LEFT_WIDTH,
     Column,
     Hub,
+    HubRevision,
     HubType,
     Invitation,
     JoinRequest,
@@ -30,6 +36,9 @@ from hubs.models import (
 )
 from hubs.widgets import get_widget_type, validators, widget_label
 from hubs.widgets.base import TITLE, Argument, InvalidConfig, validate_arguments
+
+# Who a revision names when nobody made it (the state a hub's history begins with).
+SITE_AGENT = "fedora-hubs"
 
 # Owner and member exclude each other; subscriber and stargazer stand beside them.
 EXCLUSIVE = (Role.owner, Role.member)
@@ -81,20 +90,79 @@ def create_hub(
     hub_type: HubType,
     agent: str,
     owner: User | None = None,
+    like: Hub | None = None,
     **fields,
 ) -> Hub:
-    """A new hub with its default widgets (and its first owner), committed together
-    before hub.created goes out: the backend indexes what the message announces."""
+    """A new hub with its default widgets, or the layout of the hub it is ``like`` (the
+    widgets that fit its type), and its first owner, committed together before
+    hub.created goes out: the backend indexes what the message announces."""
     hub = Hub(name=name, type=hub_type, **fields)
+    if like is not None:
+        hub.left_width = like.left_width
     session.add(hub)
     session.flush()
-    session.add_all(default_widgets(hub))
+    session.add_all(default_widgets(hub) if like is None else _widgets_like(session, hub, like))
     if owner is not None:
         session.add(Membership(hub_id=hub.id, user_id=owner.id, role=Role.owner))
         _want_history(session, owner)  # their feed fills from the first view
+    like_name = like and f"{like.type.url_prefix}/{like.name}"
+    record_revision(
+        session, hub, agent, "hub.created", revisions.created_sentence(agent, like_name)
+    )
     session.commit()
     _announce("hub.created", **hub_fields(hub), agent=agent)
     return hub
+
+
+def _widgets_like(session: Session, hub: Hub, like: Hub) -> list[Widget]:
+    """Copies of ``like``'s widgets for ``hub``, those that fit its type, in their order."""
+    copies, positions = [], dict.fromkeys(Column, 0)
+    for widget in _widgets_of(session, like):
+        widget_type = get_widget_type(widget.plugin)
+        if widget_type is None or not widget_type.fits(hub.type.value):
+            continue
+        config = widget_type.config_of(widget)
+        column, position = widget.column, positions[widget.column]
+        copies.append(Widget(hub=hub, plugin=widget.plugin, column=column, position=position,
+                             config=config))  # fmt: skip
+        positions[column] += 1
+    return copies
+
+
+def _widgets_of(session: Session, hub: Hub) -> list[Widget]:
+    return list(
+        session.scalars(
+            sa.select(Widget)
+            .where(Widget.hub_id == hub.id)
+            .order_by(Widget.column, Widget.position, Widget.id)
+        )
+    )
+
+
+def hub_state(session: Session, hub: Hub) -> dict[str, Any]:
+    """``hub``'s settings and widgets as a revision keeps them (see hubs.revisions)."""
+    session.flush()
+    return revisions.hub_state(hub_settings(hub), _widgets_of(session, hub))
+
+
+def record_revision(
+    session: Session, hub: Hub, agent: str, kind: str, sentence: str
+) -> HubRevision:
+    """A revision of ``hub`` as it is now in the session, added to the change's own
+    transaction (committed, or rolled back, with it); the oldest beyond HISTORY_KEEP go."""
+    keep = current_app.config["HISTORY_KEEP"]
+    return revisions.add_revision(
+        session, hub, agent, kind, sentence, hub_state(session, hub), keep
+    )
+
+
+def _begin_history(session: Session, hub: Hub) -> None:
+    """Before the first recorded change of a hub that has no revision (one made before
+    revisions were kept, or by populate.py), a revision of how it is: so that change
+    can be undone too."""
+    of_hub = sa.select(HubRevision.id).where(HubRevision.hub_id == hub.id).limit(1)
+    if session.scalar(of_hub) is None:
+        record_revision(session, hub, SITE_AGENT, "hub.baseline", revisions.BASELINE_SENTENCE)
 
 
 # The avatar column's length.
@@ -152,8 +220,10 @@ def update_hub(session: Session, hub: Hub, raw: dict[str, Any], agent: str) -> l
     changed = [key for key, value in changes.items() if getattr(hub, key) != value]
     if not changed:
         return []
+    _begin_history(session, hub)
     for key in changed:
         setattr(hub, key, changes[key])
+    record_revision(session, hub, agent, "hub.updated", revisions.settings_sentence(agent, changed))
     session.commit()
     _announce("hub.updated", **hub_fields(hub), agent=agent, changed_keys=changed)
     return changed
@@ -216,10 +286,13 @@ def create_widget(
             Widget.hub_id == hub.id, Widget.column == column
         )
     )
+    _begin_history(session, hub)
     widget = Widget(
         hub=hub, plugin=plugin, column=column, position=position, config=config, title=title
     )
     session.add(widget)
+    sentence = revisions.added_sentence(agent, plugin, column)
+    record_revision(session, hub, agent, "widget.created", sentence)
     session.commit()
     _announce("widget.created", **_widget_fields(widget), agent=agent)
     return widget
@@ -241,9 +314,14 @@ def update_widget_config(
         changed.append(TITLE.name)
     if not changed:
         return []
+    _begin_history(session, widget.hub)
     if changed != [TITLE.name]:
         widget.config = config
+    # The history names a new title as a changed setting (in a list: not counted in lines).
+    was, now = {**old, TITLE.name: [widget.title]}, {**config, TITLE.name: [title]}
     widget.title = title
+    sentence = revisions.configured_sentence(agent, widget.plugin, was, now)
+    record_revision(session, widget.hub, agent, "widget.updated", sentence)
     session.commit()
     if TITLE.name in changed:  # same config, same cache key: its panel shows the old title
         widget_type.invalidate(widget)
@@ -280,11 +358,15 @@ def move_widget(
     position = max(0, min(position, len(target)))
     if widget.column == column and here.index(widget.id) == position:
         return False
+    _begin_history(session, widget.hub)
+    was = (widget.column, here.index(widget.id))
     target.insert(position, widget)
     widget.column = column
     for widgets in siblings.values():
         for index, each in enumerate(widgets):
             each.position = index
+    sentence = revisions.moved_sentence(agent, widget.plugin, was, (column, position))
+    record_revision(session, widget.hub, agent, "widget.updated", sentence)
     session.commit()
     _announce(
         "widget.updated", **_widget_fields(widget), agent=agent, changed_keys=["column", "position"]
@@ -294,7 +376,8 @@ def move_widget(
 
 def delete_widget(session: Session, widget: Widget, agent: str) -> None:
     """Remove ``widget``; those below it in its column close up (positions stay 0, 1, 2...)."""
-    fields = _widget_fields(widget)
+    fields, hub = _widget_fields(widget), widget.hub
+    _begin_history(session, hub)
     session.delete(widget)
     session.flush()
     below = session.scalars(
@@ -304,8 +387,158 @@ def delete_widget(session: Session, widget: Widget, agent: str) -> None:
     )
     for index, each in enumerate(below):
         each.position = index
+    sentence = revisions.removed_sentence(agent, widget.plugin, widget.column)
+    record_revision(session, hub, agent, "widget.deleted", sentence)
     session.commit()
     _announce("widget.deleted", **fields, agent=agent)
+
+
+# -- whole layouts: restore, import, defaults ---------------------------------------------
+
+# A widget a layout wants: the id it had (a revision's; None elsewhere), its plugin,
+# column and raw config.
+Wanted = tuple[int | None, str, Column, dict[str, Any]]
+
+
+def restore_revision(session: Session, hub: Hub, revision: HubRevision, agent: str) -> bool:
+    """Bring ``hub``'s settings and widgets back to ``revision``'s (never its members:
+    roles need consent), as a new revision. False when it looks that way already."""
+    state = revision.state
+    wanted = [
+        (w["id"], w["plugin"], Column(w["column"]), w["config"])
+        for w in sorted(state["widgets"], key=lambda w: (w["column"], w["position"], w["id"]))
+    ]
+    sentence = revisions.restored_sentence(agent, revision)
+    return _apply_layout(session, hub, wanted, state["settings"], agent, "hub.restored", sentence)
+
+
+def import_layout(session: Session, hub: Hub, layout: revisions.Layout, agent: str) -> bool:
+    """Give ``hub`` the widgets and left column width of a layout document
+    (hubs.revisions.read_layout checked it), as one revision."""
+    wanted = [(None, plugin, column, config) for plugin, column, config in layout.widgets]
+    settings = {**hub_settings(hub), "left_width": layout.left_width}
+    sentence = revisions.imported_sentence(agent, len(wanted))
+    return _apply_layout(session, hub, wanted, settings, agent, "hub.imported", sentence)
+
+
+def restore_defaults(session: Session, hub: Hub, agent: str) -> bool:
+    """Give ``hub`` back the widgets a new hub of its type starts with, as one revision."""
+    wanted = [(None, plugin, column, config) for plugin, column, config in default_layout(hub.type)]
+    sentence = revisions.defaults_sentence(agent)
+    return _apply_layout(session, hub, wanted, hub_settings(hub), agent, "hub.defaults", sentence)
+
+
+def _checked(hub: Hub, wanted: list[Wanted], settings: dict[str, Any]):
+    """Clean settings and configs, or InvalidConfig naming each problem."""
+    errors: dict[str, str] = {}
+    limit = current_app.config["MAX_WIDGETS_PER_HUB"]
+    if len(wanted) > limit:
+        errors["columns"] = f"a hub holds at most {limit} widgets; this layout has {len(wanted)}"
+    try:
+        clean_settings = validate_arguments(HUB_SETTINGS, settings)
+    except InvalidConfig as error:
+        errors.update({f"settings.{name}": message for name, message in error.errors.items()})
+        clean_settings = {}
+    clean, places = [], dict.fromkeys(Column, 0)
+    for widget_id, plugin, column, config in wanted:
+        where = f"columns.{column.value}[{places[column]}]"  # as a layout document says it
+        places[column] += 1
+        widget_type = get_widget_type(plugin)
+        if widget_type is None:
+            errors[f"{where}.plugin"] = f"there is no widget named {plugin!r} any more"
+        elif not widget_type.fits(hub.type.value):
+            errors[f"{where}.plugin"] = widget_type.fit_for
+        else:
+            try:
+                clean.append((widget_id, plugin, column, widget_type.validate_config(config)))
+            except InvalidConfig as error:
+                for name, message in error.errors.items():
+                    errors[f"{where}.config.{name}"] = message
+    if errors:
+        raise InvalidConfig(errors)
+    return clean, clean_settings
+
+
+def _matched(current: list[Widget], wanted: list[Wanted]) -> list[Widget | None]:
+    """For each wanted widget, the current one it becomes: the one with its id, else the
+    first unused one of its plugin (its cached data may still serve), else None (new)."""
+    by_id = {widget.id: widget for widget in current}
+    used: set[int] = set()
+    matches: list[Widget | None] = []
+    for widget_id, plugin, _column, _config in wanted:
+        widget = by_id.get(widget_id)
+        if widget is not None and widget.plugin == plugin:
+            used.add(widget.id)
+            matches.append(widget)
+        else:
+            matches.append(None)
+    for index, (_id, plugin, _column, _config) in enumerate(wanted):
+        if matches[index] is None:
+            spare = next((w for w in current if w.plugin == plugin and w.id not in used), None)
+            if spare is not None:
+                used.add(spare.id)
+                matches[index] = spare
+    return matches
+
+
+def _apply_layout(
+    session: Session,
+    hub: Hub,
+    wanted: list[Wanted],
+    settings: dict[str, Any],
+    agent: str,
+    kind: str,
+    sentence: str,
+) -> bool:
+    """Make ``hub``'s widgets and settings those wanted, as one revision; then announce
+    each widget removed, added, moved or configured, and the settings changed, as the
+    single changes do (the backend drops and builds caches, pages redraw)."""
+    wanted, settings = _checked(hub, wanted, settings)
+    current = _widgets_of(session, hub)
+    matches = _matched(current, wanted)
+    positions = dict.fromkeys(Column, 0)
+    _begin_history(session, hub)
+    created, updated = [], []
+    for (_id, plugin, column, config), widget in zip(wanted, matches, strict=True):
+        position = positions[column]
+        positions[column] += 1
+        if widget is None:
+            widget = Widget(hub=hub, plugin=plugin, column=column, position=position, config=config)
+            session.add(widget)
+            created.append(widget)
+            continue
+        old = get_widget_type(plugin).config_of(widget)
+        changed = sorted(key for key in config if config[key] != old.get(key))
+        if changed:
+            widget.config = config
+        if widget.column != column:
+            changed.append("column")
+        if widget.position != position:
+            changed.append("position")
+        widget.column, widget.position = column, position
+        if changed:
+            updated.append((widget, changed))
+    kept = {widget.id for widget in matches if widget is not None}
+    deleted = [_widget_fields(w) for w in current if w.id not in kept]
+    for widget in current:
+        if widget.id not in kept:
+            session.delete(widget)
+    changed_settings = [key for key, value in settings.items() if getattr(hub, key) != value]
+    for key in changed_settings:
+        setattr(hub, key, settings[key])
+    if not (created or updated or deleted or changed_settings):
+        return False
+    record_revision(session, hub, agent, kind, sentence)
+    session.commit()
+    for fields in deleted:
+        _announce("widget.deleted", **fields, agent=agent)
+    for widget in created:
+        _announce("widget.created", **_widget_fields(widget), agent=agent)
+    for widget, changed in updated:
+        _announce("widget.updated", **_widget_fields(widget), agent=agent, changed_keys=changed)
+    if changed_settings:
+        _announce("hub.updated", **hub_fields(hub), agent=agent, changed_keys=changed_settings)
+    return True
 
 
 def _roles(session: Session, hub: Hub, user: User) -> dict[Role, Membership]:
@@ -331,6 +564,7 @@ def set_role(session: Session, hub: Hub, user: User, role: Role, agent: str) -> 
     roles = _roles(session, hub, user)
     if role in roles:
         return False
+    _begin_history(session, hub)
     old_role = None
     if role in EXCLUSIVE:
         for other in EXCLUSIVE:
@@ -342,6 +576,11 @@ def set_role(session: Session, hub: Hub, user: User, role: Role, agent: str) -> 
     session.add(Membership(hub_id=hub.id, user_id=user.id, role=role))
     if role in EXCLUSIVE:  # a team's feed shows its owners' and members' messages
         _want_history(session, user)
+    sentence = revisions.role_sentence(
+        agent, user.username, role.value, old_role and old_role.value
+    )
+    kind = "user.role.added" if old_role is None else "user.role.changed"
+    record_revision(session, hub, agent, kind, sentence)
     session.commit()
     common = {**hub_fields(hub), "username": user.username, "agent": agent, "role": role.value}
     if old_role is None:
@@ -358,7 +597,10 @@ def remove_role(session: Session, hub: Hub, user: User, role: Role, agent: str) 
         return False
     if role is Role.owner and _owner_count(session, hub) == 1:
         raise ChangeRefused(f"{user.username} is the last owner of {hub.name}")
+    _begin_history(session, hub)
     session.delete(membership)
+    sentence = revisions.unrole_sentence(agent, user.username, role.value)
+    record_revision(session, hub, agent, "user.role.removed", sentence)
     session.commit()
     _announce(
         "user.role.removed",
@@ -478,11 +720,16 @@ __all__ = [
     "create_user",
     "create_widget",
     "delete_widget",
+    "hub_state",
+    "import_layout",
     "invite",
     "move_widget",
+    "record_revision",
     "remove_role",
     "request_to_join",
     "resolve_help_request",
+    "restore_defaults",
+    "restore_revision",
     "set_role",
     "sign_up",
     "update_hub",

@@ -250,6 +250,73 @@ def cache_clean() -> None:
     click.echo(f"dropped the cached data of {len(rows)} widgets")
 
 
+# -- layouts: export, import --------------------------------------------------------------
+
+
+def hub_named(spec: str, param_hint: str = "HUB") -> Hub:
+    """The hub ``spec`` names as its page path does: t/design, u/nirik (slashes around
+    it allowed); a bare name is a team's."""
+    kind, _, name = spec.strip("/").rpartition("/")
+    types = {"t": HubType.team, "u": HubType.user, "": HubType.team}
+    if kind not in types or not name:
+        raise click.BadParameter(
+            f"{spec!r} names no hub: write t/TEAM or u/USER", param_hint=param_hint
+        )
+    hub = db.session.scalar(sa.select(Hub).where(Hub.type == types[kind], Hub.name == name))
+    if hub is None:
+        raise click.BadParameter(
+            f"there is no {types[kind].value} hub named {name!r}", param_hint=param_hint
+        )
+    return hub
+
+
+@cli.command("export")
+@click.argument("hub")
+@with_appcontext
+def export_command(hub: str) -> None:
+    """Print the layout document of HUB (t/TEAM or u/USER): its widgets and their
+    configs, as GET /<u|t>/<name>/export gives it."""
+    from hubs import changes, revisions
+
+    state = changes.hub_state(db.session, hub_named(hub))
+    click.echo(json.dumps(revisions.layout_document(state), indent=2, sort_keys=True))
+
+
+@cli.command("import")
+@click.argument("hub")
+@click.argument("document", type=click.File("r"))
+@with_appcontext
+@writes
+def import_command(hub: str, document) -> None:
+    """Give HUB (t/TEAM or u/USER) the layout of DOCUMENT (a file made by export, or -
+    for standard input), as one revision; every problem listed, and nothing changed,
+    when it is refused."""
+    from hubs import changes, revisions
+    from hubs.widgets.base import InvalidConfig
+
+    target = hub_named(hub)
+    try:
+        parsed = current_app.json.loads(document.read())  # as the web app reads JSON
+    except ValueError as error:
+        raise click.ClickException(f"{document.name} is not JSON: {error}") from None
+    try:
+        layout = revisions.read_layout(
+            parsed, target.type.value, current_app.config["MAX_WIDGETS_PER_HUB"]
+        )
+        done = changes.import_layout(db.session, target, layout, agent="fedora-hubs")
+    except InvalidConfig as error:
+        db.session.rollback()
+        for where, why in error.errors.items():
+            click.echo(f"{where}: {why}", err=True)
+        problems = len(error.errors)
+        raise click.ClickException(
+            f"{document.name} was refused ({problems} problems); {target.url_path} is unchanged"
+        ) from None
+    click.echo(
+        f"imported into {target.url_path}" if done else f"{target.url_path} has this layout already"
+    )
+
+
 # -- teams -------------------------------------------------------------------------------
 
 
@@ -260,10 +327,13 @@ def cache_clean() -> None:
 @click.option(
     "--create-owner", is_flag=True, help="create the owner's account if Hubs has none yet"
 )
+@click.option("--like", help="start with the layout of this hub (t/TEAM or u/USER)")
 @with_appcontext
 @writes
-def create_team_command(name: str, owner: str, summary: str, create_owner: bool) -> None:
-    """Create a team hub with the default widgets."""
+def create_team_command(
+    name: str, owner: str, summary: str, create_owner: bool, like: str | None
+) -> None:
+    """Create a team hub with the default widgets, or with the layout of another hub."""
     from hubs import changes, teams
     from hubs.widgets import validators
 
@@ -277,6 +347,7 @@ def create_team_command(name: str, owner: str, summary: str, create_owner: bool)
         except ValueError as error:
             raise click.BadParameter(f"{value!r} {error}", param_hint=label) from None
     session = db.session
+    template = hub_named(like, "--like") if like else None
     if session.scalar(sa.select(Hub).where(Hub.type == HubType.team, Hub.name == name)):
         raise click.ClickException(f"a team hub named {name!r} exists already")
     user = session.scalar(sa.select(User).where(User.username == owner))
@@ -287,8 +358,8 @@ def create_team_command(name: str, owner: str, summary: str, create_owner: bool)
                 "check the name, or pass --create-owner to make it now"
             )
         user = changes.sign_up(session, owner, owner, None)
-    hub = teams.create_team(session, name, user, agent="fedora-hubs", summary=summary)
-    click.echo(f"created {hub.url_path} owned by {owner}")
+    hub = teams.create_team(session, name, user, "fedora-hubs", summary=summary, like=template)
+    click.echo(f"created {hub.url_path} owned by {owner}" + (f", like {like}" if like else ""))
 
 
 @cli.command("sync-teams")

@@ -18,6 +18,10 @@ SECRET_KEY = None
 # The most widgets a hub may have: each one is a request to a service when it is cold.
 MAX_WIDGETS_PER_HUB = 40
 
+# Revisions kept of each hub (its history page, restore): the newest this many, and
+# always its first, so how it began can still be seen and restored.
+HISTORY_KEEP = 100
+
 # The largest request body the web app reads, in bytes: a larger one is refused with
 # 413 before it is read (the largest form, a hub's description, is far smaller)...
 MAX_CONTENT_LENGTH = 1024 * 1024

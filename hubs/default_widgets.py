@@ -42,9 +42,14 @@ USER_WIDGETS: list[tuple[str, Column, dict[str, Any]]] = [
 ]
 
 
+def default_layout(hub_type: HubType) -> list[tuple[str, Column, dict[str, Any]]]:
+    """The widgets a hub of ``hub_type`` starts with (and gets back with "Restore defaults")."""
+    return TEAM_WIDGETS if hub_type is HubType.team else USER_WIDGETS
+
+
 def default_widgets(hub: Hub) -> list[Widget]:
     """New Widget rows for ``hub``'s type, positioned within each column."""
-    layout = TEAM_WIDGETS if hub.type is HubType.team else USER_WIDGETS
+    layout = default_layout(hub.type)
     positions = {Column.left: 0, Column.right: 0}
     widgets = []
     for plugin, column, config in layout:

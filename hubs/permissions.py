@@ -14,7 +14,8 @@ from hubs.models import Hub, HubType, Invitation, Membership, Role, User
 
 
 class Action(enum.StrEnum):
-    EDIT_HUB = "hub.edit"  # settings, widgets
+    EDIT_HUB = "hub.edit"  # settings, widgets, restoring a revision, importing a layout
+    READ_HISTORY = "history.read"  # a hub's revisions and their diffs: its owners
     MANAGE_MEMBERS = "members.manage"  # add, remove, change roles, answer join requests
     FOLLOW = "hub.follow"  # subscribe, star (and undo)
     JOIN = "hub.join"  # ask to join a team hub
@@ -51,7 +52,7 @@ def allowed(user: User | None, action: Action, subject: Hub | HelpCall) -> bool:
     if action is Action.ANSWER_INVITATION:
         return db.session.get(Invitation, (hub.id, user.id)) is not None
     roles = roles_of(user, hub)
-    if action in (Action.EDIT_HUB, Action.MANAGE_MEMBERS):
+    if action in (Action.EDIT_HUB, Action.MANAGE_MEMBERS, Action.READ_HISTORY):
         return Role.owner in roles
     if action is Action.FOLLOW:
         return True
@@ -90,6 +91,7 @@ def _refusal(user: User, action: Action, subject: Hub | HelpCall) -> str:
     return {
         Action.EDIT_HUB: f"Only the owners of {hub} may edit it.",
         Action.MANAGE_MEMBERS: f"Only the owners of {hub} may manage its members.",
+        Action.READ_HISTORY: f"Only the owners of {hub} may read its history.",
         Action.JOIN: f"You can't ask to join {hub}: only team hubs take requests, "
         "from those not in them yet.",
         Action.LEAVE: f"You are not a member of {hub}.",

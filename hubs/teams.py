@@ -29,10 +29,12 @@ class SyncReport:
         )
 
 
-def create_team(session: Session, name: str, owner: User, agent: str, summary: str = "") -> Hub:
-    """A team hub with its default widgets and its first owner."""
+def create_team(
+    session: Session, name: str, owner: User, agent: str, summary: str = "", like: Hub | None = None
+) -> Hub:
+    """A team hub with its first owner, and the default widgets or ``like``'s layout."""
     return changes.create_hub(
-        session, name, HubType.team, agent=agent, owner=owner, summary=summary
+        session, name, HubType.team, agent=agent, owner=owner, like=like, summary=summary
     )
 
 

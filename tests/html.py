@@ -40,3 +40,39 @@ def with_role(html: str, role: str) -> list[dict[str, str]]:
 def widget_states(html: str) -> dict[str, str]:
     """plugin -> data-state of each widget panel on a page."""
     return {w["data-plugin"]: w["data-state"] for w in with_role(html, "widget")}
+
+
+# Elements with no end tag: they open no text of their own.
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+         "track", "wbr"}  # fmt: skip
+
+
+class _RoleTexts(HTMLParser):
+    def __init__(self, role: str) -> None:
+        super().__init__()
+        self.role = role
+        self.opened: list[bool] = []  # per open element: whether it is one of the role's
+        self.texts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _VOID:
+            return
+        mine = dict(attrs).get("data-role") == self.role
+        if mine:
+            self.texts.append("")
+        self.opened.append(mine)
+
+    def handle_endtag(self, tag):
+        if tag not in _VOID and self.opened:
+            self.opened.pop()
+
+    def handle_data(self, data):
+        if any(self.opened):
+            self.texts[-1] += data
+
+
+def role_texts(html: str, role: str) -> list[str]:
+    """The text inside each element whose data-role is ``role``, in page order."""
+    parser = _RoleTexts(role)
+    parser.feed(html)
+    return parser.texts

@@ -223,3 +223,65 @@ def test_cache_list_lines_up_hubs_of_every_name_length(app, session):
                  if plugin in line}  # fmt: skip
     data_at = {len(line) - len(line.split()[-1]) for line in listing}
     assert len(plugin_at) == 1 and len(data_at) == 1, listing
+
+
+def _layout(session, hub_name: str) -> dict:
+    from hubs import changes, revisions
+
+    session.expire_all()
+    hub = session.scalar(sa.select(Hub).where(Hub.name == hub_name, Hub.type == HubType.team))
+    return revisions.layout_document(changes.hub_state(session, hub))
+
+
+def test_export_then_import_into_another_hub(app, session, published, tmp_path):
+    factories.user(session, "ralph")
+    session.commit()
+    run(app, "create-team", "design", "--owner", "ralph")
+    run(app, "create-team", "websites", "--owner", "ralph")
+    design = session.scalar(sa.select(Hub).where(Hub.name == "design"))
+    factories.widget(session, design, "library")
+    session.commit()
+    exported = run(app, "export", "t/design").output
+    assert json.loads(exported) == _layout(session, "design") != _layout(session, "websites")
+    path = tmp_path / "design.json"
+    path.write_text(exported)
+    result = run(app, "import", "/t/websites/", str(path))
+    assert result.output == "imported into /t/websites/\n"
+    assert _layout(session, "websites") == json.loads(exported)
+    assert json.loads(run(app, "export", "websites").output) == json.loads(exported)
+    assert "has this layout already" in run(app, "import", "t/websites", str(path)).output
+
+
+def test_import_refuses_a_bad_document_listing_its_problems(app, session, tmp_path):
+    factories.user(session, "ralph")
+    session.commit()
+    run(app, "create-team", "design", "--owner", "ralph")
+    before = _layout(session, "design")
+    path = tmp_path / "bad.json"
+    document = {**before, "left_width": 0, "columns": {"left": [{"plugin": "nope"}]}}
+    path.write_text(json.dumps(document))
+    result = app.test_cli_runner().invoke(cli, ["import", "t/design", str(path)])
+    assert result.exit_code == 1
+    assert "left_width: must be a whole number from 1 to 11" in result.output
+    assert "columns.left[0].plugin: there is no widget named 'nope'" in result.output
+    assert "/t/design/ is unchanged" in result.output
+    path.write_text("{not json")
+    assert app.test_cli_runner().invoke(cli, ["import", "t/design", str(path)]).exit_code == 1
+    nowhere = app.test_cli_runner().invoke(cli, ["export", "u/nobody"])
+    assert nowhere.exit_code == 2 and "there is no user hub named 'nobody'" in nowhere.output
+    assert _layout(session, "design") == before
+
+
+def test_create_team_like_another(app, session, published):
+    factories.user(session, "ralph")
+    session.commit()
+    run(app, "create-team", "design", "--owner", "ralph")
+    design = session.scalar(sa.select(Hub).where(Hub.name == "design"))
+    factories.widget(session, design, "library")
+    session.commit()
+    result = run(app, "create-team", "websites", "--owner", "ralph", "--like", "t/design")
+    assert "created /t/websites/ owned by ralph, like t/design" in result.output
+    assert _layout(session, "websites") == _layout(session, "design")
+    refused = app.test_cli_runner().invoke(cli, ["create-team", "qa", "--owner", "ralph",
+                                                 "--like", "t/nothing"])  # fmt: skip
+    assert refused.exit_code == 2 and "there is no team hub named 'nothing'" in refused.output

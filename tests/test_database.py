@@ -14,7 +14,7 @@ from tests.conftest import recreate_postgres_database
 TABLES = {
     "users", "hubs", "memberships", "widgets", "alembic_version",
     "messages", "message_users", "message_packages", "join_requests", "saved_notifications",
-    "resolved_help_requests", "invitations", "backfills",
+    "resolved_help_requests", "invitations", "backfills", "hub_revisions",
 }  # fmt: skip
 
 

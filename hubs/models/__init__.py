@@ -15,6 +15,7 @@ from hubs.models.hub import (
     Role,
 )
 from hubs.models.message import Message, MessagePackage, MessageUser
+from hubs.models.revision import HubRevision
 from hubs.models.saved import SavedNotification
 from hubs.models.user import User
 from hubs.models.widget import Column, Widget
@@ -27,6 +28,7 @@ __all__ = [
     "Base",
     "Column",
     "Hub",
+    "HubRevision",
     "HubType",
     "Invitation",
     "JoinRequest",

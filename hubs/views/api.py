@@ -104,6 +104,31 @@ def resolve_help(hub, widget_id: int, data):
     return help_calls.resolve(hub, widget_id, data.get("msg_id"))
 
 
+# -- history: restore, import, defaults ------------------------------------------------------
+
+
+@bp.post(HUB_URL + "history/<id:revision_id>/restore")
+@hub_action(Action.EDIT_HUB)
+@api_post
+def restore(hub, revision_id: int, data):
+    return edits.restore(hub, revision_id)
+
+
+@bp.post(HUB_URL + "history/defaults")
+@hub_action(Action.EDIT_HUB)
+@api_post
+def restore_defaults(hub, data):
+    return edits.restore_defaults(hub)
+
+
+@bp.post(HUB_URL + "import")
+@hub_action(Action.EDIT_HUB)
+@api_post
+def import_layout(hub, data):
+    """The body is the layout document itself, as ``GET …/export`` gives it."""
+    return edits.import_layout(hub, data)
+
+
 # -- following, joining, leaving -------------------------------------------------------
 
 

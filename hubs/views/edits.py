@@ -17,11 +17,12 @@ from functools import wraps
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 
-from hubs import changes
+from hubs import changes, revisions
 from hubs.database import db
 from hubs.identity import current_user
-from hubs.models import Column, Hub, HubType, Role, User, Widget
+from hubs.models import Column, Hub, HubRevision, HubType, Role, User, Widget
 from hubs.permissions import Action, require
 from hubs.views.hubs import hub_or_404, widget_or_404
 from hubs.widgets import get_widget_type, validators
@@ -173,6 +174,52 @@ def move_widget(widget: Widget, data: Mapping[str, Any]) -> Done:
 def delete_widget(widget: Widget) -> Done:
     changes.delete_widget(db.session, widget, agent=current_user().username)
     return Done("Widget removed.")
+
+
+# -- history: restore, import, defaults (owners) -------------------------------------------
+
+
+def revision_of(hub: Hub, revision_id: int) -> HubRevision:
+    """The revision ``revision_id`` of ``hub``: a 404 for another hub's or a forgotten one."""
+    revision = db.session.get(HubRevision, revision_id)
+    if revision is None or revision.hub_id != hub.id:
+        raise Refused(f"{hub.name} has no revision {revision_id}.", status=404)
+    return revision
+
+
+def _problems(error: InvalidConfig) -> str:
+    count = len(error.errors)
+    return f"{count} problem{'s' if count != 1 else ''}; nothing was changed."
+
+
+def restore(hub: Hub, revision_id: int) -> Done:
+    revision = revision_of(hub, revision_id)
+    try:
+        done = changes.restore_revision(db.session, hub, revision, current_user().username)
+    except InvalidConfig as error:
+        raise Refused(
+            f"This revision can't be restored: {_problems(error)}", error.errors
+        ) from None
+    if not done:
+        return Done("Nothing changed: the hub is like this revision already.")
+    return Done(f"Revision {revision.id} restored.")
+
+
+def import_layout(hub: Hub, document: Any) -> Done:
+    """A layout document (as the export gives), every problem listed when refused."""
+    limit = current_app.config["MAX_WIDGETS_PER_HUB"]
+    try:
+        layout = revisions.read_layout(document, hub.type.value, limit)
+        done = changes.import_layout(db.session, hub, layout, current_user().username)
+    except InvalidConfig as error:
+        raise Refused(f"Invalid layout document: {_problems(error)}", error.errors) from None
+    return Done("Layout imported." if done else "Nothing changed: the hub has this layout already.")
+
+
+def restore_defaults(hub: Hub) -> Done:
+    if changes.restore_defaults(db.session, hub, current_user().username):
+        return Done("Default widgets restored.")
+    return Done("Nothing changed: the hub has the default widgets already.")
 
 
 # -- following, joining, leaving -------------------------------------------------------

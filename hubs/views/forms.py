@@ -19,7 +19,7 @@ from functools import wraps
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from hubs import changes
 from hubs.database import db
@@ -254,6 +254,84 @@ def delete_widget_form(hub, widget_id: int):
 @form_post
 def delete_widget(hub, widget_id: int):
     return edits.delete_widget(edits.hub_widget(hub, widget_id))
+
+
+# -- history: restore, import, defaults --------------------------------------------------
+
+
+def history_path(hub: Hub) -> str:
+    return url_for("revisions.history_page", kind=hub.type.url_prefix, name=hub.name)
+
+
+def _listing_problems(view: Callable) -> Callable:
+    """A refusal with a reason per field becomes an error page listing each one."""
+
+    @wraps(view)
+    def wrapper(hub: Hub, **kwargs):
+        try:
+            return view(hub, **kwargs)
+        except Refused as refused:
+            if not refused.errors:
+                raise
+            listed = "; ".join(f"{where}: {why}" for where, why in refused.errors.items())
+            raise Refused(f"{refused.message} {listed}", status=refused.status) from None
+
+    return wrapper
+
+
+@bp.post(HUB_URL + "history/<id:revision_id>/restore")
+@hub_action(Action.EDIT_HUB)
+@form_post(back=history_path)
+@_listing_problems
+def restore(hub, revision_id: int):
+    return edits.restore(hub, revision_id)
+
+
+@bp.post(HUB_URL + "history/defaults")
+@hub_action(Action.EDIT_HUB)
+@form_post(back=history_path)
+def restore_defaults(hub):
+    return edits.restore_defaults(hub)
+
+
+def _import_page(hub, document: str = "", refused: Refused | None = None):
+    page = render_template(
+        "edit_import.html",
+        hub=hub,
+        document=document,
+        error=refused.message if refused else None,
+        errors=refused.errors if refused else {},
+    )
+    return page, 400 if refused else 200
+
+
+@bp.get(HUB_URL + "edit/import")
+@hub_action(Action.EDIT_HUB)
+def import_form(hub):
+    return _import_page(hub)
+
+
+@bp.post(HUB_URL + "import")
+@hub_action(Action.EDIT_HUB)
+@form_post(back=history_path)
+def import_layout(hub):
+    """The document pasted in the form, or sent as its file."""
+    upload = request.files.get("file")
+    text = request.form.get("document", "")
+    try:
+        if upload is not None and upload.filename:
+            text = upload.read().decode("utf-8")
+        document = current_app.json.loads(text)  # as the API reads bodies: deep nesting refused
+    except ValueError as error:  # UnicodeDecodeError is one too
+        message = "The document is not JSON: paste the export of a hub, or send its file."
+        return _import_page(hub, text, Refused(message, {"document": str(error)[:200]}))
+    try:
+        return edits.import_layout(hub, document)
+    except Refused as refused:
+        if not refused.errors:
+            raise
+        db.session.rollback()
+        return _import_page(hub, text, refused)
 
 
 # -- following, joining, leaving -------------------------------------------------------

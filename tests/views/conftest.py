@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from hubs import changes, revisions
 from hubs.backend.store import store_message
 from hubs.demo import HELP_CALLS as DEMO_HELP_CALLS
 from hubs.models import (
     Column,
+    HubRevision,
     HubType,
     Invitation,
     JoinRequest,
@@ -31,7 +33,7 @@ PERSONAS = ["anonymous", "stranger", "subscriber", "member", "owner", "other_own
 def team(session):
     """infrastructure: owners nirik and puiterwijk, member ralph, subscriber mizmo;
     jflory7 owns marketing; bex asked to join; lmacken is nobody here, invited by nirik
-    to be a member."""
+    to be a member. Its one revision is from before its halp widget was added."""
     people = {
         name: factories.user(session, name)
         for name in ["nirik", "puiterwijk", "ralph", "mizmo", "jflory7", "bex", "lmacken"]
@@ -47,6 +49,10 @@ def team(session):
         factories.role(session, user_hub, people[name], Role.owner)
     factories.widget(session, hub, "sticky", text="Hello")
     factories.widget(session, hub, "stats", column=Column.right)
+    state = changes.hub_state(session, hub)
+    revisions.add_revision(
+        session, hub, "nirik", "hub.created", "nirik created the hub", state, 100
+    )
     factories.widget(session, hub, "halp", column=Column.right, channels=[HELP_CALL["channel"]])
     store_message(session, {**HELP_CALL_MESSAGE}, [], [])
     session.add(JoinRequest(hub_id=hub.id, user_id=people["bex"].id))
@@ -76,15 +82,18 @@ PERSONA_USER = {
 @dataclass(frozen=True)
 class Endpoint:
     name: str
-    path: str  # under /t/infrastructure/; {widget}: the sticky widget's id, {halp}: halp's
+    path: str  # under /t/infrastructure/; {widget}: the sticky widget's id, {halp}: halp's,
+    # {revision}: the hub's first revision
     payload: dict[str, Any]
     allowed: frozenset[str]
+    form_fields: dict[str, str] | None = None  # what its form posts, when not the payload
 
     def url(self, session) -> str:
         """Where its form posts."""
         ids = {
             "widget": sticky_id(session),
             "halp": session.scalar(sa.select(Widget.id).where(Widget.plugin == "halp")),
+            "revision": session.scalar(sa.select(sa.func.min(HubRevision.id))),
         }
         return "/t/infrastructure/" + self.path.format(**ids)
 
@@ -95,12 +104,24 @@ class Endpoint:
     @property
     def form(self) -> dict[str, str]:
         """The payload as its form posts it: a widget's config fields beside the rest."""
+        if self.form_fields is not None:
+            return self.form_fields
         fields = {**self.payload, **self.payload.get("config", {})}
         fields.pop("config", None)
         return {name: str(value) for name, value in fields.items()}
 
 
 OWNERS = frozenset({"owner"})
+# A layout unlike the team's: a note on the left, stats on the right, a narrower left.
+LAYOUT = {
+    "schema": revisions.SCHEMA,
+    "version": revisions.SCHEMA_VERSION,
+    "left_width": 6,
+    "columns": {
+        "left": [{"plugin": "sticky", "config": {"text": "Imported"}}],
+        "right": [{"plugin": "stats", "config": {}}],
+    },
+}
 LOGGED_IN = frozenset(PERSONAS) - {"anonymous"}
 ENDPOINTS = [
     Endpoint("settings", "settings", {"summary": "Changed"}, OWNERS),
@@ -112,6 +133,9 @@ ENDPOINTS = [
     Endpoint("remove member", "members/ralph/remove", {"role": "member"}, OWNERS),
     Endpoint("approve", "requests/bex/approve", {}, OWNERS),
     Endpoint("decline", "requests/bex/decline", {}, OWNERS),
+    Endpoint("restore", "history/{revision}/restore", {}, OWNERS),
+    Endpoint("restore defaults", "history/defaults", {}, OWNERS),
+    Endpoint("import", "import", LAYOUT, OWNERS, form_fields={"document": json.dumps(LAYOUT)}),
     Endpoint("accept invitation", "invitation/accept", {}, frozenset({"stranger"})),
     Endpoint("decline invitation", "invitation/decline", {}, frozenset({"stranger"})),
     Endpoint("subscribe", "subscribe", {}, LOGGED_IN),
@@ -149,6 +173,7 @@ def snapshot(session) -> dict[str, list]:
         "invitations": sorted(
             session.execute(sa.select(Invitation.hub_id, Invitation.user_id, Invitation.role))
         ),
+        "revisions": sorted(session.execute(sa.select(HubRevision.id, HubRevision.sentence))),
     }
 
 

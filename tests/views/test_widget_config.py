@@ -4,6 +4,7 @@ the server draws it (the browser side is tests/browser/test_edit_mode.py)."""
 import sqlalchemy as sa
 
 from hubs.models import Column, Widget
+from hubs.models.revision import HubRevision
 from hubs.models.widget import MAX_WIDGET_TITLE
 from hubs.widgets import registry, validators
 from hubs.widgets.base import Argument
@@ -46,6 +47,12 @@ def test_a_title_given_through_the_api_shows_in_the_panel_and_the_bus_message(
     topic, fields = published[-1]
     assert topic == "widget.updated" and fields["widget_label"] == "Team notes"
     assert fields["changed_keys"] == ["title"]
+    history = session.scalars(
+        sa.select(HubRevision.sentence)
+        .where(HubRevision.hub_id == team.id)
+        .order_by(HubRevision.id)
+    ).all()
+    assert history[-1] == "nirik changed the Sticky note widget: title"
 
     # The title alone: the config stays; an empty title gives the kind's back.
     only_title = client.post(f"/api/t/infrastructure/w/{sticky}/config", json={"title": "Read me"})

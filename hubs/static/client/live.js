@@ -74,15 +74,27 @@ export function takesThePlaceOf(list, entry) {
   return true;
 }
 
+// After a snapshot: every widget fetched again, and put in place where it is newer than
+// the one shown (a panel of the same version stays, with the older entries its reader
+// loaded with "More").
 export async function refetchAll(doc, fetchImpl = fetch) {
   const sections = Array.from(doc.querySelectorAll('[data-role="widget"]'));
   await Promise.all(
     sections.map((section) =>
       fillWidget(section, fetchImpl)
-        .then((html) => replaceWith(section, html))
+        .then((html) => replaceIfNewer(doc, section, html))
         .catch(() => undefined), // keep what is shown; the next event will fix it
     ),
   );
+}
+
+export function replaceIfNewer(doc, section, html) {
+  const template = doc.createElement("template");
+  template.innerHTML = html.trim();
+  const fetched = template.content.firstElementChild;
+  if (!fetched || !isNewer(fetched, section)) return null;
+  section.replaceWith(fetched);
+  return fetched;
 }
 
 // Whether a panel of a freshly fetched page should replace the one shown: not a loading

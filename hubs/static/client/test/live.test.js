@@ -127,6 +127,20 @@ test("a snapshot refetches every widget", async () => {
   assert.match(doc.getElementById("widget-2").html, /w\/2/);
 });
 
+test("a snapshot keeps a panel the server has no newer version of", async () => {
+  // widget 1 shows version 20 with older entries its reader loaded; widget 2 is behind
+  const doc = fakeDocument([[1, 20], [2, 10]]);
+  doc.getElementById("widget-1").html = "version 20 with two pages of entries";
+  const fetchImpl = async (url) => ({
+    ok: true,
+    status: 200,
+    text: async () => `<section data-version="20">${url}</section>`,
+  });
+  await refetchAll(doc, fetchImpl);
+  assert.equal(doc.getElementById("widget-1").html, "version 20 with two pages of entries");
+  assert.match(doc.getElementById("widget-2").html, /w\/2/);
+});
+
 // A list of entries by msg_id (and count), enough for the stream's and the feed's code.
 function entryList(ids) {
   const list = {
