@@ -26,21 +26,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from hubs.backend.publisher import ZmqPublisher  # noqa: E402
-from tests.stack import accepts, free_port, wait_for  # noqa: E402
+from tests.stack import accepts, free_port, rss_bytes, wait_for  # noqa: E402
 
 HOT = "/t/bench/"
 
 
 def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as handle:
-        for line in handle:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+    return rss_bytes(pid) / (1024 * 1024)
 
 
 async def open_stream(http, url, ready, received):
     async with http.get(url, timeout=aiohttp.ClientTimeout(total=None)) as response:
+        if response.status != 200:  # refused: the bench would measure nothing
+            sys.exit(f"a stream was refused: {response.status} {await response.text()}")
         await response.content.readuntil(b"\n\n")  # the hello
         ready.append(1)
         async for line in response.content:
@@ -106,7 +104,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         config = os.path.join(workdir, "config.py")
         with open(config, "w") as handle:
-            handle.write(f"SSE_BACKEND_ENDPOINTS = [{events!r}]\nSSE_QUEUE_SIZE = 64\n")
+            handle.write(
+                f"SSE_BACKEND_ENDPOINTS = [{events!r}]\nSSE_QUEUE_SIZE = 64\n"
+                "SSE_MAX_CONNECTIONS_PER_CLIENT = 0\n"  # every stream comes from this address
+            )
         process = subprocess.Popen(
             [os.path.join(os.path.dirname(sys.executable), "hubs-sse"), "--port", str(port)],
             env={**os.environ, "HUBS_CONFIG": config},

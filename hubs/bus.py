@@ -140,7 +140,7 @@ def _read_people_and_packages(message: dict[str, Any]) -> tuple[set[str], set[st
     config = bus_config()
     meta = _meta(config)
     try:
-        processor = meta.msg2processor(message, **config)
+        processor = _processor(meta, message, config)
     except Exception:
         log.debug("fedmsg.meta could not read %r", message.get("msg_id"), exc_info=True)
         return set(), set()
@@ -154,6 +154,24 @@ def _read_people_and_packages(message: dict[str, Any]) -> tuple[set[str], set[st
             names = ()
         found.append({name for name in names if isinstance(name, str)})
     return found[0], found[1]
+
+
+# fedmsg.meta picks a message's processor by its topic alone (each one's handle_msg
+# matches its prefix against the topic), trying them in turn: remember the pick.
+_processors_by_topic: dict[str, Any] = {}
+PROCESSORS_REMEMBERED = 10_000
+
+
+def _processor(meta, message: dict[str, Any], config: dict[str, Any]):
+    topic = message["topic"]
+    processor = _processors_by_topic.get(topic) if isinstance(topic, str) else None
+    if processor is None:
+        processor = meta.msg2processor(message, **config)
+        if isinstance(topic, str):
+            if len(_processors_by_topic) >= PROCESSORS_REMEMBERED:
+                _processors_by_topic.clear()
+            _processors_by_topic[topic] = processor
+    return processor
 
 
 def _schema_reading(message: dict[str, Any]) -> dict[str, Any] | None:

@@ -244,17 +244,18 @@ def cache_key(hub_id: int, widget_id: int, plugin: str, config: dict[str, Any]) 
     return f"hubs:widget:v{ENVELOPE_FORMAT}:{hub_id}:{widget_id}:{plugin}:{digest}"
 
 
-def data_envelope(data: dict, fresh_until: float | None = None) -> Envelope:
-    """The envelope of ``data`` computed now, good until ``fresh_until`` if given."""
-    envelope: Envelope = {"ok": True, "data": data, "version": new_version()}
+def data_envelope(data: dict, version: int, fresh_until: float | None = None) -> Envelope:
+    """The envelope of ``data``, read at ``version`` (new_version() taken before the
+    read), good until ``fresh_until`` if given."""
+    envelope: Envelope = {"ok": True, "data": data, "version": version}
     if fresh_until is not None:
         envelope["fresh_until"] = fresh_until
     return envelope
 
 
-def compute_envelope(creator: Callable[[], Envelope], describe: str) -> Envelope:
+def compute_envelope(creator: Callable[[], Envelope], describe: str, version: int) -> Envelope:
     """Run ``creator``, which answers a good envelope (data_envelope()), or wrap its
-    failure in one."""
+    failure in one of ``version``."""
     try:
         envelope = creator()
         json.dumps(envelope["data"])  # a widget must return JSON: fail here, not in a browser
@@ -273,14 +274,16 @@ def compute_envelope(creator: Callable[[], Envelope], describe: str) -> Envelope
             # What a visitor may read: which service is down, never the details.
             "public_error": str(error) if isinstance(error, ServiceUnavailable) else None,
             "at": time.time(),
-            "version": new_version(),
+            "version": version,
         }
     return envelope
 
 
 def new_version() -> int:
-    """A version for a new envelope: later ones are larger. Microseconds, so that it
-    stays below 2**53 and browsers read it exactly (JSON numbers are doubles)."""
+    """A version for an envelope about to be computed, taken before its data is read:
+    of two builds, the one that read later has the larger, whichever ends last.
+    Microseconds, so that it stays below 2**53 and browsers read it exactly (JSON
+    numbers are doubles)."""
     return time.time_ns() // 1000
 
 
@@ -352,7 +355,9 @@ def _shared_lock(key: str):
             held = True
             break
         if client.get(lock) is None:
-            break  # memcached is not answering: build without it
+            if not client.get_stats():
+                break  # memcached is not answering: build without it
+            continue  # released since the add: take it (building without it races)
         time.sleep(0.005)
     try:
         yield
@@ -362,8 +367,18 @@ def _shared_lock(key: str):
 
 
 def rebuild(key: str, build: Callable[[], Envelope]) -> Envelope:
-    """Build the envelope of ``key`` now and store it, whatever was cached."""
-    envelope = build()
+    """Build the envelope of ``key`` now and store it; returns the one kept."""
+    return keep_newest(key, build())
+
+
+def keep_newest(key: str, envelope: Envelope) -> Envelope:
+    """Store ``envelope`` unless ``key`` holds one read later (a build that ran at the
+    same time, its lock lost to a memcached restart or expiry, and ended first): an
+    older read never replaces a newer. Returns the envelope kept."""
+    stored = widget_cache.region.get(key)
+    if isinstance(stored, dict) and stored.get("version", 0) > envelope["version"]:
+        log.info("Kept %s of version %s over an older read", key, stored["version"])
+        return stored
     widget_cache.region.set(key, envelope)
     return envelope
 

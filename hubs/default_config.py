@@ -185,6 +185,13 @@ SSE_RING_BYTES = 32 * 1024 * 1024
 
 # Events waiting for one slow connection before it is dropped.
 SSE_QUEUE_SIZE = 64
+# Unsent bytes one connection may still hold when its next event comes; more, and it
+# is dropped and closed. While a reader lags nothing more is written to it (its events
+# wait in its queue), so only an event about this big to a reader not taking it does so.
+SSE_WRITE_BUFFER_BYTES = 1024 * 1024
+# Seconds between two heap trims (glibc's malloc_trim) after streams end: without them
+# the memory slow readers held stays with the process. 0: after every stream.
+SSE_MEMORY_TRIM_SECONDS = 1.0
 
 # Seconds between two heartbeat comments on an idle stream.
 SSE_HEARTBEAT_SECONDS = 15

@@ -293,3 +293,39 @@ def test_a_cold_key_is_built_once_by_threads_asking_together(app_context):
     assert len(builds) == 1 and len(answers) == 30
     assert {answer["data"]["n"] for answer in answers} == {1}
     assert key not in cache._local_locks  # nothing left behind
+
+
+@pytest.mark.parametrize("cache_config", ["memcached"], indirect=True)
+def test_a_build_lock_released_while_waited_for_is_taken_not_skipped(app_context, monkeypatch):
+    # Its holder lets it go just after this process's add failed: memcached is there,
+    # so the lock is taken; building without it would race the next holder.
+    key = "hubs:test:lock-released"
+    client = cache.widget_cache.real_backend().client
+    lock = f"hubs:building:{key}"
+    client.set(lock, 1)  # another process's build holds it
+    real_add = client.add
+
+    def add(name, *args, **kwargs):
+        taken = real_add(name, *args, **kwargs)
+        if not taken:
+            client.delete(lock)  # ...and ends now
+        return taken
+
+    monkeypatch.setattr(client, "add", add)
+    with cache.single_flight(key):
+        held = client.get(lock) is not None
+    assert held
+    assert client.get(lock) is None  # let go after
+
+
+def test_an_envelope_read_earlier_never_replaces_one_read_later(app_context):
+    key = "hubs:test:newest"
+    cache.invalidate(key)
+    newer = {"ok": True, "data": {"n": 2}, "version": 200}
+    assert cache.rebuild(key, lambda: newer) == newer
+    older = {"ok": True, "data": {"n": 1}, "version": 100}  # read first, ended last
+    assert cache.rebuild(key, lambda: older) == newer
+    assert cache.get_stored([key]) == [newer]
+    newest = {"ok": True, "data": {"n": 3}, "version": 300}
+    assert cache.rebuild(key, lambda: newest) == newest
+    assert cache.get_stored([key]) == [newest]

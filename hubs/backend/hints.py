@@ -33,11 +33,13 @@ class Entry:
     hints: Hints
     usernames: frozenset[str] = frozenset()
     packages: frozenset[str] = frozenset()
+    keys: frozenset[str] = frozenset()
 
     @property
     def conditional(self) -> bool:
-        """Offered only for messages involving its usernames or packages."""
-        return self.hints.usernames is not None or self.hints.packages is not None
+        """Offered only for messages involving its usernames, packages or keys."""
+        hints = self.hints
+        return hints.usernames is not None or hints.packages is not None or hints.keys is not None
 
 
 @dataclass
@@ -49,6 +51,16 @@ class HintIndex:
     _by_hub_topic: dict[tuple[int, str], set[int]] = field(default_factory=lambda: defaultdict(set))
     _by_user: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     _by_package: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    _by_key: dict[tuple[str, str], set[int]] = field(default_factory=lambda: defaultdict(set))
+    # The widget types with keys hints, and those hints.
+    _keyed_types: dict[str, Hints] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._keyed_types = {
+            name: widget_type.hints
+            for name, widget_type in self.registry.items()
+            if widget_type.hints.keys is not None
+        }
 
     def build(self, session: Session) -> int:
         """Index every widget of the database; returns how many."""
@@ -70,6 +82,8 @@ class HintIndex:
                 entry.usernames = frozenset(hints.usernames(session, widget))
             if hints.packages is not None:
                 entry.packages = frozenset(hints.packages(session, widget))
+            if hints.keys is not None:
+                entry.keys = frozenset(hints.keys(session, widget))
         except Exception:
             log.exception("Hints of widget %r failed; it is not indexed", widget)
             return None
@@ -110,6 +124,7 @@ class HintIndex:
         if entry.conditional:
             yield from ((user, self._by_user) for user in entry.usernames)
             yield from ((package, self._by_package) for package in entry.packages)
+            yield from (((entry.plugin, key), self._by_key) for key in entry.keys)
         elif hints.own_hub:
             yield from (((entry.hub_id, topic), self._by_hub_topic) for topic in hints.topics)
         else:
@@ -136,4 +151,8 @@ class HintIndex:
             for widget_id in involved
             if self.entries[widget_id].hints.matches_topic(suffix, category)
         )
+        for plugin, hints in self._keyed_types.items():
+            if hints.matches_topic(suffix, category):
+                for key in hints.message_keys(message):
+                    found |= self._by_key.get((plugin, key), set())
         return found

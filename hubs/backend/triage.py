@@ -101,6 +101,9 @@ class Backend:
         self.timer = RebuildTimer(self._rebuild_on_time)
         self._lock = threading.Lock()
         self._session: Session | None = None
+        # The checking session's widgets by id, held (its identity map holds them weakly)
+        # and found without session.get()'s cost; let go with every hubs change.
+        self._checked: dict[int, Widget] = {}
         self._last_summary = time.monotonic()
         self._last_prune = time.monotonic()  # the first pruning comes one interval in
         with app.app_context():
@@ -134,6 +137,7 @@ class Backend:
         if self._session is not None:
             self._session.close()
         self._session = None
+        self._checked.clear()
 
     # -- one message -----------------------------------------------------------------
 
@@ -291,7 +295,11 @@ class Backend:
         for widget_id in candidates:
             self.counters.candidates += 1
             entry = self.index.entries.get(widget_id)
-            widget = session.get(Widget, widget_id)  # from the identity map: no SQL
+            widget = self._checked.get(widget_id)
+            if widget is None:
+                widget = session.get(Widget, widget_id)  # from the identity map: no SQL
+                if widget is not None:
+                    self._checked[widget_id] = widget
             if entry is None or widget is None:
                 continue
             self.counters.checks += 1
@@ -309,6 +317,7 @@ class Backend:
         returns the widgets that need a rebuild because of it."""
         session.expire_all()
         forget(session)
+        self._checked.clear()
         fields = body(message)
         widget_id = fields.get("widget_id")
         if suffix in WIDGET_TOPICS and isinstance(widget_id, int):
@@ -363,10 +372,14 @@ class Backend:
 
     def _bring_up_to_date(self, session: Session, widget: Widget, widget_type) -> None:
         """Refresh or rebuild one widget's cache, then publish it (its lock held)."""
+        # Each read below in a transaction begun after its version is taken: SQLite
+        # reads what was committed when a transaction began, not when a query runs.
+        session.commit()
         envelope = self._refresh(session, widget, widget_type)
         rebuilt = envelope is None
         if rebuilt:
             widget_type.invalidate(widget)
+            session.commit()
             envelope = widget_type.rebuild(session, widget)
         self._schedule(widget.id, envelope)
         if rebuilt:

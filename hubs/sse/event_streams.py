@@ -25,16 +25,48 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+def chunk(data: bytes) -> bytes:
+    """``data`` as one chunk of an HTTP/1.1 chunked body."""
+    return b"%x\r\n%b\r\n" % (len(data), data)
+
+
+def sse_frame(kind: str, payload: str) -> bytes:
+    """An event's SSE lines (all but its id, which is each connection's own), as the
+    chunk written as is to every connection: built once, never copied per connection."""
+    return chunk(f"event: {kind}\ndata: {payload}\n\n".encode())
+
+
 @dataclass(frozen=True)
 class Event:
     stream: str
     number: int
     kind: str
-    payload: str  # JSON, serialised once for every connection
+    frame: bytes  # sse_frame(kind, JSON payload)
     # Events of one stream with the same key supersede each other (a widget's newer
     # panel, a newer layout): a connection still holding the older writes the newer only.
     key: str | None = None
     at: float = 0.0  # when it was published (time.time()), for a page's first connection
+    # Its data's version (a widget's envelope): of two events of one key, the larger is
+    # the newer, whichever came first (backends publish on sockets of their own).
+    version: int | None = None
+
+    @property
+    def payload(self) -> str:
+        """The JSON data, read back from the frame (the one copy kept)."""
+        lines = self.frame[self.frame.index(b"\r\n") + 2 : -len(b"\n\n\r\n")]
+        return lines.partition(b"\ndata: ")[2].decode()
+
+
+def _older(event: Event | None, waiting: Event | None) -> bool:
+    if event is None or waiting is None or event.version is None or waiting.version is None:
+        return False
+    return event.version < waiting.version
+
+
+def data_version(data: Any) -> int | None:
+    """The version an event's data says it is of, if any (a widget's)."""
+    version = data.get("version") if isinstance(data, dict) else None
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
 
 
 def supersedes(kind: str, data: Any) -> str | None:
@@ -55,6 +87,7 @@ class EventQueue:
         self.maxsize = maxsize
         self._items: collections.OrderedDict[Any, Event | None] = collections.OrderedDict()
         self._ready = asyncio.Event()
+        self._arrived: asyncio.Event | None = None  # while next_arrival() waits
         self._serial = itertools.count()
 
     def qsize(self) -> int:
@@ -71,13 +104,26 @@ class EventQueue:
     def put_nowait(self, event: Event | None) -> None:
         """Queue ``event`` (None: the end of the stream, always taken); QueueFull when
         it adds to a full queue."""
+        if self._arrived is not None:
+            self._arrived.set()
         key = (event.stream, event.key) if event is not None and event.key else next(self._serial)
         if key in self._items:
+            if _older(event, self._items[key]):
+                return  # another backend's older panel, come late: the newer one stays
             del self._items[key]
         elif event is not None and len(self._items) >= self.maxsize:
             raise asyncio.QueueFull
         self._items[key] = event
         self._ready.set()
+
+    async def next_arrival(self) -> None:
+        """Until an event is offered after this call (taken or not: a full queue's
+        overflow counts; one waiting already does not)."""
+        self._arrived = arrived = asyncio.Event()
+        try:
+            await arrived.wait()
+        finally:
+            self._arrived = None
 
     async def get(self) -> Event | None:
         while not self._items:
@@ -183,16 +229,23 @@ class Streams:
         if stream is None:
             return None
         stream.number += 1
-        payload = json.dumps(data, separators=(",", ":"))
-        event = Event(name, stream.number, kind, payload, supersedes(kind, data), time.time())
+        frame = sse_frame(kind, json.dumps(data, separators=(",", ":")))
+        key, version = supersedes(kind, data), data_version(data)
+        event = Event(name, stream.number, kind, frame, key, time.time(), version)
         self._keep(stream, event)
         for connection in list(stream.connections):
             if connection.offer(event):
                 self.delivered += 1
             else:
-                self.dropped += 1
-                self.detach(connection)
+                self.drop(connection)
         return event
+
+    def drop(self, connection: Connection) -> None:
+        """Stop serving a connection that fell too far behind (its queue or its unsent
+        bytes over their limits): its browser reconnects and catches up or refetches."""
+        connection.dropped = True
+        self.dropped += 1
+        self.detach(connection)
 
     def _keep(self, stream: Stream, event: Event) -> None:
         if len(stream.ring) >= self.ring_size:
@@ -321,4 +374,4 @@ class Streams:
 
 
 def _cost(event: Event) -> int:
-    return len(event.payload) + EVENT_OVERHEAD
+    return len(event.frame) + EVENT_OVERHEAD

@@ -28,8 +28,9 @@ from aiohttp.http_exceptions import HttpProcessingError
 from hubs.accounts import is_account_name
 from hubs.config import load_config
 from hubs.errors import error_document
-from hubs.sse.event_streams import Streams
+from hubs.sse.event_streams import Connection, Streams, chunk
 from hubs.sse.guard import Door
+from hubs.sse.memory import MemoryTrim, glibc_malloc_trim
 from hubs.sse.session_cookie import SessionReader
 
 log = logging.getLogger("hubs.sse")
@@ -38,6 +39,7 @@ HUB_PATH = re.compile(r"^/[ut]/[^/?#\s]{1,64}/$")
 STREAMS = web.AppKey("streams", Streams)
 CONFIG = web.AppKey("config", dict)
 SESSIONS = web.AppKey("sessions", SessionReader)
+MEMORY = web.AppKey("memory", MemoryTrim)
 
 
 # On every response, as on the web app's pages: nothing here is to be sniffed, framed,
@@ -109,26 +111,71 @@ async def stream(request: web.Request) -> web.StreamResponse:
         hello += "event: hello\ndata: {}\n"
     await response.write((hello + "\n").encode())
 
-    heartbeat = config["SSE_HEARTBEAT_SECONDS"]
     try:
         # A browser going away (reset, or our shutdown cancelling the task) just ends it.
         with contextlib.suppress(ConnectionResetError, asyncio.CancelledError):
-            while not connection.dropped:
-                try:
-                    event = await asyncio.wait_for(connection.queue.get(), heartbeat)
-                except TimeoutError:
-                    await response.write(b": ping\n\n")
-                    continue
-                if event is None:  # shutting down
-                    break
-                frame = (
-                    f"id: {streams.event_id(connection, event)}\n"
-                    f"event: {event.kind}\ndata: {event.payload}\n\n"
-                )
-                await response.write(frame.encode())
+            await _write_events(request, streams, connection)
     finally:
         streams.detach(connection)
+        request.app[MEMORY].stream_ended()
     return response
+
+
+PING = chunk(b": ping\n\n")
+
+
+async def _write_events(request: web.Request, streams: Streams, connection: Connection) -> None:
+    """Write the connection's events as they come, straight to its transport: each
+    event's frame is one shared bytes object, and only its id line is this connection's.
+    While the reader lags (its transport over the high-water mark) nothing more is
+    written and its newer events replace the older in its queue; one still holding more
+    than SSE_WRITE_BUFFER_BYTES unsent when a new event comes is dropped."""
+    config = request.app[CONFIG]
+    heartbeat = config["SSE_HEARTBEAT_SECONDS"]
+    transport = request.transport
+    while not connection.dropped:
+        try:
+            event = await asyncio.wait_for(connection.queue.get(), heartbeat)
+        except TimeoutError:
+            frames = (PING,)
+        else:
+            if event is None:  # shutting down
+                return
+            frames = (chunk(f"id: {streams.event_id(connection, event)}\n".encode()), event.frame)
+        if transport is None or transport.is_closing():
+            return  # the reader is gone
+        for frame in frames:
+            transport.write(frame)
+        if request.protocol.writing_paused and not await _taken(request, transport, connection):
+            if not connection.dropped:
+                streams.drop(connection)
+            transport.abort()  # what it did not take is let go at once
+            return
+
+
+async def _taken(
+    request: web.Request, transport: asyncio.Transport, connection: Connection
+) -> bool:
+    """Whether a lagging reader takes what was written (True, once the transport is
+    below its low-water mark), or is dropped first: more than SSE_WRITE_BUFFER_BYTES
+    still unsent when its next event comes, or its queue overflowing (False)."""
+    limit = request.app[CONFIG]["SSE_WRITE_BUFFER_BYTES"]
+    drained = asyncio.ensure_future(request.writer.drain())
+    try:
+        while not drained.done():
+            arrival = asyncio.ensure_future(connection.queue.next_arrival())
+            try:
+                await asyncio.wait([drained, arrival], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                arrival.cancel()
+            if drained.done():
+                break
+            if connection.dropped or transport.get_write_buffer_size() > limit:
+                return False
+        drained.result()  # the reader gone while it lagged: ConnectionResetError
+        return True
+    finally:
+        drained.cancel()
 
 
 def _since(value: str | None) -> float | None:
@@ -144,7 +191,8 @@ async def health(request: web.Request) -> web.Response:
     streams = request.app[STREAMS]
     return web.json_response(
         {"connections": streams.connections, "delivered": streams.delivered,
-         "dropped": streams.dropped, "epoch": streams.epoch}
+         "dropped": streams.dropped, "epoch": streams.epoch,
+         "memory_trims": request.app[MEMORY].trims}
     )  # fmt: skip
 
 
@@ -218,6 +266,7 @@ def make_app(config: dict, generation_of=None) -> web.Application:
         keep_seconds=config["SSE_RING_KEEP_SECONDS"],
     )
     app[SESSIONS] = SessionReader(config, generation_of)
+    app[MEMORY] = MemoryTrim(config["SSE_MEMORY_TRIM_SECONDS"], glibc_malloc_trim())
     app.router.add_get("/stream", stream)
     app.router.add_get("/healthz", health)
     app.cleanup_ctx.append(_start_background)

@@ -43,6 +43,8 @@ from hubs.cache import (
     get_cached,
     get_or_build,
     invalidate,
+    keep_newest,
+    new_version,
     rebuild,
 )
 from hubs.clients import ServiceClient
@@ -196,7 +198,7 @@ class Hints:
     """What messages a widget can react to, so the backend asks only the right ones.
 
     A message is offered to a widget when its topic or category is hinted and, if the
-    widget names usernames or packages, the message involves one of them; with
+    widget names usernames, packages or keys, the message involves one of them; with
     ``own_hub``, only hubs' own messages about the widget's hub are offered. A widget
     with ``history`` says whether its people's history is still being fetched: it is
     rebuilt when the backfill of one of them ends, whatever it stored.
@@ -208,6 +210,10 @@ class Hints:
     packages: UsersOrPackages | None = None
     own_hub: bool = False
     history: bool = False
+    # What a widget follows besides people and packages (a calendar, a project), and
+    # the same read from a message of its topics: offered when they share one.
+    keys: UsersOrPackages | None = None
+    message_keys: Callable[[dict], Iterable[str]] | None = None
 
     def matches_topic(self, suffix: str, category: str) -> bool:
         return suffix in self.topics or category in self.categories or ANY in self.categories
@@ -221,6 +227,8 @@ def hints(
     packages: UsersOrPackages | None = None,
     own_hub: bool = False,
     history: bool = False,
+    keys: UsersOrPackages | None = None,
+    message_keys: Callable[[dict], Iterable[str]] | None = None,
 ) -> Callable[[Callable], Callable]:
     """Declare the hints of a ``should_invalidate`` function.
 
@@ -229,11 +237,18 @@ def hints(
     for every category. ``usernames``/``packages`` give, for one widget, the accounts
     or packages whose messages concern it; ``own_hub`` limits hubs' own messages to
     those about the widget's hub; ``history``, that the widget shows whether its
-    people's history is still being fetched (hubs.backfill).
+    people's history is still being fetched (hubs.backfill). ``keys`` gives what else one
+    widget follows (its calendar), and ``message_keys`` the same of a message (the
+    calendar it is about): the message is offered to the widgets sharing one.
     """
     declared = Hints(
-        frozenset(topics), frozenset(categories), usernames, packages, own_hub, history
-    )
+        frozenset(topics), frozenset(categories), usernames, packages, own_hub, history,
+        keys, message_keys,
+    )  # fmt: skip
+    if (keys is None) != (message_keys is None):
+        raise ValueError("keys hints need both the widget's keys and the message's")
+    if keys is not None and (usernames or packages or own_hub or ANY in declared.categories):
+        raise ValueError("keys hints stand alone: no usernames, packages, own_hub or ANY")
     if not (declared.topics or declared.categories):
         raise ValueError("hints need at least one topic or category")
     if ANY in declared.categories and not (usernames or packages):
@@ -324,14 +339,15 @@ class WidgetType:
 
     def build(self, session, widget) -> Envelope:
         """Compute the widget's data and render its panel (needs an app context)."""
+        version = new_version()
 
         def computed() -> Envelope:
             answer = self.call_data(session, widget)
             if answer.prepend is not None:
                 raise ValueError("data() answered a prepend: only refresh() can")
-            return data_envelope(answer.data, answer.fresh_until)
+            return data_envelope(answer.data, version, answer.fresh_until)
 
-        envelope = compute_envelope(computed, repr(widget))
+        envelope = compute_envelope(computed, repr(widget), version)
         envelope["html"] = render_panel(widget, self, envelope)
         return envelope
 
@@ -351,13 +367,14 @@ class WidgetType:
         if self._refresh is None:
             return None
         key = self.cache_key(widget)
+        version = new_version()
         [cached] = get_cached([key])
         if not cached or not cached.get("ok"):
             return None
         answer = self._refresh(session, widget, cached["data"], **self.config_of(widget))
         if answer is None:
             return None
-        envelope = data_envelope(answer.data, answer.fresh_until)
+        envelope = data_envelope(answer.data, version, answer.fresh_until)
         if answer.prepend is not None:
             envelope["prepend"] = {
                 "role": answer.prepend.role,
@@ -365,7 +382,7 @@ class WidgetType:
                 "after": cached["version"],
             }
         envelope["html"] = render_panel(widget, self, envelope)
-        return rebuild(key, lambda: envelope)
+        return keep_newest(key, envelope)
 
     def invalidate(self, widget) -> None:
         """Drop the cached data of ``widget`` as configured now."""

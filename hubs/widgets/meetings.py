@@ -153,7 +153,17 @@ def message_calendar(message: dict[str, Any]) -> str:
     return ""
 
 
-@hints(topics=FEDOCAL_TOPICS)
+def _calendars(session, widget) -> list[str]:
+    calendar = widget_calendar(widget)
+    return [calendar] if calendar else []
+
+
+def _message_calendars(message: dict[str, Any]) -> list[str]:
+    calendar = message_calendar(message)
+    return [calendar] if calendar else []
+
+
+@hints(topics=FEDOCAL_TOPICS, keys=_calendars, message_keys=_message_calendars)
 def should_invalidate(message, session, widget) -> bool:
     if topic_suffix(str(message.get("topic", ""))) not in FEDOCAL_TOPICS:
         return False

@@ -1,6 +1,7 @@
 """The hint index over the real corpus: it offers every widget whose check says True
 (compared with the brute force of asking every widget) and few others."""
 
+import json
 import types
 
 import pytest
@@ -76,6 +77,8 @@ def widgets(session):
         for packages in PACKAGES:
             factories.widget(session, team, "package_watch", packages=packages)
         factories.widget(session, team, "bodhi_watch")
+        # A calendar of the corpus's fedocal messages, and one of none.
+        factories.widget(session, team, "meetings", calendar="awesome" if number else "quiet")
     session.commit()
     return session.scalars(sa.select(Widget)).all()
 
@@ -128,3 +131,26 @@ def test_widgets_of_unknown_plugins_are_not_indexed(app_context, session):
     factories.widget(session, hub, "gone-plugin")
     index = HintIndex(registry)
     assert index.build(session) == 0
+
+
+def test_a_calendars_messages_reach_only_the_meetings_of_that_calendar(
+    app_context, session, widgets, corpus
+):
+    index = HintIndex(TEST_REGISTRY)
+    index.build(session)
+    meetings = {w.id: w for w in widgets if w.plugin == "meetings"}
+    awesome = {i for i, w in meetings.items() if w.config.get("calendar") == "awesome"}
+    fedocal = [e["msg"] for e in corpus if ".fedocal." in e["msg"]["topic"]]
+    assert fedocal and len(awesome) == 2 and len(meetings) > len(awesome)
+    for message in fedocal:
+        offered = index.candidates(message, *message_people_and_packages(message)) & set(meetings)
+        expected = awesome if '"awesome"' in json.dumps(message) else set()
+        assert offered == expected, message["msg_id"]
+
+
+def test_keys_hints_need_both_sides_and_stand_alone():
+    with pytest.raises(ValueError, match="both"):
+        hints(topics=["fedocal.meeting.new"], keys=lambda s, w: ["a"])
+    with pytest.raises(ValueError, match="stand alone"):
+        hints(categories=[ANY], usernames=lambda s, w: [], keys=lambda s, w: [],
+              message_keys=lambda m: [])  # fmt: skip

@@ -575,3 +575,110 @@ def test_what_the_backend_rebuilds_and_pushes_reaches_the_visitors_kept_page(bac
     assert "feed" in {e["data"]["plugin"] for e in pushed}
     after = [e["data-msg-id"] for e in with_role(client.get("/u/ralph/").text, "feed-entry")]
     assert after[0] == "kept-page-1" and after[1:] == shown[: len(after) - 1]
+
+
+# A second backend process: rebuilds one widget, prints the event it publishes.
+OTHER_BACKEND = """
+import json, sys
+from hubs.app import create_app
+from hubs.backend.triage import Backend
+
+class Printing:
+    def publish(self, event):
+        print(json.dumps(event))
+    def send(self, stream, kind, payload):
+        pass
+    def close(self):
+        pass
+
+backend = Backend(create_app(), publisher=Printing(), workers=1)
+backend.rebuild_widget(int(sys.argv[1]))
+backend.close()
+"""
+
+
+@pytest.mark.parametrize("backend_app", ["postgresql"], indirect=True)
+def test_a_rebuild_that_read_first_never_replaces_a_newer_one(backend_app, corpus, tmp_path):
+    """Two backends rebuild one widget at once when its build lock is lost (memcached
+    restarted): the one that read before a new message was stored, finishing last, must
+    not put its older count back, in the cache nor on the pages."""
+    import json
+    import os
+    import sys
+    import threading
+
+    import memcache
+
+    from hubs.backend.store import store_message
+    from tests.conftest import MEMCACHED
+
+    app = backend_app
+    message = ralph_messages(corpus)[0]
+    usernames, packages = message_people_and_packages(message)
+    with app.app_context():
+        hub = db.session.scalar(sa.select(Hub).where(Hub.name == "ralph"))
+        widget = next(w for w in hub.widgets if w.plugin == "fedmsgstats")
+        widget_id, key = widget.id, registry["fedmsgstats"].cache_key(widget)
+        before = registry["fedmsgstats"].compute(db.session, widget)["total"]
+        db.session.remove()
+    backend = Backend(app, publisher=(publisher := RecordingPublisher()), workers=1)
+    read, go = threading.Event(), threading.Event()
+
+    def rebuild_first():
+        try:
+            backend.rebuild_widget(widget_id)
+        finally:
+            cache.close_cache()  # this thread's memcached connection
+
+    first = threading.Thread(target=rebuild_first)
+
+    def pause_once_counted(conn, cursor, statement, *args):
+        if threading.current_thread() is first and "GROUP BY messages.category" in statement:
+            read.set()
+            go.wait(30)
+
+    sa.event.listen(db.engine, "after_cursor_execute", pause_once_counted)
+    config = tmp_path / "other-backend.py"
+    config.write_text(
+        f"DATABASE_URL = {app.config['DATABASE_URL']!r}\n"
+        f"CACHE_BACKEND = {app.config['CACHE_BACKEND']!r}\n"
+        f"CACHE_ARGUMENTS = {app.config['CACHE_ARGUMENTS']!r}\n"
+        f"VAR_DIR = {str(tmp_path / 'other')!r}\n"
+        "SECRET_KEY = 'other-backend'\nDATAGREPPER_URL = None\nBACKEND_EVENTS_ENDPOINT = None\n"
+    )
+    try:
+        first.start()
+        assert read.wait(30), "the first rebuild never counted"
+        # Another backend stores a message of ralph's...
+        with app.app_context():
+            store_message(db.session, fresh_copy(message, "newer"), usernames, packages)
+            db.session.commit()
+            db.session.remove()
+        # ...memcached restarts, and the build lock is gone with it...
+        restart = memcache.Client([MEMCACHED])
+        restart.flush_all()
+        restart.disconnect_all()
+        # ...so that backend rebuilds the widget at once, counting the new message.
+        other = subprocess.run(
+            [sys.executable, "-c", OTHER_BACKEND, str(widget_id)],
+            env={**os.environ, "HUBS_CONFIG": str(config)},
+            capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+        [newer] = [json.loads(line) for line in other.stdout.splitlines()]
+        assert newer["data"]["data"]["total"] == before + 1
+        go.set()
+        first.join(30)
+    finally:
+        go.set()
+        sa.event.remove(db.engine, "after_cursor_execute", pause_once_counted)
+        backend.close()
+
+    with app.app_context():
+        [cached] = cache.get_stored([key])
+        fresh = registry["fedmsgstats"].compute(db.session, db.session.get(Widget, widget_id))
+        db.session.remove()
+    assert fresh["total"] == before + 1
+    assert cached["data"]["total"] == before + 1
+    # A page keeps the highest version it was sent (live.js): that of the newer count.
+    shown = max([*publisher.events, newer], key=lambda event: event["version"])
+    assert shown["data"]["data"]["total"] == before + 1

@@ -220,6 +220,27 @@ def test_a_newer_event_of_a_widget_replaces_the_one_waiting_and_ids_stay_in_orde
     run(scenario())
 
 
+def test_an_older_panel_come_late_does_not_replace_the_newer_one_waiting():
+    # Two backends rebuild a widget one after the other and publish on sockets of their
+    # own: the older may arrive last. A reader behind keeps the newer.
+    async def scenario():
+        streams = Streams("e1")
+        reader, _ = streams.attach(["hub:/t/infra/"], None)
+        streams.publish("hub:/t/infra/", "widget", {"widget_id": 7, "version": 20})
+        streams.publish("hub:/t/infra/", "widget", {"widget_id": 7, "version": 10})
+        streams.publish("hub:/t/infra/", "widget", {"widget_id": 8, "version": 5})
+        got = drain(reader)
+        assert [e.payload for e in got] == [
+            '{"widget_id":7,"version":20}',
+            '{"widget_id":8,"version":5}',
+        ]
+        streams.publish("hub:/t/infra/", "widget", {"widget_id": 7, "version": 30})
+        streams.publish("hub:/t/infra/", "widget", {"widget_id": 7, "version": 40})
+        assert [e.payload for e in drain(reader)] == ['{"widget_id":7,"version":40}']
+
+    run(scenario())
+
+
 def test_readers_that_left_are_not_kept():
     import gc
     import weakref

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 
@@ -86,6 +87,20 @@ async def publish_until_read(publisher, response, events: list[dict]) -> dict:
             publisher.publish(event)
         await asyncio.wait([reading], timeout=0.05)
     return reading.result()
+
+
+async def stalled_reader(port: int, hub: str = "/t/infra/") -> asyncio.StreamWriter:
+    """A stream that reads its hello, then nothing: its socket buffers fill, then the
+    server's. A small receive window, as a far client's, so the server holds it sooner."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+    reader, writer = await asyncio.open_connection(sock=sock)
+    writer.write(f"GET /stream?hub={hub} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    await writer.drain()
+    await reader.readuntil(b"event: hello\ndata: {}\n\n")
+    return writer
 
 
 def widget_event(widget_id: int, hub: str = "/t/infra/") -> dict:
@@ -374,14 +389,6 @@ def test_a_burst_reaches_normal_readers_whole_and_slow_readers_hold_one_event_a_
     burst, widgets = 1500, 30
     last = {n % widgets + 1: n for n in range(1, burst + 1)}
 
-    async def slow(port):
-        # Reads its hello, then nothing more: its socket buffers fill, then its queue.
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(b"GET /stream?hub=/t/infra/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        await writer.drain()
-        await reader.readuntil(b"event: hello")
-        return writer
-
     async def reads_to_the_end(response) -> dict[int, int]:
         shown: dict[int, int] = {}
         while any(shown.get(wid, -1) < version for wid, version in last.items()):
@@ -398,7 +405,7 @@ def test_a_burst_reaches_normal_readers_whole_and_slow_readers_hold_one_event_a_
             readers = [await http.get(url) for _ in range(5)]
             for response in readers:
                 await read_event(response)
-            slow_ones = [await slow(site.port) for _ in range(20)]
+            slow_ones = [await stalled_reader(site.port) for _ in range(20)]
             await eventually(lambda: streams.connections == 25, "every stream attached")
             # The first event, again until it shows (ZeroMQ's slow joiner); then the burst.
             await publish_until_read(publisher, readers[0], [widget_event(0)])
@@ -447,3 +454,37 @@ def test_a_pages_first_connection_says_when_it_was_rendered():
                 assert (await read_event(response))["event"] == "hello"
 
     asyncio.run(with_server(config, scenario))
+
+
+def test_a_reader_holding_too_much_unsent_is_dropped_alone():
+    # Panels bigger than the limit: the reader that takes each one stays; the one that
+    # stopped reading, once the kernel's buffers are full, still holds most of one when
+    # the next comes, and goes.
+    config = sse_config(SSE_WRITE_BUFFER_BYTES=128 * 1024)
+    panel = "x" * 400_000
+
+    async def scenario(site, app):
+        streams = app[STREAMS]
+        url = f"http://127.0.0.1:{site.port}/stream?hub=/t/infra/"
+        async with aiohttp.ClientSession() as http, http.get(url) as reader:
+            await read_event(reader)
+            stalled = await stalled_reader(site.port)
+            await eventually(lambda: streams.connections == 2, "both streams attached")
+            number = 0
+            while not streams.dropped:
+                number += 1
+                assert number <= 200, "80 MB sent and the stalled reader still served"
+                # One widget: its newer panel replaces the waiting one, no queue overflows.
+                panel_event = {"widget_id": 1, "version": number, "html": panel}
+                streams.publish("hub:/t/infra/", "widget", panel_event)
+                event = await read_event(reader)
+                assert f'"version":{number},' in event["data"]
+            assert streams.dropped == 1
+            assert len(streams.stream("hub:/t/infra/").connections) == 1
+            # Closed, not merely left out: what it did not take is let go.
+            await eventually(lambda: site.door.open["127.0.0.1"] == 1, "its connection closed")
+            streams.publish("hub:/t/infra/", "widget", {"widget_id": 2, "html": panel})
+            assert '"widget_id":2,' in (await read_event(reader))["data"]
+            stalled.close()
+
+    asyncio.run(with_real_server(config, scenario))
