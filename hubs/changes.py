@@ -34,8 +34,8 @@ from hubs.models import (
     User,
     Widget,
 )
-from hubs.widgets import get_widget_type, validators
-from hubs.widgets.base import Argument, InvalidConfig, validate_arguments
+from hubs.widgets import get_widget_type, validators, widget_label
+from hubs.widgets.base import TITLE, Argument, InvalidConfig, validate_arguments
 
 # Who a revision names when nobody made it (the state a hub's history begins with).
 SITE_AGENT = "fedora-hubs"
@@ -73,9 +73,7 @@ def hub_fields(hub: Hub) -> dict[str, Any]:
 
 
 def _widget_fields(widget: Widget) -> dict[str, Any]:
-    widget_type = get_widget_type(widget.plugin)
-    label = widget_type.title if widget_type else widget.plugin
-    return {**hub_fields(widget.hub), "widget_id": widget.id, "widget_label": label}
+    return {**hub_fields(widget.hub), "widget_id": widget.id, "widget_label": widget_label(widget)}
 
 
 def create_user(session: Session, username: str, fullname: str, email: str | None) -> User:
@@ -231,6 +229,38 @@ def update_hub(session: Session, hub: Hub, raw: dict[str, Any], agent: str) -> l
     return changed
 
 
+def widget_title(raw: Any) -> str | None:
+    """A widget's own title from what was typed (None: its kind's); ValueError if refused."""
+    return TITLE.validator(raw) or None
+
+
+# A widget's config or title a change leaves as it is (for a new widget: the defaults, no title).
+UNCHANGED: Any = object()
+
+
+def _config_and_title(widget_type, raw_config: Any, raw_title: Any, widget: Widget | None):
+    """The validated config and title, or InvalidConfig naming every refused one."""
+    errors: dict[str, str] = {}
+    config, title = None, widget.title if widget is not None else None
+    try:
+        if raw_config is not UNCHANGED:
+            config = widget_type.validate_config(raw_config)
+        elif widget is None:
+            config = widget_type.validate_config({})
+        else:
+            config = widget_type.config_of(widget)
+    except InvalidConfig as error:
+        errors.update(error.errors)
+    if raw_title is not UNCHANGED:
+        try:
+            title = widget_title(raw_title)
+        except ValueError as error:
+            errors[TITLE.name] = str(error)
+    if errors:
+        raise InvalidConfig(errors)
+    return config, title
+
+
 def create_widget(
     session: Session,
     hub: Hub,
@@ -238,6 +268,7 @@ def create_widget(
     raw_config: dict[str, Any],
     agent: str,
     column: Column = Column.left,
+    raw_title: Any = UNCHANGED,
 ) -> Widget:
     """Add a widget at the bottom of ``column``; raises InvalidConfig or ChangeRefused."""
     widget_type = get_widget_type(plugin)
@@ -245,7 +276,7 @@ def create_widget(
         raise ChangeRefused(f"there is no widget named {plugin!r}")
     if not widget_type.fits(hub.type.value):
         raise ChangeRefused(widget_type.fit_for)
-    config = widget_type.validate_config(raw_config)
+    config, title = _config_and_title(widget_type, raw_config, raw_title, None)
     limit = current_app.config["MAX_WIDGETS_PER_HUB"]
     count = session.scalar(sa.select(sa.func.count()).where(Widget.hub_id == hub.id))
     if count >= limit:
@@ -256,7 +287,9 @@ def create_widget(
         )
     )
     _begin_history(session, hub)
-    widget = Widget(hub=hub, plugin=plugin, column=column, position=position, config=config)
+    widget = Widget(
+        hub=hub, plugin=plugin, column=column, position=position, config=config, title=title
+    )
     session.add(widget)
     sentence = revisions.added_sentence(agent, plugin, column)
     record_revision(session, hub, agent, "widget.created", sentence)
@@ -266,23 +299,32 @@ def create_widget(
 
 
 def update_widget_config(
-    session: Session, widget: Widget, raw_config: dict[str, Any], agent: str
+    session: Session, widget: Widget, raw_config: Any, agent: str, raw_title: Any = UNCHANGED
 ) -> list[str]:
-    """Validate and store a new config; returns the changed argument names. Raises
-    InvalidConfig, storing nothing, when an argument is refused."""
+    """Validate and store a new config and title (either UNCHANGED: kept; an empty title:
+    the kind's); returns the changed argument names, "title" among them. Raises
+    InvalidConfig, storing nothing, when one is refused."""
     widget_type = get_widget_type(widget.plugin)
     if widget_type is None:
         raise ChangeRefused(f"widget {widget.id} is of a kind that no longer exists")
-    config = widget_type.validate_config(raw_config)
+    config, title = _config_and_title(widget_type, raw_config, raw_title, widget)
     old = widget_type.config_of(widget)
     changed = sorted(key for key in config if config[key] != old.get(key))
+    if title != widget.title:
+        changed.append(TITLE.name)
     if not changed:
         return []
     _begin_history(session, widget.hub)
-    widget.config = config
-    sentence = revisions.configured_sentence(agent, widget.plugin, old, config)
+    if changed != [TITLE.name]:
+        widget.config = config
+    # The history names a new title as a changed setting (in a list: not counted in lines).
+    was, now = {**old, TITLE.name: [widget.title]}, {**config, TITLE.name: [title]}
+    widget.title = title
+    sentence = revisions.configured_sentence(agent, widget.plugin, was, now)
     record_revision(session, widget.hub, agent, "widget.updated", sentence)
     session.commit()
+    if TITLE.name in changed:  # same config, same cache key: its panel shows the old title
+        widget_type.invalidate(widget)
     _announce("widget.updated", **_widget_fields(widget), agent=agent, changed_keys=changed)
     return changed
 

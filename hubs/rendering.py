@@ -52,7 +52,7 @@ def render_panel(widget, widget_type, envelope: Envelope | None) -> str:
     return render_template(
         "_widget.html",
         widget=widget,
-        title=(chrome.title if chrome else None) or (widget_type.title if widget_type else None),
+        title=widget_type.panel_title(widget) if widget_type else widget.title,
         body=body,
         error=error,
         public_error=(envelope or {}).get("public_error"),

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from hubs.models.base import Base, utcnow
 from hubs.models.hub import Hub
 
+# The longest title a widget may be given (the column's length).
+MAX_WIDGET_TITLE = 80
+
 
 class Column(enum.StrEnum):
     left = "left"
@@ -28,6 +31,8 @@ class Widget(Base):
     )
     position: Mapped[int] = mapped_column(default=0)
     config: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # The owner's title for this panel; None: its kind's title.
+    title: Mapped[str | None] = mapped_column(sa.String(MAX_WIDGET_TITLE), default=None)
     created: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     hub: Mapped[Hub] = relationship(back_populates="widgets")

@@ -3,9 +3,10 @@
 
 Each view checks ``hubs.permissions`` (``hub_action``, ``my_stream.own_hub``) and
 calls the change the form calls (``hubs.views.edits``, ``hubs.views.help_calls``,
-``hubs.views.my_stream``). The answer is ``{"ok": true, "message": ...}`` with the
-change's own fields, or an error document
-(``hubs.errors``) with the reason of each refused field. Like every POST it needs the
+``hubs.views.my_stream``). A widget is configured with ``{"config": {...}, "title":
+"..."}`` (its own title, shown instead of its kind's; either left out stays as it is).
+The answer is ``{"ok": true, "message": ...}`` with the change's own fields, or an
+error document (``hubs.errors``) with the reason of each refused field. Like every POST it needs the
 CSRF token (the ``X-CSRFToken`` header; a page has it in ``<meta name="csrf-token">``).
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
 
+from hubs import changes
 from hubs.database import db
 from hubs.errors import error_document
 from hubs.models import Role
@@ -64,7 +66,9 @@ def update_settings(hub, data):
 @api_post
 def create_widget(hub, data):
     kind = edits.widget_type(data.get("plugin"))
-    return edits.add_widget(hub, kind, edits.column(data.get("column")), data.get("config", {}))
+    where = edits.column(data.get("column"))
+    title = data.get("title", changes.UNCHANGED)
+    return edits.add_widget(hub, kind, where, data.get("config", {}), title)
 
 
 @bp.post(HUB_URL + "w/<id:widget_id>/config")
@@ -73,7 +77,10 @@ def create_widget(hub, data):
 def update_widget_config(hub, widget_id: int, data):
     widget = edits.hub_widget(hub, widget_id)
     edits.type_of(widget)
-    return edits.save_widget(widget, data.get("config", data))
+    if "config" in data or set(data) == {"title"}:  # each left out stays as it is
+        config, title = (data.get(key, changes.UNCHANGED) for key in ("config", "title"))
+        return edits.save_widget(widget, config, title)
+    return edits.save_widget(widget, data)  # the config alone, as the body
 
 
 @bp.post(HUB_URL + "w/<id:widget_id>/move")

@@ -131,10 +131,12 @@ def save_settings(hub: Hub, raw: Mapping[str, Any]) -> Done:
     return Done("Settings saved." if changed else "Nothing changed.", {"changed": changed})
 
 
-def add_widget(hub: Hub, kind: WidgetType, where: Column, raw: Any) -> Done:
+def add_widget(
+    hub: Hub, kind: WidgetType, where: Column, raw: Any, title: Any = changes.UNCHANGED
+) -> Done:
     try:
         widget = changes.create_widget(
-            db.session, hub, kind.name, raw, current_user().username, column=where
+            db.session, hub, kind.name, raw, current_user().username, column=where, raw_title=title
         )
     except InvalidConfig as error:
         raise Refused("Invalid widget config.", error.errors) from None
@@ -143,10 +145,11 @@ def add_widget(hub: Hub, kind: WidgetType, where: Column, raw: Any) -> Done:
     return Done(f"{kind.title} added.", {"widget_id": widget.id})
 
 
-def save_widget(widget: Widget, raw: Any) -> Done:
+def save_widget(widget: Widget, raw: Any, title: Any = changes.UNCHANGED) -> Done:
+    """A new config and title (either changes.UNCHANGED: kept)."""
     try:
         changed = changes.update_widget_config(
-            db.session, widget, raw, agent=current_user().username
+            db.session, widget, raw, agent=current_user().username, raw_title=title
         )
     except InvalidConfig as error:
         raise Refused("Invalid widget config.", error.errors) from None

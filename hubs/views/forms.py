@@ -29,8 +29,8 @@ from hubs.views import edits
 from hubs.views.edits import Done, Refused, hub_action
 from hubs.views.hubs import HUB_URL
 from hubs.views.login import local_path
-from hubs.widgets import get_widget_type, registry
-from hubs.widgets.base import Argument
+from hubs.widgets import get_widget_type, registry, widget_label
+from hubs.widgets.base import TITLE, Argument
 
 bp = Blueprint("edit", __name__)
 
@@ -39,32 +39,22 @@ bp = Blueprint("edit", __name__)
 
 
 def links_to_text(links: Any) -> str:
+    """Links as their text area shows them (as typed, when they were refused)."""
+    if isinstance(links, str):
+        return links
     if not isinstance(links, list):
         return ""
     return "\n".join(f"{link.get('title', '')} | {link.get('url', '')}" for link in links)
 
 
-def text_to_links(text: str) -> list[dict[str, str]]:
-    links = []
-    for line in text.splitlines():
-        if line.strip():
-            title, _, url = line.partition("|")
-            links.append({"title": title.strip(), "url": url.strip()})
-    return links
-
-
 def raw_from_form(arguments: Iterable[Argument], form: Mapping[str, str]) -> dict[str, Any]:
-    """The values a form posted, shaped for the arguments' validators."""
+    """The values a form posted, shaped for the arguments' validators (which take a
+    list of links as its text, the JSON API's edit dialog sending it so too)."""
     raw: dict[str, Any] = {}
     for argument in arguments:
-        control = argument.control
-        if control == "checkbox":
+        if argument.control == "checkbox":
             raw[argument.name] = argument.name in form
-        elif argument.name not in form:
-            continue
-        elif control == "links":
-            raw[argument.name] = text_to_links(form[argument.name])
-        else:
+        elif argument.name in form:
             raw[argument.name] = form[argument.name]
     return raw
 
@@ -156,6 +146,8 @@ def update_settings(hub):
 
 
 def _config_page(hub, widget_type, values, errors, widget=None, column="left", status=200):
+    """The form adding a widget of ``widget_type`` (none: first choose one) or configuring
+    ``widget``: its title, then one field per argument."""
     page = render_template(
         "edit_widget.html",
         hub=hub,
@@ -164,9 +156,13 @@ def _config_page(hub, widget_type, values, errors, widget=None, column="left", s
         widget_types=sorted(
             (t for t in registry.values() if t.fits(hub.type.value)), key=lambda t: t.title
         ),
-        values={a.name: form_value(a, values.get(a.name, a.default)) for a in widget_type.arguments}
+        values={
+            a.name: form_value(a, values.get(a.name, a.default))
+            for a in (TITLE, *widget_type.arguments)
+        }
         if widget_type
         else {},
+        title_argument=TITLE,
         errors=errors,
         column=column,
     )
@@ -189,13 +185,15 @@ def create_widget(hub):
     kind = edits.widget_type(request.form.get("plugin"))
     where = edits.column(request.form.get("column"))
     raw = raw_from_form(kind.arguments, request.form)
+    title = request.form.get(TITLE.name, changes.UNCHANGED)
     try:
-        return edits.add_widget(hub, kind, where, raw)
+        return edits.add_widget(hub, kind, where, raw, title)
     except Refused as refused:
         if not refused.errors:
             raise
         db.session.rollback()
-        return _config_page(hub, kind, raw, refused.errors, column=where.value, status=400)
+        typed = {**raw, TITLE.name: request.form.get(TITLE.name)}
+        return _config_page(hub, kind, typed, refused.errors, column=where.value, status=400)
 
 
 @bp.get(HUB_URL + "w/<id:widget_id>/edit")
@@ -205,7 +203,8 @@ def edit_widget_form(hub, widget_id: int):
     widget_type = get_widget_type(widget.plugin)
     if widget_type is None:
         abort(404, "This kind of widget is no longer available.")
-    return _config_page(hub, widget_type, widget_type.config_of(widget), {}, widget=widget)
+    values = {**widget_type.config_of(widget), TITLE.name: widget.title}
+    return _config_page(hub, widget_type, values, {}, widget=widget)
 
 
 @bp.post(HUB_URL + "w/<id:widget_id>/config")
@@ -215,13 +214,15 @@ def update_widget_config(hub, widget_id: int):
     widget = edits.hub_widget(hub, widget_id)
     kind = edits.type_of(widget)
     raw = raw_from_form(kind.arguments, request.form)
+    title = request.form.get(TITLE.name, changes.UNCHANGED)
     try:
-        return edits.save_widget(widget, raw)
+        return edits.save_widget(widget, raw, title)
     except Refused as refused:
         if not refused.errors:
             raise
         db.session.rollback()
-        return _config_page(hub, kind, raw, refused.errors, widget=widget, status=400)
+        typed = {**raw, TITLE.name: request.form.get(TITLE.name, widget.title)}
+        return _config_page(hub, kind, typed, refused.errors, widget=widget, status=400)
 
 
 @bp.post(HUB_URL + "w/<id:widget_id>/move")
@@ -235,14 +236,16 @@ def move_widget(hub, widget_id: int):
 @hub_action(Action.EDIT_HUB)
 def delete_widget_form(hub, widget_id: int):
     widget = edits.hub_widget(hub, widget_id)
-    kind = get_widget_type(widget.plugin)
+    editing = f"{hub.url_path}?edit=1"
     return _confirm_page(
         hub,
-        question=f"Remove the {kind.title if kind else widget.plugin} widget?",
+        question=f"Remove the {widget_label(widget)} widget?",
         consequence="Its settings (a note's text, a list of links) go with it: "
         "this cannot be undone.",
         action=f"{hub.url_path}w/{widget.id}/delete",
         button="Remove the widget",
+        fields={"next": editing},
+        back=editing,
     )
 
 

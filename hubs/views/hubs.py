@@ -6,7 +6,7 @@ import math
 import time
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, jsonify, render_template, session
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, session
 from markupsafe import Markup
 from sqlalchemy.orm import contains_eager
 
@@ -29,7 +29,7 @@ from hubs.people import hub_owners, hub_people
 from hubs.permissions import Action, allowed, roles_of
 from hubs.rendering import UNKNOWN_PLUGIN_ENVELOPE, panel, widget_document
 from hubs.views.params import page_cursor
-from hubs.widgets import get_widget_type
+from hubs.widgets import get_widget_type, widget_label
 
 bp = Blueprint("hubs", __name__)
 
@@ -151,7 +151,8 @@ def _render_hub_page(
         _not_found(kind, name)
     hub, members, subscribers, stargazers, _widget = rows[0]
     counts = {"members": members, "subscribers": subscribers, "stargazers": stargazers}
-    panels, until = _panels([row.Widget for row in rows if row.Widget is not None])
+    widgets = [row.Widget for row in rows if row.Widget is not None]
+    panels, until = _panels(widgets)
     roles = [role.value for role in roles_of(user, hub)] if user else []
     join_requested, invitation = changes.pending(db.session, hub, user)
     html = render_template(
@@ -163,6 +164,9 @@ def _render_hub_page(
         right=panels[Column.right],
         roles=roles,
         editing=allowed(user, Action.EDIT_HUB, hub),
+        # ?edit=1: the page opens in edit mode (how it works without JavaScript).
+        edit_mode=request.args.get("edit") == "1",
+        widget_labels={widget.id: widget_label(widget) for widget in widgets},
         join_requested=join_requested,
         invitation=invitation,
         since=since,

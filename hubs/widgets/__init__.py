@@ -51,3 +51,10 @@ registry = build_registry(import_module(f"hubs.widgets.{name}") for name in WIDG
 
 def get_widget_type(plugin: str) -> WidgetType | None:
     return registry.get(plugin)
+
+
+def widget_label(widget) -> str:
+    """How pages and sentences name ``widget``: its own title, else its kind's (or, for
+    a kind no longer offered, its plugin's name)."""
+    widget_type = registry.get(widget.plugin)
+    return widget_type.label_of(widget) if widget_type else widget.title or widget.plugin

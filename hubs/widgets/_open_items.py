@@ -8,18 +8,14 @@ from typing import Any
 
 from hubs.clients import OpenItems
 from hubs.entries import ago
+from hubs.widgets.validators import Choice
 
 # What a widget lists.
-WHAT = ("both", "issues", "pull-requests")
+WHAT = ("issues", "pull-requests", "both")
 
 
-def what_to_show(value: Any) -> str:
-    """Which lists a widget shows: "issues", "pull-requests" or "both" (the default)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return "both"
-    if not isinstance(value, str) or value.strip().lower() not in WHAT:
-        raise ValueError('must be "issues", "pull-requests" or "both"')
-    return value.strip().lower()
+# Which lists a widget shows: "issues", "pull-requests" or "both" (the default).
+what_to_show = Choice(WHAT, default="both")
 
 
 def shows_issues(what: str) -> bool:

@@ -48,7 +48,9 @@ from hubs.cache import (
     rebuild,
 )
 from hubs.clients import ServiceClient
+from hubs.models.widget import MAX_WIDGET_TITLE
 from hubs.rendering import render_panel
+from hubs.widgets import validators
 
 # The kinds of hub (hubs.models.HubType's values) a widget fits unless it says otherwise.
 ALL_HUB_TYPES = ("team", "user")
@@ -77,7 +79,8 @@ class InvalidConfig(ValueError):
 class Argument:
     """One setting of a widget (or of a hub): its default, its validator, its help text,
     and the form control that edits it ("text", "textarea", "number", "checkbox",
-    "links"; by default guessed from the default value)."""
+    "select", "links"; by default a select for a :class:`validators.Choice`, a number
+    input for a :class:`validators.Integer`, else guessed from the default value)."""
 
     name: str
     default: Any
@@ -94,6 +97,8 @@ class Argument:
     def control(self) -> str:
         if self.kind:
             return self.kind
+        if isinstance(self.validator, validators.Choice):
+            return "select"
         if isinstance(self.default, bool):
             return "checkbox"
         if isinstance(self.default, int):
@@ -101,6 +106,27 @@ class Argument:
         if isinstance(self.default, list):
             return "links"
         return "text"
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """What a select offers (nothing for other controls)."""
+        return self.validator.choices if isinstance(self.validator, validators.Choice) else ()
+
+    @property
+    def bounds(self) -> tuple[int, int] | None:
+        """The least and the greatest number allowed, when the validator says."""
+        if isinstance(self.validator, validators.Integer):
+            return self.validator.minimum, self.validator.maximum
+        return None
+
+
+# Every widget's own title (Widget.title), edited beside its arguments; none may share its name.
+TITLE = Argument(
+    "title",
+    "",
+    validators.text(max_length=MAX_WIDGET_TITLE),
+    help="Shown at the top of the panel instead of the widget's usual title; empty: the usual one.",
+)
 
 
 def validate_arguments(arguments: Iterable[Argument], raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -287,6 +313,14 @@ class WidgetType:
         """A clean config from ``raw``, or InvalidConfig naming each bad argument."""
         return validate_arguments(self.arguments, raw)
 
+    def panel_title(self, widget) -> str | None:
+        """The title at the top of the widget's panel: its own, else its chrome's or kind's."""
+        return widget.title or self.chrome.title or self.title
+
+    def label_of(self, widget) -> str:
+        """How a sentence names the widget: its own title, else its kind's."""
+        return widget.title or self.title
+
     def config_of(self, widget) -> dict[str, Any]:
         """The widget's stored config with defaults filled in."""
         return {**self.defaults(), **(widget.config or {})}
@@ -405,6 +439,8 @@ def _contract_problems(module: ModuleType) -> list[str]:
             continue
         if not callable(argument.validator):
             problems.append(f"argument {argument.name!r} has no validator")
+        if argument.name == TITLE.name:
+            problems.append(f"argument {argument.name!r} would hide the widget's own title")
         if not (isinstance(argument.help, str) and argument.help.strip()):
             problems.append(f"argument {argument.name!r} has no help text")
         elif callable(argument.validator):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,8 +48,15 @@ def text(max_length: int = 10_000, required: bool = False) -> Validator:
     return validate
 
 
-def integer(minimum: int, maximum: int) -> Validator:
-    def validate(value: Any) -> int:
+@dataclass(frozen=True)
+class Integer:
+    """A whole number from ``minimum`` to ``maximum``; a form edits it in a number input
+    with those bounds."""
+
+    minimum: int
+    maximum: int
+
+    def __call__(self, value: Any) -> int:
         if isinstance(value, bool):
             raise ValueError("must be a whole number")
         if isinstance(value, str):
@@ -58,11 +66,32 @@ def integer(minimum: int, maximum: int) -> Validator:
             value = int(value)
         if not isinstance(value, int):
             raise ValueError("must be a whole number")
-        if not minimum <= value <= maximum:
-            raise ValueError(f"must be between {minimum} and {maximum}")
+        if not self.minimum <= value <= self.maximum:
+            raise ValueError(f"must be between {self.minimum} and {self.maximum}")
         return value
 
-    return validate
+
+def integer(minimum: int, maximum: int) -> Integer:
+    return Integer(minimum, maximum)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of ``choices`` (letter case and spaces around aside), or ``default`` for an
+    empty value; a form edits it in a select."""
+
+    choices: tuple[str, ...]
+    default: str | None = None
+
+    def __call__(self, value: Any) -> str:
+        if self.default is not None and (
+            value is None or (isinstance(value, str) and not value.strip())
+        ):
+            return self.default
+        if isinstance(value, str) and value.strip().lower() in self.choices:
+            return value.strip().lower()
+        quoted = [f'"{choice}"' for choice in self.choices]
+        raise ValueError(f"must be {', '.join(quoted[:-1])} or {quoted[-1]}")
 
 
 def url(value: Any) -> str:
@@ -91,13 +120,26 @@ def team_name(value: Any) -> str:
     return value
 
 
+def links_from_text(lines: str) -> list[dict[str, str]]:
+    """Links as a form's text area holds them, one a line: "Title | https://address"."""
+    links = []
+    for line in lines.splitlines():
+        if line.strip():
+            title, _, address = line.partition("|")
+            links.append({"title": title.strip(), "url": address.strip()})
+    return links
+
+
 def link_list(max_links: int = 50) -> Validator:
-    """A list of {"title", "url"} links, e.g. a team's rules or documents."""
+    """A list of {"title", "url"} links, e.g. a team's rules or documents; or, as a form
+    (or the edit dialog) sends it, their text (:func:`links_from_text`)."""
     check_title = text(max_length=200, required=True)
 
     def validate(value: Any) -> list[dict[str, str]]:
         if value is None or value == "":
             return []
+        if isinstance(value, str):
+            value = links_from_text(storable(value))
         if not isinstance(value, list):
             raise ValueError("must be a list of links")
         if len(value) > max_links:

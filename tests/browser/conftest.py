@@ -11,11 +11,12 @@ from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from hubs.app import create_app
+from hubs.bus import set_sender
 from hubs.cache import close_cache
 from hubs.database import db, upgrade
 from hubs.seed import populate
 from tests.conftest import recreate_postgres_database
-from tests.stack import IdleClosingHandler
+from tests.stack import IdleClosingHandler, Stack
 
 CHROMIUM = os.environ.get("HUBS_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # Without these, Chromium keeps reaching for Google's services on a closed network.
@@ -86,6 +87,22 @@ def live_server(live_app):
     thread.join()
     server.server_close()
     db.engine.dispose()
+
+
+@pytest.fixture
+def stack(tmp_path, memcached_config, published):
+    """The whole stack (web app, fedmsg-relay, fedmsg-hub with the hubs consumer, hubs-sse)
+    on the demo hubs, for what goes live from one browser to another."""
+    set_sender(None)  # the web app publishes on the real bus here
+    stack = Stack(tmp_path, memcached_config, database="hubs_test_live")
+    try:
+        for name in ("relay", "hub", "sse"):
+            stack.start(name)
+        stack.serve_web()
+        yield stack
+    finally:
+        stack.close()
+        print(stack.logs())
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pathlib
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -41,6 +42,7 @@ SHOTS = [
     Shot("home", "/"),
     Shot("team-hub", "/t/infrastructure/"),
     Shot("team-hub-services", "/t/infrastructure/", top='[data-plugin="pagure"]'),
+    Shot("team-hub-editing", "/t/infrastructure/?edit=1", user="nirik"),
     Shot("user-hub", "/u/ralph/", top='[data-plugin="badges"]'),
     Shot("my-stream", "/u/ralph/stream", user="ralph"),
 ]
@@ -69,7 +71,7 @@ def browser_context(browser, site: str, provider: str, shot: Shot, width: int):
     if shot.user:
         claims = {"preferred_username": shot.user, "name": shot.user}
         requests.put(f"{provider}/users/{shot.user}", json=claims, timeout=10).raise_for_status()
-        session = log_in(site, provider, shot.user, shot.path)
+        session = log_in(site, provider, shot.user, urlsplit(shot.path).path)  # no ?edit=1
         context.add_cookies(
             [{"name": c.name, "value": c.value, "url": site} for c in session.cookies]
         )

@@ -5,7 +5,7 @@ layout without a reload."""
 from playwright.sync_api import expect
 
 from tests.browser.conftest import logged_in_context
-from tests.browser.test_live import layout_of, open_hub, stack  # noqa: F401 (a fixture)
+from tests.browser.test_live import layout_of, open_hub
 
 LEFT = '[data-role="column-left"] [data-role="slot"]'
 
@@ -15,12 +15,15 @@ def plugins_of(page) -> list[list[str]]:
     return [[plugin for _id, plugin in column] for column in layout_of(page)["columns"]]
 
 
-def test_a_restore_redraws_every_open_page_of_the_hub(stack, browser, page):  # noqa: F811
+def test_a_restore_redraws_every_open_page_of_the_hub(stack, browser, page):
     viewer = page
     open_hub(viewer, stack, "/t/infrastructure/")
-    owner_context = logged_in_context(browser, stack.app, stack.web_url, "nirik")
+    # The owner uses edit mode's forms, page by page (JavaScript off).
+    owner_context = logged_in_context(
+        browser, stack.app, stack.web_url, "nirik", java_script_enabled=False
+    )
     owner = owner_context.new_page()
-    owner.goto(f"{stack.web_url}/t/infrastructure/")
+    owner.goto(f"{stack.web_url}/t/infrastructure/?edit=1")
 
     # Revision to come back to: meetings moved over to the left column.
     meetings = owner.locator('[data-role="slot"]:has([data-plugin="meetings"])')

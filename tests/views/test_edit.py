@@ -108,10 +108,14 @@ def test_moving_past_the_top_or_bottom_says_so_and_changes_nothing(client, sessi
     log_in(client, "nirik")
     stats, halp = (w for w in widgets(session) if w.column is Column.right)
     before = snapshot(session)
-    # The controls of the top one: ↑ posts position 0; of the bottom one, ↓ its position + 1.
+    # The top one has no ↑, the bottom one no ↓; posted anyway, nothing moves.
     page = client.get("/t/infrastructure/").text
-    ups = {f["action"]: f for f in with_role(page, "move-up")}
-    assert f"/t/infrastructure/w/{stats.id}/move" in ups
+    ups = {f["action"] for f in with_role(page, "move-up")}
+    downs = {f["action"] for f in with_role(page, "move-down")}
+    assert f"/t/infrastructure/w/{stats.id}/move" not in ups
+    assert f"/t/infrastructure/w/{halp.id}/move" in ups
+    assert f"/t/infrastructure/w/{halp.id}/move" not in downs
+    assert f"/t/infrastructure/w/{stats.id}/move" in downs
     top = client.post(
         f"/t/infrastructure/w/{stats.id}/move", data={"column": "right", "position": "0"}
     )
@@ -288,9 +292,10 @@ def test_removing_a_widget_asks_first(client, session, team):
     assert asked.status_code == 200 and "Remove the Sticky note widget?" in asked.text
     assert snapshot(session) == before  # asking changes nothing
     action, fields = _confirmation(asked.text)
-    assert (action, fields) == (f"/t/infrastructure/w/{sticky}/delete", {})
+    editing = "/t/infrastructure/?edit=1"
+    assert (action, fields) == (f"/t/infrastructure/w/{sticky}/delete", {"next": editing})
     done = client.post(action, data=fields)
-    assert done.status_code == 302
+    assert done.status_code == 302 and done.location == editing  # back in edit mode
     assert sticky not in [w.id for w in widgets(session)]
     log_in(client, "ralph")
     other = widgets(session)[0].id

@@ -44,6 +44,22 @@ def test_link_list_checks_each_link():
         validate([{"title": "a", "url": "https://a"}] * 3)
 
 
+def test_link_list_takes_the_text_a_form_or_the_edit_dialog_sends():
+    validate = validators.link_list(max_links=2)
+    assert validate(
+        " Docs | https://docs.fedoraproject.org \n\n Tickets|https://pagure.io/x\n"
+    ) == [
+        {"title": "Docs", "url": "https://docs.fedoraproject.org"},
+        {"title": "Tickets", "url": "https://pagure.io/x"},
+    ]
+    with pytest.raises(ValueError, match="link 1: must be an http"):
+        validate("Evil | javascript:alert(1)")
+    with pytest.raises(ValueError, match="link 1: is required"):
+        validate("| https://docs.fedoraproject.org")
+    with pytest.raises(ValueError, match="NUL"):
+        validate("Docs | https://docs.fedoraproject.org\x00")
+
+
 def test_username():
     assert validators.username("ralph") == "ralph"
     with pytest.raises(ValueError):

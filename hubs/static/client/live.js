@@ -106,8 +106,8 @@ export function isNewer(fetched, shown) {
 
 // Put the layout of ``fetched`` (the hub page as the server renders it now) in place:
 // its header, keeping the live indicator, and its columns, keeping every panel shown that
-// is at least as new as the fetched one. Returns the new body, or null when this page
-// shows no hub (My Stream).
+// is at least as new as the fetched one, and the keyboard focus (an owner arranging
+// widgets). Returns the new body, or null when this page shows no hub (My Stream).
 export function applyLayout(doc, fetched, fetchImpl = fetch) {
   const body = doc.querySelector('[data-role="hub-body"]');
   const freshBody = fetched.querySelector('[data-role="hub-body"]');
@@ -121,22 +121,37 @@ export function applyLayout(doc, fetched, fetchImpl = fetch) {
     if (indicator && placeholder) placeholder.replaceWith(indicator);
     header.replaceWith(imported);
   }
+  const focus = focusedControl(doc, body);
   const imported = doc.importNode(freshBody, true);
   for (const panel of Array.from(imported.querySelectorAll('[data-role="widget"]'))) {
     const shown = doc.getElementById(panel.id);
     if (shown && !isNewer(panel, shown)) panel.replaceWith(shown);
   }
   body.replaceWith(imported);
+  if (focus) imported.querySelector(focus)?.focus();
   if (fetched.title) doc.title = fetched.title;
   fillPlaceholders(imported, fetchImpl);
   return imported;
 }
 
+// A selector finding again, in a redrawn body, the widget control that has the focus in
+// ``body`` (its element with a data-role, or the button of a form with one); null when
+// no widget control has it.
+export function focusedControl(doc, body) {
+  const active = doc.activeElement;
+  const owner = active?.closest?.("[data-role]");
+  const slot = active?.closest?.('[data-role="slot"]');
+  if (!owner || !slot || !body.contains(slot) || owner === slot) return null;
+  const inside = owner === active ? "" : ` ${active.tagName.toLowerCase()}`;
+  return `[data-role="slot"][data-widget-id="${cssString(slot.dataset.widgetId)}"] [data-role="${cssString(owner.dataset.role)}"]${inside}`;
+}
+
 // Fetch the page again and put its layout in place. Returns the new body; null when
-// there is nothing to do (no hub on this page, or the hub is gone); false when the
-// server could not answer now (the caller tries again later).
+// there is nothing to do (no hub on this page, the hub is gone, or an owner is moving a
+// widget: arrange.js refreshes when they drop it); false when the server could not
+// answer now (the caller tries again later).
 export async function refreshLayout(doc, fetchImpl = fetch, parse = parseHtml) {
-  if (!doc.querySelector('[data-role="hub-body"]')) return null;
+  if (!doc.querySelector('[data-role="hub-body"]') || doc.querySelector("[data-moving]")) return null;
   const { hubPath } = streamRoot(doc).dataset;
   let response;
   try {
@@ -146,7 +161,9 @@ export async function refreshLayout(doc, fetchImpl = fetch, parse = parseHtml) {
   }
   if (response.status === 404) return null;
   if (!response.ok) return false;
-  return applyLayout(doc, parse(await response.text()), fetchImpl);
+  const fetched = parse(await response.text());
+  if (doc.querySelector("[data-moving]")) return null; // picked up while the page was fetched
+  return applyLayout(doc, fetched, fetchImpl);
 }
 
 // A layout the server could not give is asked again, every few seconds, until it does.

@@ -10,6 +10,7 @@ import {
   layoutRefresher,
   prependEntries,
   refetchAll,
+  refreshLayout,
   refreshNotifications,
   setIndicator,
   shareCounts,
@@ -448,4 +449,32 @@ test("a tab that read My Stream tells the reader's other tabs to count again", a
   channels[0].listeners[0]({ data: "read" });
   assert.deepEqual(asked, ["/u/ralph/notifications"]);
   assert.equal(shareCounts(documentOf({}), { BroadcastChannel: FakeChannel }), null); // a visitor
+});
+
+test("no layout is drawn over a widget an owner is moving: it is redrawn when they drop it", async () => {
+  let moving = true;
+  const doc = {
+    querySelector: (selector) =>
+      ({
+        '[data-role="hub-body"]': {},
+        "main [data-sse-url]": { dataset: { hubPath: "/t/infra/" } },
+        "[data-moving]": moving ? {} : null,
+      })[selector] ?? null,
+  };
+  const asked = [];
+  const fetchImpl = async (url) => {
+    asked.push(url);
+    moving = true; // picked up while the page was on its way
+    return { ok: true, status: 200, text: async () => "<html></html>" };
+  };
+  const untouchable = () => ({
+    querySelector: () => {
+      throw new Error("the fetched layout was applied");
+    },
+  });
+  assert.equal(await refreshLayout(doc, fetchImpl, untouchable), null);
+  assert.deepEqual(asked, []); // held: not even fetched
+  moving = false;
+  assert.equal(await refreshLayout(doc, fetchImpl, untouchable), null);
+  assert.deepEqual(asked, ["/t/infra/"]);
 });
