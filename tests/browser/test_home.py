@@ -15,7 +15,7 @@ from hubs.bus import message_people_and_packages
 from hubs.database import db
 from hubs.models import utcnow
 from tests.browser.conftest import logged_in_context
-from tests.browser.test_live import ralph_message, stack  # noqa: F401 (a fixture)
+from tests.browser.test_live import ralph_message
 
 VIEWPORTS = {"wide": {"width": 1366, "height": 900}, "narrow": {"width": 390, "height": 844}}
 FITS = "document.documentElement.scrollWidth <= window.innerWidth"
