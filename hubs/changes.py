@@ -396,8 +396,8 @@ def delete_widget(session: Session, widget: Widget, agent: str) -> None:
 # -- whole layouts: restore, import, defaults ---------------------------------------------
 
 # A widget a layout wants: the id it had (a revision's; None elsewhere), its plugin,
-# column and raw config.
-Wanted = tuple[int | None, str, Column, dict[str, Any]]
+# column, raw config and own title (None: its kind's).
+Wanted = tuple[int | None, str, Column, dict[str, Any], str | None]
 
 
 def restore_revision(session: Session, hub: Hub, revision: HubRevision, agent: str) -> bool:
@@ -405,7 +405,7 @@ def restore_revision(session: Session, hub: Hub, revision: HubRevision, agent: s
     roles need consent), as a new revision. False when it looks that way already."""
     state = revision.state
     wanted = [
-        (w["id"], w["plugin"], Column(w["column"]), w["config"])
+        (w["id"], w["plugin"], Column(w["column"]), w["config"], w.get("title"))
         for w in sorted(state["widgets"], key=lambda w: (w["column"], w["position"], w["id"]))
     ]
     sentence = revisions.restored_sentence(agent, revision)
@@ -415,7 +415,7 @@ def restore_revision(session: Session, hub: Hub, revision: HubRevision, agent: s
 def import_layout(session: Session, hub: Hub, layout: revisions.Layout, agent: str) -> bool:
     """Give ``hub`` the widgets and left column width of a layout document
     (hubs.revisions.read_layout checked it), as one revision."""
-    wanted = [(None, plugin, column, config) for plugin, column, config in layout.widgets]
+    wanted = [(None, *widget) for widget in layout.widgets]
     settings = {**hub_settings(hub), "left_width": layout.left_width}
     sentence = revisions.imported_sentence(agent, len(wanted))
     return _apply_layout(session, hub, wanted, settings, agent, "hub.imported", sentence)
@@ -423,7 +423,7 @@ def import_layout(session: Session, hub: Hub, layout: revisions.Layout, agent: s
 
 def restore_defaults(session: Session, hub: Hub, agent: str) -> bool:
     """Give ``hub`` back the widgets a new hub of its type starts with, as one revision."""
-    wanted = [(None, plugin, column, config) for plugin, column, config in default_layout(hub.type)]
+    wanted = [(None, *widget, None) for widget in default_layout(hub.type)]
     sentence = revisions.defaults_sentence(agent)
     return _apply_layout(session, hub, wanted, hub_settings(hub), agent, "hub.defaults", sentence)
 
@@ -440,7 +440,7 @@ def _checked(hub: Hub, wanted: list[Wanted], settings: dict[str, Any]):
         errors.update({f"settings.{name}": message for name, message in error.errors.items()})
         clean_settings = {}
     clean, places = [], dict.fromkeys(Column, 0)
-    for widget_id, plugin, column, config in wanted:
+    for widget_id, plugin, column, config, title in wanted:
         where = f"columns.{column.value}[{places[column]}]"  # as a layout document says it
         places[column] += 1
         widget_type = get_widget_type(plugin)
@@ -450,7 +450,8 @@ def _checked(hub: Hub, wanted: list[Wanted], settings: dict[str, Any]):
             errors[f"{where}.plugin"] = widget_type.fit_for
         else:
             try:
-                clean.append((widget_id, plugin, column, widget_type.validate_config(config)))
+                clean_config = widget_type.validate_config(config)
+                clean.append((widget_id, plugin, column, clean_config, title))
             except InvalidConfig as error:
                 for name, message in error.errors.items():
                     errors[f"{where}.config.{name}"] = message
@@ -465,14 +466,14 @@ def _matched(current: list[Widget], wanted: list[Wanted]) -> list[Widget | None]
     by_id = {widget.id: widget for widget in current}
     used: set[int] = set()
     matches: list[Widget | None] = []
-    for widget_id, plugin, _column, _config in wanted:
+    for widget_id, plugin, *_rest in wanted:
         widget = by_id.get(widget_id)
         if widget is not None and widget.plugin == plugin:
             used.add(widget.id)
             matches.append(widget)
         else:
             matches.append(None)
-    for index, (_id, plugin, _column, _config) in enumerate(wanted):
+    for index, (_id, plugin, *_rest) in enumerate(wanted):
         if matches[index] is None:
             spare = next((w for w in current if w.plugin == plugin and w.id not in used), None)
             if spare is not None:
@@ -498,12 +499,15 @@ def _apply_layout(
     matches = _matched(current, wanted)
     positions = dict.fromkeys(Column, 0)
     _begin_history(session, hub)
-    created, updated = [], []
-    for (_id, plugin, column, config), widget in zip(wanted, matches, strict=True):
+    created, updated, retitled = [], [], []
+    for (_id, plugin, column, config, title), widget in zip(wanted, matches, strict=True):
         position = positions[column]
         positions[column] += 1
         if widget is None:
-            widget = Widget(hub=hub, plugin=plugin, column=column, position=position, config=config)
+            widget = Widget(
+                hub=hub, plugin=plugin, column=column, position=position, config=config,
+                title=title,
+            )  # fmt: skip
             session.add(widget)
             created.append(widget)
             continue
@@ -511,6 +515,10 @@ def _apply_layout(
         changed = sorted(key for key in config if config[key] != old.get(key))
         if changed:
             widget.config = config
+        if widget.title != title:
+            changed.append(TITLE.name)
+            widget.title = title
+            retitled.append(widget)
         if widget.column != column:
             changed.append("column")
         if widget.position != position:
@@ -530,6 +538,8 @@ def _apply_layout(
         return False
     record_revision(session, hub, agent, kind, sentence)
     session.commit()
+    for widget in retitled:  # a new title keeps the cache key: its panel shows the old one
+        get_widget_type(widget.plugin).invalidate(widget)
     for fields in deleted:
         _announce("widget.deleted", **fields, agent=agent)
     for widget in created:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from hubs.models import MAX_LEFT_WIDTH, MIN_LEFT_WIDTH, Column, Hub, HubRevision, Widget
 from hubs.widgets import get_widget_type
-from hubs.widgets.base import InvalidConfig
+from hubs.widgets.base import TITLE, InvalidConfig
 
 # What a layout document says it is, and the version of its shape.
 SCHEMA = "fedora-hubs/layout"
@@ -36,6 +36,7 @@ def widget_state(widget: Widget) -> dict[str, Any]:
         "column": widget.column.value,
         "position": widget.position,
         "config": config,
+        "title": widget.title,
     }
 
 
@@ -46,11 +47,15 @@ def hub_state(settings: Mapping[str, Any], widgets: Iterable[Widget]) -> dict[st
 
 
 def columns_of(state: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """Each column's widgets, top to bottom, as plugin and config (no ids)."""
+    """Each column's widgets, top to bottom, as plugin, config and title when it has its
+    own (no ids)."""
     columns: dict[str, list[dict[str, Any]]] = {column.value: [] for column in Column}
     ordered = sorted(state["widgets"], key=lambda w: (w["column"], w["position"], w["id"]))
     for widget in ordered:
-        columns[widget["column"]].append({"plugin": widget["plugin"], "config": widget["config"]})
+        item = {"plugin": widget["plugin"], "config": widget["config"]}
+        if widget.get("title"):  # revisions kept before titles existed have none
+            item["title"] = widget["title"]
+        columns[widget["column"]].append(item)
     return columns
 
 
@@ -270,6 +275,8 @@ def diff_states(then: Mapping[str, Any], now: Mapping[str, Any]) -> StateDiff:
             changes.append(WidgetChange(widget_id, label, "removed", place_then, None))
         else:
             config = _value_changes(before["config"], after["config"])
+            if before.get("title") != after.get("title"):
+                config.append(ValueChange(TITLE.name, before.get("title"), after.get("title")))
             status = "changed" if config else ("moved" if place_then != place_now else "same")
             changes.append(WidgetChange(widget_id, label, status, place_then, place_now, config))
     return StateDiff(_value_changes(then["settings"], now["settings"]), changes)
@@ -281,10 +288,10 @@ def diff_states(then: Mapping[str, Any], now: Mapping[str, Any]) -> StateDiff:
 @dataclass(frozen=True)
 class Layout:
     """A checked layout: the left column's width, and widgets in page order, each a
-    (plugin, column, clean config)."""
+    (plugin, column, clean config, own title or None)."""
 
     left_width: int
-    widgets: list[tuple[str, Column, dict[str, Any]]]
+    widgets: list[tuple[str, Column, dict[str, Any], str | None]]
 
 
 def read_layout(document: Any, hub_type: str, max_widgets: int) -> Layout:
@@ -306,7 +313,7 @@ def read_layout(document: Any, hub_type: str, max_widgets: int) -> Layout:
     if type(left_width) is not int or not MIN_LEFT_WIDTH <= left_width <= MAX_LEFT_WIDTH:
         errors["left_width"] = f"must be a whole number from {MIN_LEFT_WIDTH} to {MAX_LEFT_WIDTH}"
     columns = document.get("columns")
-    widgets: list[tuple[str, Column, dict[str, Any]]] = []
+    widgets: list[tuple[str, Column, dict[str, Any], str | None]] = []
     if not isinstance(columns, Mapping):
         errors["columns"] = "must be an object of the left and right columns' widgets"
         columns = {}
@@ -322,7 +329,8 @@ def read_layout(document: Any, hub_type: str, max_widgets: int) -> Layout:
             where = f"columns.{column.value}[{index}]"
             read = _read_widget(item, hub_type, where, errors)
             if read is not None:
-                widgets.append((read[0], column, read[1]))
+                plugin, config, title = read
+                widgets.append((plugin, column, config, title))
     count = sum(len(v) for v in columns.values() if isinstance(v, list))
     if count > max_widgets:
         errors["columns"] = f"a hub holds at most {max_widgets} widgets; this has {count}"
@@ -332,8 +340,8 @@ def read_layout(document: Any, hub_type: str, max_widgets: int) -> Layout:
 
 
 def _read_widget(item: Any, hub_type: str, where: str, errors: dict[str, str]):
-    if not isinstance(item, Mapping) or set(item) - {"plugin", "config"}:
-        errors[where] = 'must be an object with "plugin" and "config"'
+    if not isinstance(item, Mapping) or set(item) - {"plugin", "config", "title"}:
+        errors[where] = 'must be an object with "plugin", "config" and maybe "title"'
         return None
     plugin = item.get("plugin")
     widget_type = get_widget_type(plugin) if isinstance(plugin, str) else None
@@ -343,9 +351,15 @@ def _read_widget(item: Any, hub_type: str, where: str, errors: dict[str, str]):
     if not widget_type.fits(hub_type):
         errors[f"{where}.plugin"] = widget_type.fit_for
         return None
+    title = None
     try:
-        return plugin, widget_type.validate_config(item.get("config", {}))
+        title = TITLE.validator(item.get("title", "")) or None
+    except ValueError as error:
+        errors[f"{where}.title"] = str(error)
+    try:
+        config = widget_type.validate_config(item.get("config", {}))
     except InvalidConfig as error:
         for name, message in error.errors.items():
             errors[f"{where}.config.{str(name)[:100]}"] = message
         return None
+    return plugin, config, title

@@ -206,10 +206,16 @@ def test_restore_undo_and_restore_again_are_each_equal(session, team, people):
     meetings = widget_of(session, team, "meetings")
     changes.update_widget_config(session, meetings, {"calendar": "infra"}, agent="nirik")
     changes.move_widget(session, meetings, Column.left, 1, "nirik")
-    changes.delete_widget(session, widget_of(session, team, "rules"), agent="nirik")
+    rules = widget_of(session, team, "rules")
+    # A title of its own, then gone with its widget: a restore brings both back.
+    changes.update_widget_config(session, rules, changes.UNCHANGED, "nirik", "House rules")
+    changes.delete_widget(session, rules, agent="nirik")
     changes.create_widget(session, team, "library", {}, "ralph", column=Column.right)
+    changes.update_widget_config(session, meetings, changes.UNCHANGED, "nirik", "Our calls")
     changes.update_hub(session, team, {"left_width": 6, "summary": "Infra"}, agent="nirik")
     states = history(session, team)
+    titled = [w.get("title") for r in states for w in r.state["widgets"]]
+    assert "House rules" in titled and "Our calls" in titled
     latest = states[-1]
     for revision in states:
         changes.restore_revision(session, team, revision, agent="nirik")

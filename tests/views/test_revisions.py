@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hubs import revisions
+from hubs import changes, revisions
 from hubs.database import db
-from hubs.models import HubRevision, Widget
+from hubs.models import Hub, HubRevision, Widget
 from tests.conftest import log_in
 from tests.html import role_texts, with_role
 from tests.views.conftest import LAYOUT, snapshot
@@ -95,9 +95,13 @@ def test_restoring_by_form_redirects_to_the_history(client, session, team):
 
 
 def test_export_import_export_is_identical(client, session, team):
+    with client.application.test_request_context():
+        halp = next(w for w in session.get(Hub, team.id).widgets if w.plugin == "halp")
+        changes.update_widget_config(session, halp, changes.UNCHANGED, "nirik", "Calls for help")
     exported = export(client)
     assert exported["schema"] == revisions.SCHEMA and exported["version"] == 1
     assert [w["plugin"] for w in exported["columns"]["right"]] == ["stats", "halp"]
+    assert exported["columns"]["right"][1]["title"] == "Calls for help"
     text = json.dumps(exported)
     assert "nirik" not in text and "members" not in text  # no people
     log_in(client, "jflory7")
@@ -225,7 +229,7 @@ widgets = st.fixed_dictionaries(
     {"plugin": st.sampled_from(["sticky", "stats", "library", "badges", "nope", 5, None])},
     optional={"config": st.dictionaries(
         st.sampled_from(["text", "links", "size", "junk"]), config_values, max_size=3
-    ) | json_values},
+    ) | json_values, "title": st.sampled_from(["Team notes", "", "x" * 81, None, 5])},
 )  # fmt: skip
 documents = st.one_of(
     json_values,
@@ -268,8 +272,9 @@ def test_import_of_any_document_never_500_and_changes_only_when_valid(
     checked = revisions.read_layout(document, "team", 40)
     exported = export(client)
     assert exported["left_width"] == checked.left_width
-    assert [(w["plugin"], w["config"]) for c in ("left", "right") for w in exported["columns"][c]] \
-        == [(plugin, config) for plugin, _column, config in checked.widgets]  # fmt: skip
+    shown = [(w["plugin"], w["config"], w.get("title"))
+             for column in ("left", "right") for w in exported["columns"][column]]  # fmt: skip
+    assert shown == [(plugin, config, title) for plugin, _column, config, title in checked.widgets]
 
 
 def test_a_revision_that_can_no_longer_be_restored_says_why(client, session, team):
