@@ -213,7 +213,7 @@ def test_filtering_my_stream(browser, live_app, live_server, corpus, viewport):
     context.close()
 
 
-def test_the_navbar_counts_rise_live(stack, browser, corpus):  # noqa: F811 (the fixture)
+def test_the_navbar_counts_rise_live(stack, browser, corpus):
     """A request to join a hub nirik owns, sent from another browser, and a bus message
     in his stream: his open home page's counts rise without a reload."""
     context = logged_in_context(
