@@ -40,6 +40,7 @@ class Shot:
 
 SHOTS = [
     Shot("home", "/"),
+    Shot("home-member", "/", user="nirik"),
     Shot("team-hub", "/t/infrastructure/"),
     Shot("team-hub-services", "/t/infrastructure/", top='[data-plugin="pagure"]'),
     Shot("team-hub-editing", "/t/infrastructure/?edit=1", user="nirik"),

@@ -1,5 +1,6 @@
 """In Chromium, an owner shapes a hub with the page's own controls."""
 
+import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
@@ -83,7 +84,10 @@ def test_invalid_input_shows_the_validator_message(browser, live_app, live_serve
 LONG_NAME = "a" + "verylongaccountname" * 3 + "x"  # 59 characters, no break in them
 
 
-def test_members_page_errors_inline_and_long_names_stay_on_the_page(browser, live_app, live_server):
+@pytest.mark.parametrize("width", [1366, 576, 390])
+def test_members_page_errors_inline_and_long_names_stay_on_the_page(
+    browser, live_app, live_server, width
+):
     with live_app.app_context():
         hub = db.session.scalar(sa.select(Hub).where(Hub.name == "infrastructure"))
         long = factories.user(db.session, LONG_NAME)
@@ -95,7 +99,7 @@ def test_members_page_errors_inline_and_long_names_stay_on_the_page(browser, liv
         db.session.remove()
     context = logged_in_context(browser, live_app, live_server, "nirik")
     page = context.new_page()
-    page.set_viewport_size({"width": 576, "height": 800})
+    page.set_viewport_size({"width": width, "height": 800})
     page.goto(f"{live_server}/t/infrastructure/edit/members")
     expect(page.locator(f'[data-role="member"][data-username="{LONG_NAME}"]')).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
