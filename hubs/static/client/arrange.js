@@ -7,7 +7,7 @@
 // beside it, and the page redraws its layout from the server. Without this script the
 // same links and forms work, page by page, in ?edit=1.
 
-import { refreshLayout } from "./live.js";
+import { HUB_PATH, refreshLayout } from "./live.js";
 import { fillWidget, replaceWith } from "./widgets.js";
 
 export const COLUMNS = ["left", "right"];
@@ -89,7 +89,7 @@ function hubOf(doc) {
 }
 
 function hubPath(doc) {
-  return doc.querySelector("[data-hub-path]").dataset.hubPath;
+  return doc.querySelector(HUB_PATH).dataset.hubPath;
 }
 
 function editing(doc) {

@@ -152,7 +152,7 @@ export function focusedControl(doc, body) {
 // answer now (the caller tries again later).
 export async function refreshLayout(doc, fetchImpl = fetch, parse = parseHtml) {
   if (!doc.querySelector('[data-role="hub-body"]') || doc.querySelector("[data-moving]")) return null;
-  const { hubPath } = streamRoot(doc).dataset;
+  const { hubPath } = doc.querySelector(HUB_PATH).dataset;
   let response;
   try {
     response = await fetchImpl(hubPath, { headers: { Accept: "text/html" }, credentials: "same-origin" });
@@ -257,6 +257,10 @@ export function shareCounts(doc, win = globalThis, fetchImpl = fetch) {
   if (doc.querySelector('[data-role="stream"]')) channel.postMessage("read");
   return channel;
 }
+
+// Where a page names the hub it shows (the navbar names the reader's own hub, outside
+// <main>); a hub page says it whether or not it is live.
+export const HUB_PATH = "main [data-hub-path]";
 
 // The page's stream: its hub's (a hub page, My Stream) or, elsewhere, the navbar's, which
 // names the reader's own hub; the reader's private stream comes with either.

@@ -329,7 +329,7 @@ test("a layout the server could not give is asked again later; a gone hub is not
     querySelector: (selector) =>
       selector === '[data-role="hub-body"]'
         ? {}
-        : selector === "main [data-sse-url]"
+        : selector === "main [data-hub-path]"
           ? { dataset: { hubPath: "/t/infra/" } }
           : null,
   };
@@ -457,7 +457,7 @@ test("no layout is drawn over a widget an owner is moving: it is redrawn when th
     querySelector: (selector) =>
       ({
         '[data-role="hub-body"]': {},
-        "main [data-sse-url]": { dataset: { hubPath: "/t/infra/" } },
+        "main [data-hub-path]": { dataset: { hubPath: "/t/infra/" } },
         "[data-moving]": moving ? {} : null,
       })[selector] ?? null,
   };
