@@ -122,6 +122,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
 
 
 PING = chunk(b": ping\n\n")
+JOINED_FRAME_BYTES = 8192
 
 
 async def _write_events(request: web.Request, streams: Streams, connection: Connection) -> None:
@@ -135,16 +136,26 @@ async def _write_events(request: web.Request, streams: Streams, connection: Conn
     transport = request.transport
     while not connection.dropped:
         try:
-            event = await asyncio.wait_for(connection.queue.get(), heartbeat)
+            # A deadline on this task, not wait_for's task per event (a profile's 15%).
+            async with asyncio.timeout(heartbeat):
+                event = await connection.queue.get()
         except TimeoutError:
-            frames = (PING,)
+            data, frame = PING, None
         else:
             if event is None:  # shutting down
                 return
-            frames = (chunk(f"id: {streams.event_id(connection, event)}\n".encode()), event.frame)
+            data = chunk(f"id: {streams.event_id(connection, event)}\n".encode())
+            # A small frame goes in the same send as its id (half the system calls); a
+            # large one is not copied for each connection, it is written as it is.
+            if len(event.frame) <= JOINED_FRAME_BYTES:
+                data += event.frame
+                frame = None
+            else:
+                frame = event.frame
         if transport is None or transport.is_closing():
             return  # the reader is gone
-        for frame in frames:
+        transport.write(data)
+        if frame is not None:
             transport.write(frame)
         if request.protocol.writing_paused and not await _taken(request, transport, connection):
             if not connection.dropped:
