@@ -178,11 +178,17 @@ class Connection:
         self.queue = EventQueue(queue_size)
         self.seen = dict.fromkeys(streams, 0)
         self.dropped = False
+        # Writes an event at once, from the fan-out loop (no task woken per connection),
+        # or says False when it cannot (a lagging reader): set by the server.
+        self.write_now: Callable[[Event], bool] | None = None
 
     def offer(self, event: Event) -> bool:
-        """Queue ``event``; False (and the connection marked dropped) when full."""
+        """Write ``event`` at once when none waits before it, else queue it; False (and
+        the connection marked dropped) when the queue is full."""
         if self.dropped:
             return False
+        if self.write_now is not None and self.queue.empty() and self.write_now(event):
+            return True
         try:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:

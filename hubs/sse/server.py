@@ -28,7 +28,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from hubs.accounts import is_account_name
 from hubs.config import load_config
 from hubs.errors import error_document
-from hubs.sse.event_streams import Connection, Streams, chunk
+from hubs.sse.event_streams import Connection, Event, Streams, chunk
 from hubs.sse.guard import Door
 from hubs.sse.memory import MemoryTrim, glibc_malloc_trim
 from hubs.sse.session_cookie import SessionReader
@@ -123,45 +123,70 @@ async def stream(request: web.Request) -> web.StreamResponse:
 
 PING = chunk(b": ping\n\n")
 JOINED_FRAME_BYTES = 8192
+# Queued after the fan-out wrote into a reader that now lags: its writer waits for it.
+LAGGING = Event("", 0, "lagging", b"")
+
+
+def _framed(streams: Streams, connection: Connection, event: Event) -> list[bytes]:
+    """What to write for ``event`` on ``connection``: its id line, then the shared frame."""
+    data = chunk(f"id: {streams.event_id(connection, event)}\n".encode())
+    # A small frame goes in the same send as its id (half the system calls); a large
+    # one is not copied for each connection, it is written as it is.
+    if len(event.frame) <= JOINED_FRAME_BYTES:
+        return [data + event.frame]
+    return [data, event.frame]
 
 
 async def _write_events(request: web.Request, streams: Streams, connection: Connection) -> None:
     """Write the connection's events as they come, straight to its transport: each
     event's frame is one shared bytes object, and only its id line is this connection's.
-    While the reader lags (its transport over the high-water mark) nothing more is
-    written and its newer events replace the older in its queue; one still holding more
-    than SSE_WRITE_BUFFER_BYTES unsent when a new event comes is dropped."""
+    An event finding nothing queued before it is written by the fan-out loop itself;
+    this task writes the rest and the heartbeats. While the reader lags (its transport
+    over the high-water mark) nothing more is written and its newer events replace the
+    older in its queue; one still holding more than SSE_WRITE_BUFFER_BYTES unsent when a
+    new event comes is dropped."""
     config = request.app[CONFIG]
     heartbeat = config["SSE_HEARTBEAT_SECONDS"]
     transport = request.transport
-    while not connection.dropped:
-        try:
-            # A deadline on this task, not wait_for's task per event (a profile's 15%).
-            async with asyncio.timeout(heartbeat):
-                event = await connection.queue.get()
-        except TimeoutError:
-            data, frame = PING, None
-        else:
-            if event is None:  # shutting down
-                return
-            data = chunk(f"id: {streams.event_id(connection, event)}\n".encode())
-            # A small frame goes in the same send as its id (half the system calls); a
-            # large one is not copied for each connection, it is written as it is.
-            if len(event.frame) <= JOINED_FRAME_BYTES:
-                data += event.frame
-                frame = None
-            else:
-                frame = event.frame
+    protocol = request.protocol
+
+    def write(pieces: list[bytes]) -> bool:
+        """False when the reader is gone."""
         if transport is None or transport.is_closing():
-            return  # the reader is gone
-        transport.write(data)
-        if frame is not None:
-            transport.write(frame)
-        if request.protocol.writing_paused and not await _taken(request, transport, connection):
-            if not connection.dropped:
-                streams.drop(connection)
-            transport.abort()  # what it did not take is let go at once
-            return
+            return False
+        for piece in pieces:
+            transport.write(piece)
+        return True
+
+    def write_now(event: Event) -> bool:
+        if protocol.writing_paused or not write(_framed(streams, connection, event)):
+            return False
+        if protocol.writing_paused:
+            connection.queue.put_nowait(LAGGING)
+        return True
+
+    connection.write_now = write_now
+    try:
+        while not connection.dropped:
+            try:
+                # A deadline on this task, not wait_for's task per event (15% of a fan-out).
+                async with asyncio.timeout(heartbeat):
+                    event = await connection.queue.get()
+            except TimeoutError:
+                pieces = [PING]
+            else:
+                if event is None:  # shutting down
+                    return
+                pieces = [] if event is LAGGING else _framed(streams, connection, event)
+            if not write(pieces):
+                return  # the reader is gone
+            if protocol.writing_paused and not await _taken(request, transport, connection):
+                if not connection.dropped:
+                    streams.drop(connection)
+                transport.abort()  # what it did not take is let go at once
+                return
+    finally:
+        connection.write_now = None
 
 
 async def _taken(

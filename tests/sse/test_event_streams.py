@@ -298,3 +298,31 @@ def test_a_ring_that_lost_events_of_that_time_means_a_snapshot():
         assert snapshot
 
     run(scenario())
+
+
+def test_an_event_none_waits_before_is_written_by_the_fan_out_itself():
+    async def scenario():
+        streams = Streams("e1")
+        connection, _ = streams.attach(["hub:/t/infra/"], None)
+        written: list[str] = []
+        reader = {"lagging": False}
+
+        def write_now(event):
+            if reader["lagging"]:
+                return False
+            written.append(event.payload)
+            return True
+
+        connection.write_now = write_now
+        streams.publish("hub:/t/infra/", "widget", {"n": 1})
+        assert written == ['{"n":1}'] and connection.queue.empty()
+        reader["lagging"] = True
+        streams.publish("hub:/t/infra/", "widget", {"n": 2})
+        reader["lagging"] = False
+        # Not written before the one waiting: it waits behind it, in order.
+        streams.publish("hub:/t/infra/", "widget", {"n": 3})
+        assert written == ['{"n":1}']
+        assert [event.payload for event in drain(connection)] == ['{"n":2}', '{"n":3}']
+        assert streams.delivered == 3
+
+    run(scenario())
