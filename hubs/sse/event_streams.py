@@ -78,6 +78,10 @@ def supersedes(kind: str, data: Any) -> str | None:
     return None
 
 
+# The keys of queued events that supersede nothing: unique across every queue.
+_SERIAL = itertools.count()
+
+
 class EventQueue:
     """A connection's events waiting to be written: at most ``maxsize``. An event that
     supersedes one still waiting replaces it (at the end, so ids stay in order) instead
@@ -86,9 +90,10 @@ class EventQueue:
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
         self._items: collections.OrderedDict[Any, Event | None] = collections.OrderedDict()
-        self._ready = asyncio.Event()
+        # A future only while get() waits: an asyncio.Event (and its deque) for each of
+        # 10,000 idle streams cost 0.5 KB each.
+        self._waiter: asyncio.Future[None] | None = None
         self._arrived: asyncio.Event | None = None  # while next_arrival() waits
-        self._serial = itertools.count()
 
     def qsize(self) -> int:
         return len(self._items)
@@ -106,7 +111,7 @@ class EventQueue:
         it adds to a full queue."""
         if self._arrived is not None:
             self._arrived.set()
-        key = (event.stream, event.key) if event is not None and event.key else next(self._serial)
+        key = (event.stream, event.key) if event is not None and event.key else next(_SERIAL)
         if key in self._items:
             if _older(event, self._items[key]):
                 return  # another backend's older panel, come late: the newer one stays
@@ -114,7 +119,8 @@ class EventQueue:
         elif event is not None and len(self._items) >= self.maxsize:
             raise asyncio.QueueFull
         self._items[key] = event
-        self._ready.set()
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     async def next_arrival(self) -> None:
         """Until an event is offered after this call (taken or not: a full queue's
@@ -127,8 +133,11 @@ class EventQueue:
 
     async def get(self) -> Event | None:
         while not self._items:
-            self._ready.clear()
-            await self._ready.wait()
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
         return self.get_nowait()
 
 

@@ -1,4 +1,5 @@
 import asyncio
+import contextlib
 
 from hubs.sse.event_streams import Streams
 
@@ -324,5 +325,22 @@ def test_an_event_none_waits_before_is_written_by_the_fan_out_itself():
         assert written == ['{"n":1}']
         assert [event.payload for event in drain(connection)] == ['{"n":2}', '{"n":3}']
         assert streams.delivered == 3
+
+    run(scenario())
+
+
+def test_a_get_ended_by_the_heartbeat_leaves_the_queue_waking_the_next():
+    async def scenario():
+        streams = Streams("e1")
+        connection, _ = streams.attach(["hub:/t/infra/"], None)
+        waiting = asyncio.ensure_future(connection.queue.get())
+        await asyncio.sleep(0)  # it waits on the empty queue
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+        getting = asyncio.ensure_future(connection.queue.get())
+        await asyncio.sleep(0)
+        streams.publish("hub:/t/infra/", "widget", {"n": 1})
+        assert (await asyncio.wait_for(getting, 5)).payload == '{"n":1}'
 
     run(scenario())
