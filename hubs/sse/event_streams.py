@@ -190,6 +190,8 @@ class Connection:
         # Writes an event at once, from the fan-out loop (no task woken per connection),
         # or says False when it cannot (a lagging reader): set by the server.
         self.write_now: Callable[[Event], bool] | None = None
+        # Writes a heartbeat, for this process's one heartbeat timer: set by the server.
+        self.ping: Callable[[], None] | None = None
 
     def offer(self, event: Event) -> bool:
         """Write ``event`` at once when none waits before it, else queue it; False (and
@@ -383,9 +385,13 @@ class Streams:
     def streams(self) -> int:
         return len(self._streams)
 
+    def all_connections(self) -> set[Connection]:
+        """Every open connection, once (one watching two streams is in both)."""
+        return {c for s in self._streams.values() for c in s.connections}
+
     @property
     def connections(self) -> int:
-        return len({c for s in self._streams.values() for c in s.connections})
+        return len(self.all_connections())
 
 
 def _cost(event: Event) -> int:

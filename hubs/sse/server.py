@@ -141,12 +141,10 @@ async def _write_events(request: web.Request, streams: Streams, connection: Conn
     """Write the connection's events as they come, straight to its transport: each
     event's frame is one shared bytes object, and only its id line is this connection's.
     An event finding nothing queued before it is written by the fan-out loop itself;
-    this task writes the rest and the heartbeats. While the reader lags (its transport
-    over the high-water mark) nothing more is written and its newer events replace the
-    older in its queue; one still holding more than SSE_WRITE_BUFFER_BYTES unsent when a
-    new event comes is dropped."""
-    config = request.app[CONFIG]
-    heartbeat = config["SSE_HEARTBEAT_SECONDS"]
+    this task writes the rest, and the process's heartbeat timer the pings. While the
+    reader lags (its transport over the high-water mark) nothing more is written and
+    its newer events replace the older in its queue; one still holding more than
+    SSE_WRITE_BUFFER_BYTES unsent when a new event comes is dropped."""
     transport = request.transport
     protocol = request.protocol
 
@@ -165,19 +163,19 @@ async def _write_events(request: web.Request, streams: Streams, connection: Conn
             connection.queue.put_nowait(LAGGING)
         return True
 
-    connection.write_now = write_now
+    def ping() -> None:
+        if transport is None or transport.is_closing():
+            connection.queue.put_nowait(None)  # the reader is gone: its writer ends
+        elif not protocol.writing_paused:
+            transport.write(PING)
+
+    connection.write_now, connection.ping = write_now, ping
     try:
         while not connection.dropped:
-            try:
-                # A deadline on this task, not wait_for's task per event (15% of a fan-out).
-                async with asyncio.timeout(heartbeat):
-                    event = await connection.queue.get()
-            except TimeoutError:
-                pieces = [PING]
-            else:
-                if event is None:  # shutting down
-                    return
-                pieces = [] if event is LAGGING else _framed(streams, connection, event)
+            event = await connection.queue.get()
+            if event is None:  # shutting down, or the reader is gone
+                return
+            pieces = [] if event is LAGGING else _framed(streams, connection, event)
             if not write(pieces):
                 return  # the reader is gone
             if protocol.writing_paused and not await _taken(request, transport, connection):
@@ -186,7 +184,7 @@ async def _write_events(request: web.Request, streams: Streams, connection: Conn
                 transport.abort()  # what it did not take is let go at once
                 return
     finally:
-        connection.write_now = None
+        connection.write_now = connection.ping = None
 
 
 async def _taken(
@@ -256,16 +254,29 @@ async def _subscribe(app: web.Application) -> None:
         socket.close(linger=0)
 
 
+async def _heartbeats(app: web.Application) -> None:
+    """Every SSE_HEARTBEAT_SECONDS, a comment to every stream: one timer for all of
+    them, not one each (nor a task woken each), so that proxies keep idle streams open
+    and a reader gone is noticed."""
+    streams = app[STREAMS]
+    while True:
+        await asyncio.sleep(app[CONFIG]["SSE_HEARTBEAT_SECONDS"])
+        for connection in streams.all_connections():
+            if connection.ping is not None:
+                connection.ping()
+
+
 async def _start_background(app: web.Application):
-    task = asyncio.create_task(_subscribe(app))
+    tasks = [asyncio.create_task(_subscribe(app)), asyncio.create_task(_heartbeats(app))]
     yield
-    task.cancel()
+    for task in tasks:
+        task.cancel()
 
 
 async def _close_streams(app: web.Application) -> None:
     """On shutdown, end every stream so browsers reconnect elsewhere at once."""
     streams = app[STREAMS]
-    for connection in {c for s in streams._streams.values() for c in s.connections}:
+    for connection in streams.all_connections():
         connection.dropped = True
         with contextlib.suppress(asyncio.QueueFull):
             connection.queue.put_nowait(None)

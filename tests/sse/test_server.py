@@ -210,6 +210,23 @@ def test_heartbeats_keep_idle_streams_open():
     asyncio.run(with_server(config, scenario))
 
 
+def test_one_heartbeat_timer_pings_every_stream_and_lets_go_of_readers_gone():
+    config = sse_config(SSE_HEARTBEAT_SECONDS=0.2)
+
+    async def scenario(server, http, app):
+        url = server.make_url("/stream?hub=/t/infra/")
+        async with http.get(url) as staying, http.get(url.with_query(hub="/t/other/")) as gone:
+            await read_event(staying)
+            await read_event(gone)
+            await eventually(lambda: app[STREAMS].connections == 2, "both streams")
+            gone.connection.transport.abort()  # the browser went away, saying nothing
+            await eventually(lambda: app[STREAMS].connections == 1, "the gone one let go")
+            assert await read_event(staying, timeout=2) == {"comment": "ping"}
+            assert await read_event(staying, timeout=2) == {"comment": "ping"}
+
+    asyncio.run(with_server(config, scenario))
+
+
 def test_a_client_that_stops_reading_is_dropped():
     config = sse_config(SSE_QUEUE_SIZE=8)
 
