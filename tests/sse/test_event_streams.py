@@ -329,7 +329,7 @@ def test_an_event_none_waits_before_is_written_by_the_fan_out_itself():
     run(scenario())
 
 
-def test_a_get_ended_by_the_heartbeat_leaves_the_queue_waking_the_next():
+def test_a_cancelled_get_leaves_the_queue_waking_the_next():
     async def scenario():
         streams = Streams("e1")
         connection, _ = streams.attach(["hub:/t/infra/"], None)
