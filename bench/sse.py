@@ -1,16 +1,24 @@
 #!/usr/bin/env python
-"""One hubs-sse process under load: RSS with 10,000 open streams, then the delivery
-latency of one event fanned out to 1,000 of them (DESIGN.md: < 300 MB; p99 < 100 ms).
+"""hubs-sse under load, beside a reference server (bench/sse_peer.py, a bare aiohttp
+handler loop) measured in the same run (#21 target 3):
 
-The sse process runs as a subprocess fed by the backend's real ZeroMQ publisher; the
-streams are opened by this process over loopback. Latency is from the publisher's
-send to each stream's read of the event, over several events.
+- RSS with 10,000 open streams (1,000 on one hub, the rest over 500 hubs), and the
+  latency of one event fanned out to the 1,000 (budget: <= 120 MB, p99 <= 50 ms);
+- the latency of one event fanned out to 10,000 streams of one hub (p99 <= 300 ms);
+- the same with two hubs-sse processes, the streams split between them, as behind the
+  reverse proxy: the RSS of each and the fan-out latency.
+
+Every server is a fresh subprocess fed by the backend's real ZeroMQ publisher. The
+streams are opened by this process over loopback with bare asyncio protocols, so that
+on a small machine the client costs little beside the server it measures. Latency is
+from the publisher's send to each stream's read of the event, over several events.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import resource
 import signal
@@ -19,8 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-
-import aiohttp
+from dataclasses import dataclass
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -29,66 +36,180 @@ from hubs.backend.publisher import ZmqPublisher  # noqa: E402
 from tests.stack import accepts, free_port, rss_bytes, wait_for  # noqa: E402
 
 HOT = "/t/bench/"
+SENT = b'"sent":'
+BIN = os.path.dirname(sys.executable)
 
 
 def rss_mb(pid: int) -> float:
     return rss_bytes(pid) / (1024 * 1024)
 
 
-async def open_stream(http, url, ready, received):
-    async with http.get(url, timeout=aiohttp.ClientTimeout(total=None)) as response:
-        if response.status != 200:  # refused: the bench would measure nothing
-            sys.exit(f"a stream was refused: {response.status} {await response.text()}")
-        await response.content.readuntil(b"\n\n")  # the hello
-        ready.append(1)
-        async for line in response.content:
-            if line.startswith(b'data: {"sent"'):
-                received.append((time.time(), float(line[14:].split(b"}")[0])))
+class Round:
+    """What the streams of one measurement read: how many said hello, and each
+    delivery of the current event as (read at, sent at)."""
+
+    def __init__(self) -> None:
+        self.ready = 0
+        self.all_ready = asyncio.Event()
+        self.expected = 0
+        self.received: list[tuple[float, float]] = []
+        self.all_received = asyncio.Event()
+
+    def hello(self) -> None:
+        self.ready += 1
+        if self.ready == self.expected:
+            self.all_ready.set()
+
+    def delivered(self, sent: float) -> None:
+        self.received.append((time.time(), sent))
+        if len(self.received) == self.expected:
+            self.all_received.set()
 
 
-async def run(args, port: int, events_endpoint: str, pid: int) -> None:
-    base = f"http://127.0.0.1:{port}/stream?hub="
-    ready: list[int] = []
-    received: list[tuple[float, float]] = []
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as http:
-        tasks = []
-        started = time.monotonic()
-        for n in range(args.streams):
-            hub = HOT if n < args.fanout else f"/t/team{n % 500}/"
-            tasks.append(asyncio.create_task(open_stream(http, base + hub, ready, received)))
-            if n % 500 == 499:
-                await asyncio.sleep(0.05)
-        while len(ready) < args.streams:
-            if time.monotonic() - started > 120:
-                sys.exit(f"only {len(ready)} of {args.streams} streams opened")
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(1)
-        print(f"open streams: {len(ready)} in {time.monotonic() - started:.1f} s")
-        print(f"sse RSS with {len(ready)} streams: {rss_mb(pid):.0f} MB (budget: 300 MB)")
+class StreamReader(asyncio.Protocol):
+    """One EventSource, as lean as a client gets: it looks for the hello's blank line,
+    then for each event's "sent" time, in the bytes as they come."""
 
-        publisher = ZmqPublisher(events_endpoint)
-        await asyncio.sleep(1)  # the sse process's SUB socket connects
-        latencies = []
-        for _ in range(args.events):
-            received.clear()
-            sent = time.time()
-            publisher.send(f"hub:{HOT}", "widget", {"sent": sent})
-            deadline = time.monotonic() + 10
-            while len(received) < args.fanout and time.monotonic() < deadline:
-                await asyncio.sleep(0.005)
-            latencies.extend((got - sent_at) * 1000 for got, sent_at in received)
-            await asyncio.sleep(0.2)
-        publisher.close()
-        for task in tasks:
-            task.cancel()
-    latencies.sort()
-    p99 = latencies[int(0.99 * (len(latencies) - 1))]
-    print(
-        f"fan-out of {args.events} events to {args.fanout} streams: "
-        f"{len(latencies)} deliveries, p50 {statistics.median(latencies):.1f} ms, "
-        f"p99 {p99:.1f} ms, max {latencies[-1]:.1f} ms (budget: p99 < 100 ms)"
-    )
+    def __init__(self, round_: Round, request: bytes, counted: bool) -> None:
+        self.round = round_
+        self.request = request
+        self.counted = counted  # one of the streams whose deliveries are measured
+        self.greeted = False
+        self.tail = b""
+
+    def connection_made(self, transport) -> None:
+        transport.write(self.request)
+
+    def data_received(self, data: bytes) -> None:
+        seen = self.tail + data
+        if not self.greeted:
+            if b"HTTP/1.1 200" not in seen[:16]:
+                sys.exit(f"a stream was refused: {seen[:200]!r}")
+            if b"data: {}\n\n" not in seen:
+                self.tail = seen
+                return
+            self.greeted = True
+            self.round.hello()
+            seen = seen[seen.index(b"data: {}\n\n") + 10 :]
+        start = seen.find(SENT)
+        while start != -1:
+            end = seen.find(b"}", start)
+            if end == -1:
+                break  # the rest comes in the next read
+            if self.counted:
+                self.round.delivered(float(seen[start + len(SENT) : end]))
+            start = seen.find(SENT, end)
+        self.tail = seen[start:] if start != -1 else seen[-len(SENT) :]
+
+
+@dataclass
+class Result:
+    rss: list[float]  # MB, each server process
+    latencies: list[float]  # ms, sorted
+
+    def percentile(self, fraction: float) -> float:
+        return self.latencies[int(fraction * (len(self.latencies) - 1))]
+
+
+async def measure(ports: list[int], pids: list[int], hubs: list[str], events: int,
+                  endpoint: str, counted_hub: str = HOT) -> Result:  # fmt: skip
+    """Open a stream to each of ``hubs`` (over ``ports`` in turn), then time ``events``
+    events published to ``counted_hub``, as read by its streams."""
+    loop = asyncio.get_running_loop()
+    round_ = Round()
+    round_.expected = len(hubs)
+    transports = []
+    started = time.monotonic()
+    for batch in range(0, len(hubs), 250):
+        opened = await asyncio.gather(*(
+            loop.create_connection(
+                lambda hub=hub: StreamReader(
+                    round_,
+                    f"GET /stream?hub={hub} HTTP/1.1\r\nHost: bench\r\n\r\n".encode(),
+                    hub == counted_hub,
+                ),
+                "127.0.0.1",
+                ports[n % len(ports)],
+            )
+            for n, hub in enumerate(hubs[batch : batch + 250], start=batch)
+        ))  # fmt: skip
+        transports.extend(transport for transport, _protocol in opened)
+    await asyncio.wait_for(round_.all_ready.wait(), 120)
+    print(f"  {len(hubs)} streams open in {time.monotonic() - started:.1f} s")
+    await asyncio.sleep(1)  # let the server settle after the rush, as RSS is read
+    rss = [rss_mb(pid) for pid in pids]
+
+    publisher = ZmqPublisher(endpoint)
+    await asyncio.sleep(1)  # the servers' SUB sockets connect
+    round_.expected = hubs.count(counted_hub)
+    latencies: list[float] = []
+    for _ in range(events):
+        round_.received.clear()
+        round_.all_received.clear()
+        publisher.send(f"hub:{counted_hub}", "widget", {"sent": time.time()})
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(round_.all_received.wait(), 10)
+        if len(round_.received) < round_.expected:
+            print(f"  only {len(round_.received)} of {round_.expected} streams got an event")
+        latencies.extend((got - sent) * 1000 for got, sent in round_.received)
+        await asyncio.sleep(0.2)  # one event at a time: each measures a quiet server
+    publisher.close()
+    for transport in transports:
+        transport.abort()
+    return Result(rss, sorted(latencies))
+
+
+@contextlib.contextmanager
+def servers(kind: str, count: int, workdir: str):
+    """``count`` fresh server processes of ``kind`` (hubs-sse or peer), fed from one
+    publisher endpoint: yields (ports, pids, endpoint)."""
+    endpoint = f"tcp://127.0.0.1:{free_port()}"
+    config = os.path.join(workdir, "config.py")
+    with open(config, "w") as handle:
+        handle.write(
+            f"SSE_BACKEND_ENDPOINTS = [{endpoint!r}]\nSSE_QUEUE_SIZE = 64\n"
+            "SSE_MAX_CONNECTIONS_PER_CLIENT = 0\n"  # every stream comes from this address
+        )
+    ports = [free_port() for _ in range(count)]
+    processes = []
+    for port in ports:
+        if kind == "hubs-sse":
+            command = [os.path.join(BIN, "hubs-sse"), "--port", str(port)]
+        else:
+            peer = os.path.join(ROOT, "bench", "sse_peer.py")
+            command = [sys.executable, peer, "--port", str(port), "--events", endpoint]
+        processes.append(subprocess.Popen(
+            command, env={**os.environ, "HUBS_CONFIG": config},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        ))  # fmt: skip
+    try:
+        for port in ports:
+            wait_for(lambda port=port: accepts(port), 20, kind)
+        yield ports, [process.pid for process in processes], endpoint
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(20)
+
+
+def run(kind: str, count: int, hubs: list[str], events: int) -> Result:
+    with tempfile.TemporaryDirectory() as workdir, servers(kind, count, workdir) as started:
+        ports, pids, endpoint = started
+        start_rss = ", ".join(f"{rss_mb(pid):.0f}" for pid in pids)
+        print(f"{kind} x{count}, RSS at start {start_rss} MB")
+        result = asyncio.run(measure(ports, pids, hubs, events, endpoint))
+        print(
+            f"  RSS {', '.join(f'{mb:.0f}' for mb in result.rss)} MB; "
+            f"fan-out to {hubs.count(HOT)}: {len(result.latencies)} deliveries, "
+            f"p50 {statistics.median(result.latencies):.1f} ms, "
+            f"p99 {result.percentile(0.99):.1f} ms, max {result.latencies[-1]:.1f} ms"
+        )
+        return result
+
+
+def verdict(figure: float, budget: float) -> str:
+    return "met" if figure <= budget else "NOT met"
 
 
 def main() -> None:
@@ -100,27 +221,32 @@ def main() -> None:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
-    port, events = free_port(), f"tcp://127.0.0.1:{free_port()}"
-    with tempfile.TemporaryDirectory() as workdir:
-        config = os.path.join(workdir, "config.py")
-        with open(config, "w") as handle:
-            handle.write(
-                f"SSE_BACKEND_ENDPOINTS = [{events!r}]\nSSE_QUEUE_SIZE = 64\n"
-                "SSE_MAX_CONNECTIONS_PER_CLIENT = 0\n"  # every stream comes from this address
-            )
-        process = subprocess.Popen(
-            [os.path.join(os.path.dirname(sys.executable), "hubs-sse"), "--port", str(port)],
-            env={**os.environ, "HUBS_CONFIG": config},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+    mixed = [HOT if n < args.fanout else f"/t/team{n % 500}/" for n in range(args.streams)]
+    one_hub = [HOT] * args.streams
+    ours, peer = run("hubs-sse", 1, mixed, args.events), run("peer", 1, mixed, args.events)
+    ours_all, peer_all = (
+        run("hubs-sse", 1, one_hub, args.events),
+        run("peer", 1, one_hub, args.events),
+    )
+    two = run("hubs-sse", 2, one_hub, args.events)
+
+    n, f = f"{args.streams:,}", f"{args.fanout:,}"
+    print("\ntarget | hubs-sse | peer | ratio | budget")
+    rows = [
+        (f"RSS, {n} streams (MB)", ours.rss[0], peer.rss[0], 120),
+        (f"fan-out to {f}, p99 (ms)", ours.percentile(0.99), peer.percentile(0.99), 50),
+        (f"fan-out to {n}, p99 (ms)", ours_all.percentile(0.99), peer_all.percentile(0.99), 300),
+    ]
+    for name, figure, reference, budget in rows:
+        print(
+            f"{name} | {figure:.1f} | {reference:.1f} | {figure / reference:.2f}x | "
+            f"<= {budget} ({verdict(figure, budget)})"
         )
-        try:
-            wait_for(lambda: accepts(port), 20, "hubs-sse")
-            print(f"sse RSS at start: {rss_mb(process.pid):.0f} MB")
-            asyncio.run(run(args, port, events, process.pid))
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(20)
+    print(
+        f"2 processes, {n} streams: RSS {' + '.join(f'{mb:.0f}' for mb in two.rss)} MB "
+        f"(each <= 120: {verdict(max(two.rss), 120)}); fan-out to {n}, "
+        f"p99 {two.percentile(0.99):.1f} ms (<= 300: {verdict(two.percentile(0.99), 300)})"
+    )
 
 
 if __name__ == "__main__":

@@ -78,6 +78,10 @@ def supersedes(kind: str, data: Any) -> str | None:
     return None
 
 
+# The keys of queued events that supersede nothing: unique across every queue.
+_SERIAL = itertools.count()
+
+
 class EventQueue:
     """A connection's events waiting to be written: at most ``maxsize``. An event that
     supersedes one still waiting replaces it (at the end, so ids stay in order) instead
@@ -86,9 +90,10 @@ class EventQueue:
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
         self._items: collections.OrderedDict[Any, Event | None] = collections.OrderedDict()
-        self._ready = asyncio.Event()
+        # A future only while get() waits: an asyncio.Event (and its deque) for each of
+        # 10,000 idle streams cost 0.5 KB each.
+        self._waiter: asyncio.Future[None] | None = None
         self._arrived: asyncio.Event | None = None  # while next_arrival() waits
-        self._serial = itertools.count()
 
     def qsize(self) -> int:
         return len(self._items)
@@ -106,7 +111,7 @@ class EventQueue:
         it adds to a full queue."""
         if self._arrived is not None:
             self._arrived.set()
-        key = (event.stream, event.key) if event is not None and event.key else next(self._serial)
+        key = (event.stream, event.key) if event is not None and event.key else next(_SERIAL)
         if key in self._items:
             if _older(event, self._items[key]):
                 return  # another backend's older panel, come late: the newer one stays
@@ -114,7 +119,8 @@ class EventQueue:
         elif event is not None and len(self._items) >= self.maxsize:
             raise asyncio.QueueFull
         self._items[key] = event
-        self._ready.set()
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     async def next_arrival(self) -> None:
         """Until an event is offered after this call (taken or not: a full queue's
@@ -127,8 +133,11 @@ class EventQueue:
 
     async def get(self) -> Event | None:
         while not self._items:
-            self._ready.clear()
-            await self._ready.wait()
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
         return self.get_nowait()
 
 
@@ -178,11 +187,19 @@ class Connection:
         self.queue = EventQueue(queue_size)
         self.seen = dict.fromkeys(streams, 0)
         self.dropped = False
+        # Writes an event at once, from the fan-out loop (no task woken per connection),
+        # or says False when it cannot (a lagging reader): set by the server.
+        self.write_now: Callable[[Event], bool] | None = None
+        # Writes a heartbeat, for this process's one heartbeat timer: set by the server.
+        self.ping: Callable[[], None] | None = None
 
     def offer(self, event: Event) -> bool:
-        """Queue ``event``; False (and the connection marked dropped) when full."""
+        """Write ``event`` at once when none waits before it, else queue it; False (and
+        the connection marked dropped) when the queue is full."""
         if self.dropped:
             return False
+        if self.write_now is not None and self.queue.empty() and self.write_now(event):
+            return True
         try:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
@@ -368,9 +385,13 @@ class Streams:
     def streams(self) -> int:
         return len(self._streams)
 
+    def all_connections(self) -> set[Connection]:
+        """Every open connection, once (one watching two streams is in both)."""
+        return {c for s in self._streams.values() for c in s.connections}
+
     @property
     def connections(self) -> int:
-        return len({c for s in self._streams.values() for c in s.connections})
+        return len(self.all_connections())
 
 
 def _cost(event: Event) -> int:

@@ -28,7 +28,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from hubs.accounts import is_account_name
 from hubs.config import load_config
 from hubs.errors import error_document
-from hubs.sse.event_streams import Connection, Streams, chunk
+from hubs.sse.event_streams import Connection, Event, Streams, chunk
 from hubs.sse.guard import Door
 from hubs.sse.memory import MemoryTrim, glibc_malloc_trim
 from hubs.sse.session_cookie import SessionReader
@@ -122,35 +122,69 @@ async def stream(request: web.Request) -> web.StreamResponse:
 
 
 PING = chunk(b": ping\n\n")
+JOINED_FRAME_BYTES = 8192
+# Queued after the fan-out wrote into a reader that now lags: its writer waits for it.
+LAGGING = Event("", 0, "lagging", b"")
+
+
+def _framed(streams: Streams, connection: Connection, event: Event) -> list[bytes]:
+    """What to write for ``event`` on ``connection``: its id line, then the shared frame."""
+    data = chunk(f"id: {streams.event_id(connection, event)}\n".encode())
+    # A small frame goes in the same send as its id (half the system calls); a large
+    # one is not copied for each connection, it is written as it is.
+    if len(event.frame) <= JOINED_FRAME_BYTES:
+        return [data + event.frame]
+    return [data, event.frame]
 
 
 async def _write_events(request: web.Request, streams: Streams, connection: Connection) -> None:
     """Write the connection's events as they come, straight to its transport: each
     event's frame is one shared bytes object, and only its id line is this connection's.
-    While the reader lags (its transport over the high-water mark) nothing more is
-    written and its newer events replace the older in its queue; one still holding more
-    than SSE_WRITE_BUFFER_BYTES unsent when a new event comes is dropped."""
-    config = request.app[CONFIG]
-    heartbeat = config["SSE_HEARTBEAT_SECONDS"]
+    An event finding nothing queued before it is written by the fan-out loop itself;
+    this task writes the rest, and the process's heartbeat timer the pings. While the
+    reader lags (its transport over the high-water mark) nothing more is written and
+    its newer events replace the older in its queue; one still holding more than
+    SSE_WRITE_BUFFER_BYTES unsent when a new event comes is dropped."""
     transport = request.transport
-    while not connection.dropped:
-        try:
-            event = await asyncio.wait_for(connection.queue.get(), heartbeat)
-        except TimeoutError:
-            frames = (PING,)
-        else:
-            if event is None:  # shutting down
-                return
-            frames = (chunk(f"id: {streams.event_id(connection, event)}\n".encode()), event.frame)
+    protocol = request.protocol
+
+    def write(pieces: list[bytes]) -> bool:
+        """False when the reader is gone."""
         if transport is None or transport.is_closing():
-            return  # the reader is gone
-        for frame in frames:
-            transport.write(frame)
-        if request.protocol.writing_paused and not await _taken(request, transport, connection):
-            if not connection.dropped:
-                streams.drop(connection)
-            transport.abort()  # what it did not take is let go at once
-            return
+            return False
+        for piece in pieces:
+            transport.write(piece)
+        return True
+
+    def write_now(event: Event) -> bool:
+        if protocol.writing_paused or not write(_framed(streams, connection, event)):
+            return False
+        if protocol.writing_paused:
+            connection.queue.put_nowait(LAGGING)
+        return True
+
+    def ping() -> None:
+        if transport is None or transport.is_closing():
+            connection.queue.put_nowait(None)  # the reader is gone: its writer ends
+        elif not protocol.writing_paused:
+            transport.write(PING)
+
+    connection.write_now, connection.ping = write_now, ping
+    try:
+        while not connection.dropped:
+            event = await connection.queue.get()
+            if event is None:  # shutting down, or the reader is gone
+                return
+            pieces = [] if event is LAGGING else _framed(streams, connection, event)
+            if not write(pieces):
+                return  # the reader is gone
+            if protocol.writing_paused and not await _taken(request, transport, connection):
+                if not connection.dropped:
+                    streams.drop(connection)
+                transport.abort()  # what it did not take is let go at once
+                return
+    finally:
+        connection.write_now = connection.ping = None
 
 
 async def _taken(
@@ -220,16 +254,29 @@ async def _subscribe(app: web.Application) -> None:
         socket.close(linger=0)
 
 
+async def _heartbeats(app: web.Application) -> None:
+    """Every SSE_HEARTBEAT_SECONDS, a comment to every stream: one timer for all of
+    them, not one each (nor a task woken each), so that proxies keep idle streams open
+    and a reader gone is noticed."""
+    streams = app[STREAMS]
+    while True:
+        await asyncio.sleep(app[CONFIG]["SSE_HEARTBEAT_SECONDS"])
+        for connection in streams.all_connections():
+            if connection.ping is not None:
+                connection.ping()
+
+
 async def _start_background(app: web.Application):
-    task = asyncio.create_task(_subscribe(app))
+    tasks = [asyncio.create_task(_subscribe(app)), asyncio.create_task(_heartbeats(app))]
     yield
-    task.cancel()
+    for task in tasks:
+        task.cancel()
 
 
 async def _close_streams(app: web.Application) -> None:
     """On shutdown, end every stream so browsers reconnect elsewhere at once."""
     streams = app[STREAMS]
-    for connection in {c for s in streams._streams.values() for c in s.connections}:
+    for connection in streams.all_connections():
         connection.dropped = True
         with contextlib.suppress(asyncio.QueueFull):
             connection.queue.put_nowait(None)

@@ -1,4 +1,5 @@
 import asyncio
+import contextlib
 
 from hubs.sse.event_streams import Streams
 
@@ -296,5 +297,50 @@ def test_a_ring_that_lost_events_of_that_time_means_a_snapshot():
             streams.publish("hub:/t/infra/", "widget", {"widget_id": number})
         _page, snapshot = streams.attach(["hub:/t/infra/"], None, since=rendered)
         assert snapshot
+
+    run(scenario())
+
+
+def test_an_event_none_waits_before_is_written_by_the_fan_out_itself():
+    async def scenario():
+        streams = Streams("e1")
+        connection, _ = streams.attach(["hub:/t/infra/"], None)
+        written: list[str] = []
+        reader = {"lagging": False}
+
+        def write_now(event):
+            if reader["lagging"]:
+                return False
+            written.append(event.payload)
+            return True
+
+        connection.write_now = write_now
+        streams.publish("hub:/t/infra/", "widget", {"n": 1})
+        assert written == ['{"n":1}'] and connection.queue.empty()
+        reader["lagging"] = True
+        streams.publish("hub:/t/infra/", "widget", {"n": 2})
+        reader["lagging"] = False
+        # Not written before the one waiting: it waits behind it, in order.
+        streams.publish("hub:/t/infra/", "widget", {"n": 3})
+        assert written == ['{"n":1}']
+        assert [event.payload for event in drain(connection)] == ['{"n":2}', '{"n":3}']
+        assert streams.delivered == 3
+
+    run(scenario())
+
+
+def test_a_cancelled_get_leaves_the_queue_waking_the_next():
+    async def scenario():
+        streams = Streams("e1")
+        connection, _ = streams.attach(["hub:/t/infra/"], None)
+        waiting = asyncio.ensure_future(connection.queue.get())
+        await asyncio.sleep(0)  # it waits on the empty queue
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+        getting = asyncio.ensure_future(connection.queue.get())
+        await asyncio.sleep(0)
+        streams.publish("hub:/t/infra/", "widget", {"n": 1})
+        assert (await asyncio.wait_for(getting, 5)).payload == '{"n":1}'
 
     run(scenario())

@@ -18,7 +18,7 @@ from flask.sessions import SecureCookieSessionInterface
 from hubs.backend.publisher import ZmqPublisher
 from hubs.config import load_config
 from hubs.sse.server import STREAMS, make_app
-from tests.stack import free_port
+from tests.stack import accepts, free_port, wait_for
 
 SECRET = "sse-test-secret"
 
@@ -206,6 +206,23 @@ def test_heartbeats_keep_idle_streams_open():
         async with http.get(server.make_url("/stream?hub=/t/infra/")) as response:
             await read_event(response)
             assert await read_event(response, timeout=2) == {"comment": "ping"}
+
+    asyncio.run(with_server(config, scenario))
+
+
+def test_one_heartbeat_timer_pings_every_stream_and_lets_go_of_readers_gone():
+    config = sse_config(SSE_HEARTBEAT_SECONDS=0.2)
+
+    async def scenario(server, http, app):
+        url = server.make_url("/stream?hub=/t/infra/")
+        async with http.get(url) as staying, http.get(url.with_query(hub="/t/other/")) as gone:
+            await read_event(staying)
+            await read_event(gone)
+            await eventually(lambda: app[STREAMS].connections == 2, "both streams")
+            gone.connection.transport.abort()  # the browser went away, saying nothing
+            await eventually(lambda: app[STREAMS].connections == 1, "the gone one let go")
+            assert await read_event(staying, timeout=2) == {"comment": "ping"}
+            assert await read_event(staying, timeout=2) == {"comment": "ping"}
 
     asyncio.run(with_server(config, scenario))
 
@@ -488,3 +505,48 @@ def test_a_reader_holding_too_much_unsent_is_dropped_alone():
             stalled.close()
 
     asyncio.run(with_real_server(config, scenario))
+
+
+def test_two_processes_on_one_publisher_each_serve_their_streams(tmp_path):
+    """As behind the reverse proxy (README, "Several hubs-sse"): both processes get
+    every event and number it themselves; a browser sent to the other one with its id
+    gets a snapshot, as the other cannot know what it missed."""
+    endpoint = f"tcp://127.0.0.1:{free_port()}"
+    config = tmp_path / "config.py"
+    config.write_text(f"SECRET_KEY = {SECRET!r}\nSSE_BACKEND_ENDPOINTS = [{endpoint!r}]\n")
+    ports = [free_port(), free_port()]
+    processes = [
+        subprocess.Popen(
+            [os.path.join(os.path.dirname(sys.executable), "hubs-sse"), "--port", str(port)],
+            env={**os.environ, "HUBS_CONFIG": str(config)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
+    publisher = ZmqPublisher(endpoint)
+
+    async def scenario():
+        async with aiohttp.ClientSession() as http:
+            urls = [f"http://127.0.0.1:{port}/stream?hub=/t/infra/" for port in ports]
+            responses = [await http.get(url) for url in urls]
+            hellos = [await read_event(response) for response in responses]
+            assert hellos[0]["id"].split(".")[0] != hellos[1]["id"].split(".")[0]
+            events = [await publish_until_read(publisher, r, [widget_event(5)]) for r in responses]
+            for event, hello in zip(events, hellos, strict=True):
+                assert '"widget_id":5' in event["data"]
+                assert event["id"].split(".")[0] == hello["id"].split(".")[0]
+            moved = await http.get(urls[1], headers={"Last-Event-ID": events[0]["id"]})
+            assert (await read_event(moved))["event"] == "snapshot"
+            for response in [*responses, moved]:
+                response.close()
+
+    try:
+        for port in ports:
+            wait_for(lambda port=port: accepts(port), 20, "hubs-sse")
+        asyncio.run(scenario())
+    finally:
+        publisher.close()
+        for process in processes:
+            process.terminate()
+            process.wait(20)
