@@ -5,6 +5,7 @@ answers, labelled as demo data; no page fails."""
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -67,7 +68,8 @@ def demo(tmp_path_factory):
     assert "messages: 342/342 read" in result.stdout
     assert "messages: 8/8 read, 8 new" in result.stdout  # the demo calls for help
     # Every widget built, the external ones too: from their recordings.
-    assert "cache: built the data of 191 of 191 widgets" in result.stdout
+    built = re.search(r"cache: built the data of (\d+) of (\d+) widgets", result.stdout)
+    assert built and built[1] == built[2] and int(built[1]) > 100, result.stdout
     stack = json.loads(seen.read_text())
     assert stack["argv"][1:] == ["run"]
     yield {**config, "DEMO_MODE": stack["DEMO_MODE"], "TESTING": True}

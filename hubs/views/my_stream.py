@@ -34,6 +34,7 @@ from hubs.views.edits import Done, Refused
 from hubs.views.forms import form_post
 from hubs.views.hubs import hub_or_404, render_started
 from hubs.views.params import page_cursor
+from hubs.widgets.validators import storable
 
 bp = Blueprint("stream", __name__)
 
@@ -217,9 +218,19 @@ def own_hub(view):
     return wrapper
 
 
+# The longest msg_id the store keeps (its column's length).
+MAX_MSG_ID = 128
+
+
 def _msg_id(value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise Refused("msg_id is required.")
+    try:
+        storable(value)
+    except ValueError as error:
+        raise Refused(f"msg_id {error}.") from None
+    if len(value) > MAX_MSG_ID:
+        raise Refused(f"msg_id must be at most {MAX_MSG_ID} characters long.")
     return value
 
 

@@ -433,3 +433,19 @@ def test_a_live_entry_left_out_by_the_filters_is_not_given(client, session, peop
     )
     left_out = client.get(f"/u/ralph/stream/entry?msg_id={pingous.msg_id}&mine=1")
     assert left_out.status_code == 204 and left_out.text == ""
+
+
+@pytest.mark.parametrize("msg_id", ["\x00", "x\ud800y", "m" * 129])
+@pytest.mark.parametrize("action", ["saved", "saved/delete", "stream/unread", "stream/read"])
+def test_a_msg_id_no_store_could_hold_is_a_400_saying_why(client, session, action, msg_id):
+    factories.user(session, "ralph")
+    hub = factories.hub(session, "ralph", HubType.user)
+    session.commit()
+    log_in(client, "ralph")
+    response = client.post(f"/api{hub.url_path}{action}", json={"msg_id": msg_id})
+    assert response.status_code == 400
+    # A lone surrogate is refused at the door, where the JSON body is read.
+    assert response.get_json()["message"].startswith(
+        "The request body" if "\ud800" in msg_id else "msg_id must"
+    )
+    assert session.scalar(sa.select(sa.func.count()).select_from(SavedNotification)) == 0
