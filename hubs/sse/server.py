@@ -31,7 +31,7 @@ from hubs.errors import error_document
 from hubs.sse.event_streams import Connection, Event, Streams, chunk
 from hubs.sse.guard import Door
 from hubs.sse.memory import MemoryTrim, glibc_malloc_trim
-from hubs.sse.session_cookie import SessionReader
+from hubs.sse.session_cookie import SessionReader, SessionsUnknown
 
 log = logging.getLogger("hubs.sse")
 
@@ -40,6 +40,8 @@ STREAMS = web.AppKey("streams", Streams)
 CONFIG = web.AppKey("config", dict)
 SESSIONS = web.AppKey("sessions", SessionReader)
 MEMORY = web.AppKey("memory", MemoryTrim)
+# How soon a browser refused while sessions cannot be checked (the database away) asks again.
+SESSIONS_RETRY_SECONDS = 3
 
 
 # On every response, as on the web app's pages: nothing here is to be sniffed, framed,
@@ -85,7 +87,14 @@ async def stream(request: web.Request) -> web.StreamResponse:
         if not is_account_name(user):
             return _refuse(request, 400, "user must be an account name")
         loop = asyncio.get_running_loop()
-        owner = await loop.run_in_executor(None, request.app[SESSIONS].username, request.cookies)
+        try:
+            owner = await loop.run_in_executor(
+                None, request.app[SESSIONS].username, request.cookies
+            )
+        except SessionsUnknown:  # the database is away: not a refusal, a "later"
+            response = _refuse(request, 503, "sessions cannot be checked now; try again soon")
+            response.headers["Retry-After"] = str(SESSIONS_RETRY_SECONDS)
+            return response
         if owner != user:
             return _refuse(request, 403, "a private stream is only for its logged-in owner")
         names.append(f"user:{user}")

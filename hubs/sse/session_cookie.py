@@ -20,9 +20,13 @@ SESSION_GENERATION = "generation"
 GenerationOf = Callable[[str], "int | None"]
 
 
+class SessionsUnknown(RuntimeError):
+    """The database cannot say now whether a session still holds (it is away)."""
+
+
 def generations_in(database_url: str) -> GenerationOf:
-    """The current session generation of a user, read from the database (None: no
-    such user, or the database cannot say: the session is not trusted)."""
+    """The current session generation of a user, read from the database (None: no such
+    user); SessionsUnknown when the database cannot say."""
     from hubs.database import create_engine
 
     engine = create_engine(database_url, pool_pre_ping=True)
@@ -32,9 +36,9 @@ def generations_in(database_url: str) -> GenerationOf:
         try:
             with engine.connect() as connection:
                 return connection.scalar(query, {"username": username})
-        except sa.exc.SQLAlchemyError:
-            log.warning("Cannot read %s's session generation", username, exc_info=True)
-            return None
+        except sa.exc.SQLAlchemyError as error:
+            log.warning("Cannot read %s's session generation: %s", username, error)
+            raise SessionsUnknown(str(error)) from None
 
     return generation_of
 
@@ -67,4 +71,5 @@ class SessionReader:
         if not isinstance(username, str) or not isinstance(generation, int):
             return None
         # Blocking, but one indexed row on connect; a logged-out cookie opens nothing.
+        # SessionsUnknown goes up: the caller answers "try again", not "refused".
         return username if self.generation_of(username) == generation else None

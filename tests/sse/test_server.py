@@ -11,13 +11,15 @@ import subprocess
 import sys
 
 import aiohttp
+import pytest
 from aiohttp.test_utils import TestServer
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
 from hubs.backend.publisher import ZmqPublisher
 from hubs.config import load_config
-from hubs.sse.server import STREAMS, make_app
+from hubs.sse.server import SESSIONS_RETRY_SECONDS, STREAMS, make_app
+from hubs.sse.session_cookie import SessionsUnknown, generations_in
 from tests.stack import accepts, free_port, wait_for
 
 SECRET = "sse-test-secret"
@@ -183,6 +185,35 @@ def test_private_streams_are_for_their_owner_only():
                 assert response.status == 400
 
     asyncio.run(with_server(config, scenario))
+
+
+def test_a_private_stream_asks_to_come_back_while_sessions_cannot_be_checked():
+    """The database away is no refusal (a 403 would end the browser's EventSource for
+    good): a 503 saying when to try again; and a real database that cannot be reached
+    says so too (generations_in)."""
+    config = sse_config()
+    away = {"now": True}
+
+    def generation_of(username):
+        if away["now"]:
+            raise SessionsUnknown("the database is restarting")
+        return FIRST_GENERATION(username)
+
+    async def scenario(server, http, app):
+        url = server.make_url("/stream?hub=/u/ralph/&user=ralph")
+        cookies = {"session": session_cookie("ralph")}
+        async with http.get(url, cookies=cookies) as response:
+            assert response.status == 503
+            assert response.headers["Retry-After"] == str(SESSIONS_RETRY_SECONDS)
+            assert (await response.json())["error"] == "service_unavailable"
+        away["now"] = False
+        async with http.get(url, cookies=cookies) as response:
+            assert response.status == 200
+
+    asyncio.run(with_server(config, scenario, generation_of))
+    unreachable = generations_in(f"postgresql+psycopg2://postgres@127.0.0.1:{free_port()}/none")
+    with pytest.raises(SessionsUnknown):
+        unreachable("ralph")
 
 
 def test_cors_for_the_web_app_origin_only():

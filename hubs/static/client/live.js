@@ -8,11 +8,12 @@ import { fillPlaceholders, fillWidget, replaceWith } from "./widgets.js";
 
 // ``since``: when the page was rendered, so that its first connection gets what was
 // published in between (a reconnection says where it is with Last-Event-ID instead).
-export function streamUrl(base, hubPath, user, since) {
+export function streamUrl(base, hubPath, user, since, lastEventId) {
   const url = new URL(base, "http://placeholder.invalid");
   url.searchParams.set("hub", hubPath);
   if (user) url.searchParams.set("user", user);
   if (since) url.searchParams.set("since", since);
+  if (lastEventId) url.searchParams.set("lastEventId", lastEventId);
   return url.origin === "http://placeholder.invalid" ? url.pathname + url.search : url.toString();
 }
 
@@ -268,29 +269,57 @@ export function streamRoot(doc) {
   return doc.querySelector("main [data-sse-url]") || doc.querySelector('[data-role="navbar"][data-sse-url]');
 }
 
+// How long a page waits before opening its stream again when the browser gave up on it
+// (an answer that was not a stream, e.g. hubs-sse's 503 while the database is away): the
+// first wait, and the longest as it doubles.
+export const REOPEN_MS = [1000, 30000];
+
 export function connect(doc, { EventSourceImpl = globalThis.EventSource, fetchImpl = fetch, win = globalThis } = {}) {
   const root = streamRoot(doc);
   if (!root || !EventSourceImpl) return null;
   const { sseUrl, hubPath, since } = root.dataset;
   const user = root.dataset.user || doc.querySelector('[data-role="navbar"]')?.dataset.user;
-  const source = new EventSourceImpl(streamUrl(sseUrl, hubPath, user, since), { withCredentials: true });
-  setIndicator(doc, "connecting");
-  source.addEventListener("open", () => setIndicator(doc, "live"));
-  source.addEventListener("error", () => setIndicator(doc, "reconnecting"));
-  source.addEventListener("widget", (message) => applyWidgetEvent(doc, JSON.parse(message.data), win));
   const layout = layoutRefresher(doc, fetchImpl, win);
-  source.addEventListener("layout", () => layout());
   const notifications = coalesced(() => refreshNotifications(doc, fetchImpl));
-  source.addEventListener("snapshot", () => {
-    notifications();
-    return layout().then(() => refetchAll(doc, fetchImpl));
-  });
-  source.addEventListener("stream-entry", (message) => {
-    notifications();
-    return addStreamEntry(doc, JSON.parse(message.data), user, fetchImpl, win);
-  });
-  source.addEventListener("notifications", () => notifications());
-  return source;
+  let lastEventId = null;
+  let wait = REOPEN_MS[0];
+  const open = () => {
+    const url = lastEventId
+      ? streamUrl(sseUrl, hubPath, user, null, lastEventId)
+      : streamUrl(sseUrl, hubPath, user, since);
+    const source = new EventSourceImpl(url, { withCredentials: true });
+    const on = (kind, handler) =>
+      source.addEventListener(kind, (message) => {
+        if (message?.lastEventId) lastEventId = message.lastEventId;
+        return handler(message);
+      });
+    setIndicator(doc, "connecting");
+    on("open", () => {
+      wait = REOPEN_MS[0];
+      setIndicator(doc, "live");
+    });
+    on("error", () => {
+      setIndicator(doc, "reconnecting");
+      // The browser retries a stream that broke off by itself, but not one refused.
+      if (source.readyState === 2) {
+        win.setTimeout(open, wait);
+        wait = Math.min(wait * 2, REOPEN_MS[1]);
+      }
+    });
+    on("widget", (message) => applyWidgetEvent(doc, JSON.parse(message.data), win));
+    on("layout", () => layout());
+    on("snapshot", () => {
+      notifications();
+      return layout().then(() => refetchAll(doc, fetchImpl));
+    });
+    on("stream-entry", (message) => {
+      notifications();
+      return addStreamEntry(doc, JSON.parse(message.data), user, fetchImpl, win);
+    });
+    on("notifications", () => notifications());
+    return source;
+  };
+  return open();
 }
 
 if (typeof document !== "undefined") {

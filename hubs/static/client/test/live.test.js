@@ -118,6 +118,45 @@ test("connect opens one EventSource with credentials and wires the events", () =
   assert.equal(doc.indicator.dataset.state, "reconnecting");
 });
 
+test("a stream the browser gave up on is opened again, from the last event it had", () => {
+  const doc = fakeDocument([[1, 10]]);
+  const sources = [];
+  class FakeEventSource {
+    constructor(url) {
+      this.url = url;
+      this.listeners = {};
+      this.readyState = 0;
+      sources.push(this);
+    }
+    addEventListener(name, listener) {
+      this.listeners[name] = listener;
+    }
+  }
+  const timers = [];
+  const win = { setTimeout: (callback, ms) => timers.push([callback, ms]) };
+  connect(doc, { EventSourceImpl: FakeEventSource, win });
+  const [first] = sources;
+  first.listeners.open();
+  first.listeners.widget({ lastEventId: "41", data: JSON.stringify({ widget_id: 1, version: 12, html: "<b>x</b>" }) });
+  timers.length = 0; // the new panel's highlight
+  first.readyState = 0; // broke off: the browser reconnects by itself
+  first.listeners.error();
+  assert.equal(timers.length, 0);
+  first.readyState = 2; // refused (a 503): the browser gave up
+  first.listeners.error();
+  assert.equal(doc.indicator.dataset.state, "reconnecting");
+  assert.deepEqual(timers.map(([, ms]) => ms), [1000]);
+  timers[0][0]();
+  assert.equal(sources.length, 2);
+  assert.equal(sources[1].url, "http://localhost:8080/stream?hub=%2Ft%2Finfra%2F&lastEventId=41");
+  sources[1].readyState = 2;
+  sources[1].listeners.error(); // refused again: it waits longer
+  assert.deepEqual(timers.map(([, ms]) => ms), [1000, 2000]);
+  timers[1][0]();
+  sources[2].listeners.open();
+  assert.equal(doc.indicator.dataset.state, "live");
+});
+
 test("a snapshot refetches every widget", async () => {
   const doc = fakeDocument([[1, 10], [2, 10]]);
   const asked = [];
