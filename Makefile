@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 MEMCACHED ?= 127.0.0.1:11211
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run test deps test-deps lint format bench screenshots clean
+.PHONY: run test deps test-deps lint format bench screenshots catalogs clean
 
 $(BIN)/python:
 	scripts/install-system-packages python3 gcc:build-essential:gcc krb5-config:libkrb5-dev:krb5-devel
@@ -46,6 +46,16 @@ screenshots: test-deps
 	scripts/install-system-packages memcached chromium
 	scripts/start-memcached $(MEMCACHED)
 	HUBS_TEST_MEMCACHED=$(MEMCACHED) $(BIN)/python -m pytest -q -p no:cacheprovider tests/browser/screenshots.py
+
+# Translations: extract every marked string into messages.pot, bring each language's
+# messages.po up to date with it, and compile the .mo files the app reads (committed, so a
+# clone runs in every language without this step). A translator edits one .po file.
+catalogs: deps
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k _l -k lazy_ngettext:1,2 -o hubs/translations/messages.pot .
+	for po in hubs/translations/*/LC_MESSAGES/messages.po; do \
+	  $(BIN)/pybabel update --no-fuzzy-matching -i hubs/translations/messages.pot -o $$po -l $$(basename $$(dirname $$(dirname $$po))) || exit 1; \
+	done
+	$(BIN)/pybabel compile -d hubs/translations
 
 lint: test-deps
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

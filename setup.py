@@ -28,6 +28,7 @@ setup(
             "static/client/*",
             "migrations/*.mako",
             "demo/services/*.json",
+            "translations/*/LC_MESSAGES/*",
             "demo/services/*/*.json",
         ]
     },

@@ -18,6 +18,8 @@ class User(Base):
     created: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # In every session cookie; logging out raises it, so older cookies open nothing.
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The language the user chose for Hubs' pages; None follows their browser.
+    locale: Mapped[str | None] = mapped_column(sa.String(16))
 
     memberships: Mapped[list[Membership]] = relationship(  # noqa: F821 (defined in hub.py)
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True

@@ -1,0 +1,139 @@
+"""Every page in the reader's language: Flask-Babel, the catalogs under
+``hubs/translations/``, and the choice of a locale.
+
+A request's locale is, in order: the language the logged-in user chose (kept on their
+account), the best of the browser's ``Accept-Language`` that Hubs has a catalog for,
+then English. Outside a request (the backend building panels, the CLI) it is English,
+unless :func:`force_locale` says otherwise.
+
+Code marks what people read with ``_`` (``gettext``), ``ngettext`` for counts, and
+``_l`` (``lazy_gettext``) for text defined at import time, such as a widget's
+``TITLE`` or an argument's help. Templates use ``_()``, ``ngettext()`` and
+``{% trans %}``, which Flask-Babel installs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from flask import Flask, current_app, g, has_request_context, request
+from flask_babel import (
+    Babel,
+    LazyString,
+    force_locale,
+    format_decimal,
+    format_timedelta,
+    get_locale,
+    gettext,
+    lazy_gettext,
+    lazy_ngettext,
+    ngettext,
+)
+
+__all__ = [
+    "_",
+    "_l",
+    "force_locale",
+    "format_ago",
+    "format_count",
+    "get_locale",
+    "gettext",
+    "lazy_ngettext",
+    "locale_name",
+    "ngettext",
+]
+
+_ = gettext
+_l = lazy_gettext
+
+TRANSLATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "translations")
+DEFAULT_LOCALE = "en"
+
+babel = Babel()
+
+
+def available_locales() -> list[str]:
+    """English (the msgids) and every language with a compiled catalog."""
+    found = [
+        name
+        for name in sorted(os.listdir(TRANSLATIONS_DIR))
+        if os.path.isfile(os.path.join(TRANSLATIONS_DIR, name, "LC_MESSAGES", "messages.mo"))
+    ] if os.path.isdir(TRANSLATIONS_DIR) else []  # fmt: skip
+    return [DEFAULT_LOCALE, *(name for name in found if name != DEFAULT_LOCALE)]
+
+
+def languages() -> list[str]:
+    """The locales this site offers (``LANGUAGES``, by default every catalog)."""
+    return current_app.config.get("LANGUAGES") or available_locales()
+
+
+def locale_name(code: str) -> str:
+    """A locale's name in its own language ("français"), to choose it by."""
+    try:
+        return Locale.parse(code).get_display_name(code) or code
+    except (ValueError, UnknownLocaleError):
+        return code
+
+
+def select_locale() -> str | None:
+    """The request's locale: the user's choice, else the browser's, else English."""
+    if not has_request_context():
+        return None
+    user = g.get("user")
+    chosen = getattr(user, "locale", None)
+    offered = languages()
+    if chosen in offered:
+        return chosen
+    g.locale_negotiated = True  # the page depends on Accept-Language
+    return request.accept_languages.best_match(offered) or DEFAULT_LOCALE
+
+
+def is_default_locale() -> bool:
+    """Whether text is being rendered in English, the language cached panels are in."""
+    return str(get_locale() or DEFAULT_LOCALE) == DEFAULT_LOCALE
+
+
+def current_locale() -> str:
+    return str(get_locale() or DEFAULT_LOCALE)
+
+
+def format_count(number: int) -> str:
+    """A count as the reader's language writes it ("1,234", "1 234")."""
+    return format_decimal(number)
+
+
+def format_ago(when: dt.datetime | str, now: dt.datetime | None = None) -> str:
+    """How long ago ``when`` was, in the reader's language ("3 days ago")."""
+    if isinstance(when, str):
+        when = dt.datetime.fromisoformat(when)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    delta = when - now
+    if abs(delta.total_seconds()) < 45:
+        return gettext("just now")
+    return format_timedelta(delta, add_direction=True, threshold=0.9)
+
+
+def _vary_on_language(response):
+    """A page chosen by Accept-Language says so, for shared caches."""
+    if g.get("locale_negotiated"):
+        response.vary.add("Accept-Language")
+    return response
+
+
+def text(value: Any) -> Any:
+    """``value`` with lazy strings made plain (for JSON and the cache)."""
+    return str(value) if isinstance(value, LazyString) else value
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", TRANSLATIONS_DIR)
+    babel.init_app(app, locale_selector=select_locale)
+    app.after_request(_vary_on_language)
+    app.add_template_filter(format_ago, "ago")
+    app.add_template_filter(format_count, "count")
+    app.add_template_global(current_locale, "current_locale")
