@@ -110,8 +110,8 @@ def format_ago(when: dt.datetime | str, now: dt.datetime | None = None) -> str:
     if isinstance(when, str):
         when = dt.datetime.fromisoformat(when)
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    now = now or dt.datetime.now(dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
     delta = when - now
     if abs(delta.total_seconds()) < 45:
         return gettext("just now")
