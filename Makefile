@@ -51,7 +51,7 @@ screenshots: test-deps
 # messages.po up to date with it, and compile the .mo files the app reads (committed, so a
 # clone runs in every language without this step). A translator edits one .po file.
 catalogs: deps
-	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k _l -k lazy_ngettext:1,2 -o hubs/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg --project "Fedora Hubs" --copyright-holder "the Fedora Hubs developers" --no-location --sort-output -k _l -k lazy_ngettext:1,2 -o hubs/translations/messages.pot .
 	for po in hubs/translations/*/LC_MESSAGES/messages.po; do \
 	  $(BIN)/pybabel update --no-fuzzy-matching -i hubs/translations/messages.pot -o $$po -l $$(basename $$(dirname $$(dirname $$po))) || exit 1; \
 	done

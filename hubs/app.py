@@ -158,6 +158,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
 
     from hubs.views import (
+        account,
         api,
         avatars,
         directory,
@@ -183,6 +184,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(my_stream.bp)
     app.register_blueprint(directory.bp)
     app.register_blueprint(revisions.bp)
+    app.register_blueprint(account.bp)
     errors.init_app(app)
 
     app.add_template_filter(rendering.plural)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
@@ -94,6 +96,18 @@ def select_locale() -> str | None:
 def is_default_locale() -> bool:
     """Whether text is being rendered in English, the language cached panels are in."""
     return str(get_locale() or DEFAULT_LOCALE) == DEFAULT_LOCALE
+
+
+def in_default_locale(function: Callable) -> Callable:
+    """Run ``function`` in English: what it makes (a widget's panel) is cached and
+    shared by readers of every language, and only English pages use it as it is."""
+
+    @wraps(function)
+    def wrapper(*args, **kwargs):
+        with force_locale(DEFAULT_LOCALE):
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 def current_locale() -> str:

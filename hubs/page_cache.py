@@ -8,6 +8,8 @@ version*. Whatever changes a hub page changes that version:
   layout), after the widget's envelope is stored and before the event goes out;
 - the web app, for every change it makes to a hub (hubs.changes), once it is committed.
 
+A page is kept per language (the visitor's browser chooses it), all under one version.
+
 A kept page is served only while its version is the hub's current one, so it is never
 older than what a page kept live by hubs-sse shows. The version is read (or made)
 before the page is rendered: a change landing during the render gives the hub a new
@@ -26,9 +28,10 @@ from collections.abc import Callable
 from dogpile.cache.api import NO_VALUE
 
 from hubs.cache import widget_cache
+from hubs.i18n import current_locale
 
 # Raise when what is kept changes shape, so a deployed version never reads an older one's.
-PAGE_FORMAT = 1
+PAGE_FORMAT = 2
 # Where a kept page has the moment it was served, which every serving fills in.
 SINCE_MARK = "0.000-hubs-page-since"
 
@@ -42,8 +45,8 @@ def _version_key(path: str) -> str:
     return f"hubs:page-version:{_digest(path)}"
 
 
-def _page_key(path: str) -> str:
-    return f"hubs:page:v{PAGE_FORMAT}:{_digest(path)}"
+def _page_key(path: str, locale: str) -> str:
+    return f"hubs:page:v{PAGE_FORMAT}:{locale}:{_digest(path)}"
 
 
 def _digest(path: str) -> str:
@@ -60,7 +63,8 @@ def serve(path: str, render: Callable[[], tuple[str, float | None]], since: str)
     """The visitor's page of ``path``: the kept one while the hub's version holds, else
     ``render()``'s, kept when it says until when it may be (None: not at all, e.g. some
     widget was not cached yet). ``since`` replaces SINCE_MARK in the page."""
-    version, page = widget_cache.region.get_multi([_version_key(path), _page_key(path)])
+    page_key = _page_key(path, current_locale())
+    version, page = widget_cache.region.get_multi([_version_key(path), page_key])
     if (
         page is not NO_VALUE
         and version is not NO_VALUE
@@ -73,5 +77,5 @@ def serve(path: str, render: Callable[[], tuple[str, float | None]], since: str)
         widget_cache.region.set(_version_key(path), version)
     html, until = render()
     if until is not None:
-        widget_cache.region.set(_page_key(path), {"version": version, "html": html, "until": until})
+        widget_cache.region.set(page_key, {"version": version, "html": html, "until": until})
     return html.replace(SINCE_MARK, since, 1)

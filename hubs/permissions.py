@@ -27,6 +27,7 @@ class Action(enum.StrEnum):
     # setting any owner types (two teams may even meet in one channel): they give no right.
     RESOLVE_HELP = "help.resolve"
     ANSWER_INVITATION = "invitation.answer"  # accept or decline: the invited user only
+    EDIT_ACCOUNT = "account.edit"  # one's own account settings (its language): its user only
 
 
 def roles_of(user: User, hub: Hub) -> set[Role]:
@@ -47,7 +48,7 @@ def allowed(user: User | None, action: Action, subject: Hub | HelpCall) -> bool:
     if isinstance(subject, HelpCall):
         return action is Action.RESOLVE_HELP and _may_resolve(user, subject)
     hub = subject
-    if action is Action.READ_STREAM:
+    if action in (Action.READ_STREAM, Action.EDIT_ACCOUNT):
         return hub.type is HubType.user and hub.name == user.username
     if action is Action.ANSWER_INVITATION:
         return db.session.get(Invitation, (hub.id, user.id)) is not None
@@ -98,6 +99,7 @@ def _refusal(user: User, action: Action, subject: Hub | HelpCall) -> str:
         Action.READ_STREAM: f"Only {hub} may read this stream.",
         Action.RESOLVE_HELP: f"Only the owners and members of {hub} may resolve its calls.",
         Action.ANSWER_INVITATION: f"You have no invitation to {hub}.",
+        Action.EDIT_ACCOUNT: f"Only {hub} may change their account's settings.",
     }.get(action, f"You may not do that on {hub}.")
 
 

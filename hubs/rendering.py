@@ -1,8 +1,9 @@
 """Drawing widgets: their panel with its body, error or loading state, and the JSON
 document the page, the API and the live stream share.
 
-A widget's panel is rendered once, when its data is built, and cached with the data
-(``envelope["html"]``): a page view only joins cached panels.
+A widget's panel is rendered once, in English, when its data is built, and cached with
+the data (``envelope["html"]``): an English page view only joins cached panels; a page
+in another language renders each panel from the cached data.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from flask import current_app, render_template
 from markupsafe import Markup
 
 from hubs.cache import Envelope
+from hubs.i18n import DEFAULT_LOCALE, is_default_locale
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +66,9 @@ def render_panel(widget, widget_type, envelope: Envelope | None) -> str:
 
 
 def panel(widget, widget_type, envelope: Envelope | None) -> Markup:
-    """The panel cached with ``envelope``, or one rendered now."""
-    if envelope is not None and "html" in envelope:
+    """The panel cached with ``envelope``, or one rendered now (in the reader's
+    language, when it is not the cached panel's)."""
+    if envelope is not None and "html" in envelope and is_default_locale():
         return Markup(envelope["html"])
     return Markup(render_panel(widget, widget_type, envelope))
 
@@ -100,8 +103,9 @@ def public_error(widget_type, envelope: Envelope) -> dict[str, str]:
 
 def widget_event(widget, widget_type, envelope: Envelope) -> dict[str, Any]:
     """What the backend pushes to the browsers after a rebuild or a refresh: the
-    widget's JSON document, its freshly rendered panel and, from a refresh, what the
-    pages showing the version before add on top instead."""
+    widget's JSON document, its freshly rendered panel (in English: a page in another
+    language fetches its own) and, from a refresh, what the pages showing the version
+    before add on top instead."""
     hub = widget.hub
     event = {
         "hub": {"name": hub.name, "type": hub.type.value, "url": hub.url_path},
@@ -109,6 +113,7 @@ def widget_event(widget, widget_type, envelope: Envelope) -> dict[str, Any]:
         "version": envelope["version"],
         "data": widget_document(widget, widget_type, envelope),
         "html": envelope["html"],
+        "locale": DEFAULT_LOCALE,
     }
     if "prepend" in envelope:
         prepend = envelope["prepend"]

@@ -44,3 +44,21 @@ def log_in(web_url: str, provider: str, sub: str, next_path: str) -> requests.Se
     landed.raise_for_status()
     assert urlsplit(landed.url).path == next_path, landed.url
     return http
+
+
+def log_in_through_provider(client, provider, sub: str, next_path: str) -> str:
+    """Follow the flow as a browser would; returns where the app sends us at the end."""
+    response = client.get(f"/login?next={next_path}")
+    assert response.status_code == 302
+    response = client.get(response.location)  # flask-oidc's /oidc/login
+    authorize = response.location
+    assert authorize.startswith(f"{provider}/oauth2/authorize?")
+    assert "scope=openid+email+profile" in authorize
+    form = requests.get(authorize, timeout=10)
+    assert 'name="sub"' in form.text
+    answer = requests.post(authorize, data={"sub": sub}, allow_redirects=False, timeout=10)
+    callback = urlsplit(answer.headers["Location"])
+    assert callback.path == "/oidc/authorize" and "code=" in callback.query
+    response = client.get(f"{callback.path}?{callback.query}")  # exchanges the code
+    assert response.status_code == 302
+    return response.location

@@ -12,29 +12,12 @@ from hubs.models import Hub, HubType, Membership, Role, User
 from tests import factories
 from tests.conftest import log_in
 from tests.html import with_role
+from tests.oidc import log_in_through_provider
 
 
 @pytest.fixture
 def app_config(app_config, provider):
     return {**app_config, "OIDC_ISSUER": provider}
-
-
-def log_in_through_provider(client, provider, sub: str, next_path: str) -> str:
-    """Follow the flow as a browser would; returns where the app sends us at the end."""
-    response = client.get(f"/login?next={next_path}")
-    assert response.status_code == 302
-    response = client.get(response.location)  # flask-oidc's /oidc/login
-    authorize = response.location
-    assert authorize.startswith(f"{provider}/oauth2/authorize?")
-    assert "scope=openid+email+profile" in authorize
-    form = requests.get(authorize, timeout=10)
-    assert 'name="sub"' in form.text
-    answer = requests.post(authorize, data={"sub": sub}, allow_redirects=False, timeout=10)
-    callback = urlsplit(answer.headers["Location"])
-    assert callback.path == "/oidc/authorize" and "code=" in callback.query
-    response = client.get(f"{callback.path}?{callback.query}")  # exchanges the code
-    assert response.status_code == 302
-    return response.location
 
 
 def test_first_login_creates_the_user_and_their_hub_then_logout(

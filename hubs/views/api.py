@@ -23,7 +23,7 @@ from hubs.database import db
 from hubs.errors import error_document
 from hubs.models import Role
 from hubs.permissions import Action
-from hubs.views import edits, help_calls, my_stream
+from hubs.views import account, edits, help_calls, my_stream
 from hubs.views.edits import Done, Refused, hub_action
 from hubs.views.hubs import HUB_URL
 
@@ -248,3 +248,13 @@ def mark_unread(hub, data):
 @api_post
 def mark_read(hub, data):
     return my_stream.mark_read(hub, data.get("msg_id"))
+
+
+# -- account settings (their user only) ------------------------------------------------------
+
+
+@bp.post(account.MINE + "account/language")
+@account.own_account
+@api_post
+def set_language(hub, data):
+    return account.set_language(hub, data.get("locale"))

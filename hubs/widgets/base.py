@@ -48,6 +48,7 @@ from hubs.cache import (
     rebuild,
 )
 from hubs.clients import ServiceClient
+from hubs.i18n import in_default_locale
 from hubs.models.widget import MAX_WIDGET_TITLE
 from hubs.rendering import render_panel
 from hubs.widgets import validators
@@ -337,6 +338,7 @@ class WidgetType:
         """The widget's data from its data(), bypassing the cache."""
         return self.call_data(session, widget).data
 
+    @in_default_locale
     def build(self, session, widget) -> Envelope:
         """Compute the widget's data and render its panel (needs an app context)."""
         version = new_version()
@@ -359,6 +361,7 @@ class WidgetType:
         """Recompute and store this widget's envelope now."""
         return rebuild(self.cache_key(widget), lambda: self.build(session, widget))
 
+    @in_default_locale
     def refresh(self, session, widget) -> Envelope | None:
         """Update the cached envelope with the widget's refresh(), without a full
         rebuild; its ``prepend`` names the version it adds to. None when the widget

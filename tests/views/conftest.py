@@ -166,6 +166,11 @@ ENDPOINTS = [
         "mark read", "stream/read", {"msg_id": MARKED_UNREAD}, frozenset({"member"}),
         hub="/u/ralph/",
     ),
+    # The language of one's pages: one's own account only.
+    Endpoint(
+        "language", "account/language", {"locale": "fr"}, frozenset({"member"}),
+        hub="/u/ralph/",
+    ),
 ]  # fmt: skip
 
 
@@ -184,7 +189,7 @@ def snapshot(session) -> dict[str, list]:
         "hubs": sorted(
             session.execute(sa.text("SELECT id, summary, description, archived FROM hubs"))
         ),
-        "users": sorted(session.scalars(sa.select(User.username))),
+        "users": sorted(session.execute(sa.select(User.username, User.locale))),
         "resolved": sorted(session.scalars(sa.select(ResolvedHelpRequest.msg_id))),
         "invitations": sorted(
             session.execute(sa.select(Invitation.hub_id, Invitation.user_id, Invitation.role))

@@ -35,15 +35,33 @@ function highlight(element, win) {
   win.setTimeout(() => element.classList.remove("hubs-updated"), 1500);
 }
 
-export function applyWidgetEvent(doc, event, win = globalThis) {
+export function applyWidgetEvent(doc, event, win = globalThis, fetchImpl = fetch) {
   const current = doc.getElementById(`widget-${event.widget_id}`);
   if (!current) return null;
   const shown = Number(current.dataset.version || 0);
   if (event.version && shown && event.version <= shown) return null; // stale or replayed
+  if (!inPageLanguage(doc, event)) return fetchInPageLanguage(doc, current, win, fetchImpl);
   if (event.prepend && prependEntries(doc, current, event, win)) return current;
   const fresh = replaceWith(current, event.html);
   highlight(fresh, win);
   return fresh;
+}
+
+// Events carry panels in one language (English); a page in another one fetches the
+// widget's panel in its own, from the server's cache, which already holds the new data.
+export function inPageLanguage(doc, event) {
+  const lang = doc.documentElement?.lang;
+  return !event.locale || !lang || lang === event.locale;
+}
+
+function fetchInPageLanguage(doc, current, win, fetchImpl) {
+  return fillWidget(current, fetchImpl)
+    .then((html) => {
+      const fresh = replaceIfNewer(doc, doc.getElementById(current.id) || current, html);
+      highlight(fresh, win);
+      return fresh;
+    })
+    .catch(() => null); // keep what is shown; a later event or snapshot brings it
 }
 
 // A widget that only gained entries on top (the feed): when the page shows the version
@@ -306,7 +324,7 @@ export function connect(doc, { EventSourceImpl = globalThis.EventSource, fetchIm
         wait = Math.min(wait * 2, REOPEN_MS[1]);
       }
     });
-    on("widget", (message) => applyWidgetEvent(doc, JSON.parse(message.data), win));
+    on("widget", (message) => applyWidgetEvent(doc, JSON.parse(message.data), win, fetchImpl));
     on("layout", () => layout());
     on("snapshot", () => {
       notifications();

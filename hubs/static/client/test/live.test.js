@@ -77,6 +77,26 @@ test("a widget event swaps that widget only, highlighted", () => {
   assert.equal(doc.getElementById("widget-2").html, "old 2");
 });
 
+test("a page in another language fetches the panel in its own instead of the event's", async () => {
+  const doc = fakeDocument([[1, 10], [2, 10]]);
+  doc.documentElement = { lang: "fr" };
+  const asked = [];
+  const fetchImpl = async (url) => {
+    asked.push(url);
+    return { ok: true, text: async () => '<section data-version="11">nouveau</section>' };
+  };
+  const event = { widget_id: 1, version: 11, locale: "en", html: '<section data-version="11">new</section>' };
+  const fresh = await applyWidgetEvent(doc, event, noTimers, fetchImpl);
+  assert.deepEqual(asked, ["/t/infra/w/1/"]);
+  assert.match(doc.getElementById("widget-1").html, /nouveau/);
+  assert.ok(fresh.classList.has("hubs-updated"));
+  // In the event's language, its panel goes in as it is, with nothing fetched.
+  doc.documentElement = { lang: "en" };
+  applyWidgetEvent(doc, { ...event, widget_id: 2 }, noTimers, fetchImpl);
+  assert.match(doc.getElementById("widget-2").html, /new/);
+  assert.equal(asked.length, 1);
+});
+
 test("an older or replayed version is ignored", () => {
   const doc = fakeDocument([[1, 10]]);
   assert.equal(applyWidgetEvent(doc, { widget_id: 1, version: 9, html: "<p>older</p>" }, noTimers), null);
