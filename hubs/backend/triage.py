@@ -17,7 +17,7 @@ from flask import Flask
 from sqlalchemy.orm import Session, joinedload
 
 from hubs import backfill, page_cache
-from hubs.backend.hints import HintIndex
+from hubs.backend.hints import Entry, HintIndex
 from hubs.backend.history_thread import BackfillWorker
 from hubs.backend.publisher import Publisher, make_publisher
 from hubs.backend.rebuild import RebuildPool
@@ -119,7 +119,14 @@ class Backend:
             count = self.index.build(self.session)
             self.session.commit()  # keep the widgets, end the read transaction
         log.info("Hint index built: %d widgets", count)
-        self._schedule_cached()
+        # Timers of the widgets cached before this start, set while messages are already
+        # triaged: reading every envelope takes longer than building the index.
+        self._timed_since_start: set[int] = set()
+        self.cached_timers_set = threading.Event()
+        threading.Thread(
+            target=self._schedule_cached, args=(list(self.index.entries.values()),),
+            name="cached-timers", daemon=True,
+        ).start()  # fmt: skip
         self._stats_lock = threading.Lock()
         self._activity = threading.Event()
         self._closing = threading.Event()
@@ -452,18 +459,32 @@ class Backend:
 
     # -- timed rebuilds --------------------------------------------------------------
 
-    def _schedule(self, widget_id: int, envelope) -> None:
-        """Set the widget's timer to the moment its new data goes stale, if it has one."""
+    def _schedule(self, widget_id: int, envelope, cached: bool = False) -> None:
+        """Set the widget's timer to the moment its new data goes stale, if it has one
+        (from an envelope ``cached`` before this start: unless a rebuild set it since)."""
+        with self._lock:
+            if cached and widget_id in self._timed_since_start:
+                return
+            if not cached and not self.cached_timers_set.is_set():
+                self._timed_since_start.add(widget_id)
         until = envelope.get("fresh_until") if envelope.get("ok") else None
         if isinstance(until, (int, float)):
             self.timer.schedule(widget_id, float(until))
         else:
             self.timer.cancel(widget_id)
 
-    def _schedule_cached(self) -> None:
+    def _schedule_cached(self, indexed: list[Entry]) -> None:
         """At start, a timer for every cached widget whose data goes stale with the clock
         (the backend that set it may be gone); one already past fires at once."""
-        entries = [e for e in self.index.entries.values() if e.plugin in self.registry]
+        try:
+            self._schedule_entries([e for e in indexed if e.plugin in self.registry])
+        finally:
+            with self._lock:
+                self.cached_timers_set.set()
+                self._timed_since_start.clear()
+            close_cache()  # this thread's connections
+
+    def _schedule_entries(self, entries: list[Entry]) -> None:
         keys = [
             cache_key(
                 e.hub_id, e.widget_id, e.plugin, {**self.registry[e.plugin].defaults(), **e.config}
@@ -477,7 +498,7 @@ class Backend:
             return
         for entry, envelope in zip(entries, cached, strict=True):
             if isinstance(envelope, dict):
-                self._schedule(entry.widget_id, envelope)
+                self._schedule(entry.widget_id, envelope, cached=True)
 
     def _rebuild_on_time(self, widget_id: int) -> None:
         self.count("timed_rebuilds")

@@ -4,15 +4,21 @@ ends, with no bus message to say so) is rebuilt and pushed at that moment."""
 import datetime as dt
 import math
 import queue
+import threading
 import time
 
 import responses
 import sqlalchemy as sa
 from responses import matchers
 
+from hubs.backend import triage
 from hubs.backend.timers import RebuildTimer
+from hubs.backend.triage import Backend
+from hubs.cache import cache_key, get_stored, keep_newest, new_version
 from hubs.database import db
 from hubs.models import Hub, Widget
+from hubs.widgets import get_widget_type
+from tests.factories import RecordingPublisher
 from tests.stack import wait_for
 from tests.widgets.test_meetings import API, weekly_with
 
@@ -82,3 +88,43 @@ def test_a_meeting_that_starts_is_pushed_live_at_that_moment(backend):
         # ...and the next moment is its end.
         assert backend.timer.pending()[widget_id] == end.timestamp()
     assert backend.counters.timed_rebuilds == 1
+
+
+def test_a_backend_starting_on_a_warm_cache_sets_its_timers_and_keeps_newer_ones(
+    backend_app, monkeypatch
+):
+    """The timers of widgets cached before a start are set while the backend already
+    works; a rebuild meanwhile keeps its own moment, not the older cached one's."""
+    with backend_app.app_context():
+        widgets = db.session.scalars(
+            sa.select(Widget).join(Hub).where(Hub.name == "infrastructure").limit(2)
+        ).all()
+        [first, second] = [(w.id, w.hub_id, w.plugin, w.config) for w in widgets]
+        db.session.remove()
+    soon, later, newer = time.time() + 3600, time.time() + 7200, time.time() + 9000
+    for (widget_id, hub_id, plugin, config), until in ((first, soon), (second, later)):
+        defaults = get_widget_type(plugin).defaults()
+        keep_newest(
+            cache_key(hub_id, widget_id, plugin, {**defaults, **(config or {})}),
+            {"ok": True, "data": {}, "version": new_version(), "fresh_until": until},
+        )
+    sweeping, go_on = threading.Event(), threading.Event()
+
+    def slow_read(keys):
+        sweeping.set()
+        go_on.wait(10)
+        return get_stored(keys)
+
+    monkeypatch.setattr(triage, "get_stored", slow_read)
+    backend = Backend(backend_app, publisher=RecordingPublisher(), workers=1)
+    try:
+        assert sweeping.wait(10) and not backend.cached_timers_set.is_set()
+        # The second widget rebuilt while the sweep reads: its data goes stale later.
+        backend._schedule(second[0], {"ok": True, "fresh_until": newer})
+        go_on.set()
+        assert backend.cached_timers_set.wait(10)
+        pending = backend.timer.pending()
+        assert (pending[first[0]], pending[second[0]]) == (soon, newer)
+    finally:
+        go_on.set()
+        backend.close()
