@@ -62,6 +62,11 @@ BOOTSTRAP_SERVE_LOCAL = True
 # Site name shown in the header and page titles.
 SITE_NAME = "Fedora Hubs"
 
+# The languages pages are offered in, as codes of hubs/translations/ ("en", "fr"); empty:
+# English and every language with a compiled catalog. A reader gets the one chosen on
+# their account, else their browser's best, else English (README: "Languages").
+LANGUAGES: list[str] = []
+
 # Where avatars come from: "local" draws initials on a colour (works offline, the
 # embedded default); "libravatar" uses each account's libravatar (production).
 AVATARS = "local"

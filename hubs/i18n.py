@@ -132,6 +132,22 @@ def format_ago(when: dt.datetime | str, now: dt.datetime | None = None) -> str:
     return format_timedelta(delta, add_direction=True, threshold=0.9)
 
 
+def _check_languages(app: Flask) -> None:
+    """LANGUAGES may only name languages Hubs has a catalog for (a test may add its own
+    directory of catalogs)."""
+    directories = app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")
+    for code in app.config.get("LANGUAGES") or ():
+        found = any(
+            os.path.isfile(os.path.join(folder, code, "LC_MESSAGES", "messages.mo"))
+            for folder in directories
+        )
+        if code != DEFAULT_LOCALE and not found:
+            raise RuntimeError(
+                f"LANGUAGES names {code!r}, which has no compiled catalog in "
+                f"{directories}; run `make catalogs`, or remove it."
+            )
+
+
 def _vary_on_language(response):
     """A page chosen by Accept-Language says so, for shared caches."""
     if g.get("locale_negotiated"):
@@ -146,6 +162,7 @@ def text(value: Any) -> Any:
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", TRANSLATIONS_DIR)
+    _check_languages(app)
     babel.init_app(app, locale_selector=select_locale)
     app.after_request(_vary_on_language)
     app.add_template_filter(format_ago, "ago")

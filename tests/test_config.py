@@ -6,6 +6,7 @@ import pytest
 from hubs import default_config
 from hubs.app import create_app
 from hubs.config import PUBLIC_SECRET_KEYS, InsecureConfig, NotForProduction, load_config
+from hubs.i18n import current_locale
 from hubs.sse.session_cookie import SessionReader
 from tests.sse.test_server import session_cookie
 from tests.stack import BIN, ROOT, free_port
@@ -158,3 +159,13 @@ def test_a_production_site_with_hubs_demo_mode_does_not_start(tmp_path, command)
     assert result.returncode != 0
     assert "NotForProduction: DEMO_MODE is on" in result.stderr
     assert not (tmp_path / "hubs.db").exists()  # nothing was done
+
+
+def test_languages_may_only_name_languages_with_a_catalog():
+    with pytest.raises(RuntimeError, match="LANGUAGES names 'de', which has no compiled catalog"):
+        create_app({"DATABASE_URL": "sqlite://", "DATABASE_CHECK_MIGRATED": False,
+                    "LANGUAGES": ["en", "de"]})  # fmt: skip
+    app = create_app({"DATABASE_URL": "sqlite://", "DATABASE_CHECK_MIGRATED": False,
+                      "LANGUAGES": ["en", "fr"]})  # fmt: skip
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        assert current_locale() == "fr"
