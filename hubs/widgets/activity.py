@@ -6,25 +6,27 @@ import datetime as dt
 import sqlalchemy as sa
 
 from hubs.entries import ago, ago_changes_at
+from hubs.i18n import _l
 from hubs.messages import ROLE_TOPICS, concerns_hub
 from hubs.models import Message, MessageUser, utcnow
 from hubs.people import hub_people, involves_hub_people, widget_people
 from hubs.widgets import validators
 from hubs.widgets.base import ANY, Argument, Chrome, WidgetData, hints
 
-TITLE = "Activity"
-DESCRIPTION = "When the hub was last active; cobwebs when it has been quiet for long."
+TITLE = _l("Activity")
+DESCRIPTION = _l("When the hub was last active; cobwebs when it has been quiet for long.")
 ARGUMENTS = [
     Argument(
         "idle_days",
         default=60,
         validator=validators.integer(7, 365),
-        help="Days without activity after which the hub shows cobwebs.",
+        help=_l("Days without activity after which the hub shows cobwebs."),
+        label=_l("Idle days"),
     ),
 ]
 
 template = "activity.html"
-chrome = Chrome(title="Last active")
+chrome = Chrome(title=_l("Last active"))
 
 
 def data(session, widget, idle_days: int) -> WidgetData:

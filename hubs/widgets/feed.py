@@ -8,25 +8,27 @@ from flask import render_template
 
 from hubs.backfill import history_state
 from hubs.entries import ago, cursor, entry, group_edits, last_stored, latest, messages_involving
+from hubs.i18n import _l
 from hubs.messages import ROLE_TOPICS
 from hubs.models import utcnow
 from hubs.people import hub_people, involves_hub_people, widget_people
 from hubs.widgets import validators
 from hubs.widgets.base import ANY, Argument, Chrome, Prepend, WidgetData, hints
 
-TITLE = "Activity feed"
-DESCRIPTION = "What the user, or the team's people, did lately across Fedora."
+TITLE = _l("Activity feed")
+DESCRIPTION = _l("What the user, or the team's people, did lately across Fedora.")
 ARGUMENTS = [
     Argument(
         "per_page",
         default=10,
         validator=validators.integer(3, 50),
-        help="How many entries to show at first, and to add with each 'More'.",
+        help=_l("How many entries to show at first, and to add with each 'More'."),
+        label=_l("Per page"),
     ),
 ]
 
 template = "feed.html"
-chrome = Chrome(title="Activity feed")
+chrome = Chrome(title=_l("Activity feed"))
 
 
 def people_digest(people) -> str:
