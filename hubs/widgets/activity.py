@@ -5,7 +5,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from hubs.entries import ago, ago_changes_at
+from hubs.entries import ago_changes_at
 from hubs.i18n import _l
 from hubs.messages import ROLE_TOPICS, concerns_hub
 from hubs.models import Message, MessageUser, utcnow
@@ -47,14 +47,13 @@ def data(session, widget, idle_days: int) -> WidgetData:
     idle = last is None or now - last > dt.timedelta(days=idle_days)
     shown = {
         "last": last.isoformat() if last else None,
-        "ago": ago(last, now) if last else None,
         "archived": hub.archived,
         "idle": idle,
         "idle_days": idle_days,
     }
     if last is None:
         return WidgetData(shown)
-    # "3 hours ago" is cached: it is computed again when it would read otherwise.
+    # The panel says "3 hours ago": it is rendered again when that would read otherwise.
     changes = [ago_changes_at(last, now)] + ([] if idle else [last + dt.timedelta(days=idle_days)])
     return WidgetData(shown, fresh_until=min(changes).timestamp())
 

@@ -7,7 +7,6 @@ from flask import current_app
 
 from hubs.bus import message_people_and_packages
 from hubs.clients.bugzilla import BugzillaClient
-from hubs.entries import ago
 from hubs.i18n import _, _l
 from hubs.messages import body, topic_suffix
 from hubs.widgets import validators
@@ -87,7 +86,6 @@ def data(session, widget, packages: str, limit: int) -> dict:
                 "priority": bug.priority,
                 "severity": bug.severity,
                 "last_change": bug.changed.isoformat(),
-                "ago": ago(bug.changed),
             }
             for bug in found.bugs
         ],
