@@ -7,6 +7,7 @@ import pytest
 from hubs.backend.store import store_message
 from hubs.bus import message_people_and_packages
 from hubs.entries import ago, ago_changes_at
+from hubs.i18n import force_locale
 from hubs.models import utcnow
 from hubs.rendering import render_panel
 from hubs.widgets import registry
@@ -33,6 +34,17 @@ def test_last_active_comes_from_the_message_store(app_context, session, ralph_hu
     data = registry["activity"].compute(session, widget)
     assert data["idle"] is False and data["archived"] is False
     assert role_texts(draw(widget, data), "last-active") == ["Last active 3 hours ago."]
+
+
+def test_its_data_is_drawn_in_each_reader_s_language(app_context, session, ralph_hub, corpus):
+    """Panels in other languages are drawn from the same cached data: it holds a time,
+    not English words."""
+    widget = factories.widget(session, ralph_hub, "activity", idle_days=30)
+    store_ralph_message(session, corpus, utcnow() - dt.timedelta(hours=3))
+    data = registry["activity"].compute(session, widget)
+    with force_locale("fr"):
+        [said] = role_texts(draw(widget, data), "last-active")
+    assert "il y a 3 heures" in said and "ago" not in said
 
 
 def test_cobwebs_when_idle_and_archived_notice(app_context, session, ralph_hub, corpus):
