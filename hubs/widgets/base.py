@@ -10,7 +10,8 @@ A widget module has:
 - ``chrome`` (optional): a :class:`Chrome`, the panel around it;
 - ``should_invalidate(message, session, widget) -> bool``, decorated with
   :func:`hints` naming the topics/categories and the users/packages it reacts to;
-- ``TITLE`` and ``DESCRIPTION`` shown to people choosing widgets;
+- ``TITLE`` and ``DESCRIPTION`` shown to people choosing widgets, marked with ``_l``
+  (hubs.i18n) like every argument's ``help`` and ``label`` and the chrome's title;
 - ``HUB_TYPES`` (optional): the kinds of hub it fits, of ``"team"`` and ``"user"``
   (both by default); it is offered, and may be added, only there;
 - ``CLIENTS`` (optional): the classes of :mod:`hubs.clients` whose services it calls;
