@@ -7,7 +7,6 @@ import dataclasses
 from typing import Any
 
 from hubs.clients import OpenItems
-from hubs.entries import ago
 from hubs.widgets.validators import Choice
 
 # What a widget lists.
@@ -27,8 +26,8 @@ def shows_pull_requests(what: str) -> bool:
 
 
 def listing(found: OpenItems, url: str) -> dict[str, Any]:
-    """Open items as the template shows them: each item's fields, its creation time
-    and age; their total ("more": it is only a lower bound)."""
+    """Open items as the template shows them: each item's fields and its creation time
+    (the template says how long ago); their total ("more": it is only a lower bound)."""
     return {
         "url": url,
         "total": found.total,
@@ -37,7 +36,6 @@ def listing(found: OpenItems, url: str) -> dict[str, Any]:
             {
                 **dataclasses.asdict(item),
                 "created": item.created.isoformat(),
-                "ago": ago(item.created),
             }
             for item in found.items
         ],

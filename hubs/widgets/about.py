@@ -1,15 +1,16 @@
 """About: the hub's description, written by its owners in markdown."""
 
+from hubs.i18n import _l
 from hubs.markup import render_markdown
 from hubs.messages import concerns_hub
 from hubs.widgets.base import Chrome, hints
 
-TITLE = "About"
-DESCRIPTION = "The hub's description, from its settings."
+TITLE = _l("About")
+DESCRIPTION = _l("The hub's description, from its settings.")
 ARGUMENTS: list = []
 
 template = "about.html"
-chrome = Chrome(title="About")
+chrome = Chrome(title=_l("About"))
 
 
 def data(session, widget) -> dict:

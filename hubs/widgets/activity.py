@@ -5,26 +5,28 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from hubs.entries import ago, ago_changes_at
+from hubs.entries import ago_changes_at
+from hubs.i18n import _l
 from hubs.messages import ROLE_TOPICS, concerns_hub
 from hubs.models import Message, MessageUser, utcnow
 from hubs.people import hub_people, involves_hub_people, widget_people
 from hubs.widgets import validators
 from hubs.widgets.base import ANY, Argument, Chrome, WidgetData, hints
 
-TITLE = "Activity"
-DESCRIPTION = "When the hub was last active; cobwebs when it has been quiet for long."
+TITLE = _l("Activity")
+DESCRIPTION = _l("When the hub was last active; cobwebs when it has been quiet for long.")
 ARGUMENTS = [
     Argument(
         "idle_days",
         default=60,
         validator=validators.integer(7, 365),
-        help="Days without activity after which the hub shows cobwebs.",
+        help=_l("Days without activity after which the hub shows cobwebs."),
+        label=_l("Idle days"),
     ),
 ]
 
 template = "activity.html"
-chrome = Chrome(title="Last active")
+chrome = Chrome(title=_l("Last active"))
 
 
 def data(session, widget, idle_days: int) -> WidgetData:
@@ -45,14 +47,13 @@ def data(session, widget, idle_days: int) -> WidgetData:
     idle = last is None or now - last > dt.timedelta(days=idle_days)
     shown = {
         "last": last.isoformat() if last else None,
-        "ago": ago(last, now) if last else None,
         "archived": hub.archived,
         "idle": idle,
         "idle_days": idle_days,
     }
     if last is None:
         return WidgetData(shown)
-    # "3 hours ago" is cached: it is computed again when it would read otherwise.
+    # The panel says "3 hours ago": it is rendered again when that would read otherwise.
     changes = [ago_changes_at(last, now)] + ([] if idle else [last + dt.timedelta(days=idle_days)])
     return WidgetData(shown, fresh_until=min(changes).timestamp())
 

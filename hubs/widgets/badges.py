@@ -4,13 +4,14 @@ from flask import current_app
 
 from hubs.bus import message_people_and_packages
 from hubs.clients.badges import BadgesClient
+from hubs.i18n import _l
 from hubs.messages import topic_suffix
 from hubs.people import widget_user, widget_user_list
 from hubs.widgets import validators
 from hubs.widgets.base import Argument, Chrome, hints
 
-TITLE = "Badges"
-DESCRIPTION = "Fedora Badges awarded to a person, newest first."
+TITLE = _l("Badges")
+DESCRIPTION = _l("Fedora Badges awarded to a person, newest first.")
 HUB_TYPES = ("user",)  # a person's badges
 CLIENTS = [BadgesClient]  # the services it calls
 ARGUMENTS = [
@@ -18,18 +19,20 @@ ARGUMENTS = [
         "username",
         default="",
         validator=validators.optional(validators.username),
-        help="Whose badges; empty: the user of this (user) hub.",
+        help=_l("Whose badges; empty: the user of this (user) hub."),
+        label=_l("Username"),
     ),
     Argument(
         "limit",
         default=12,
         validator=validators.integer(1, 100),
-        help="How many badges to show.",
+        help=_l("How many badges to show."),
+        label=_l("Limit"),
     ),
 ]
 
 template = "badges.html"
-chrome = Chrome(title="Badges")
+chrome = Chrome(title=_l("Badges"))
 
 
 def data(session, widget, username: str, limit: int) -> dict:

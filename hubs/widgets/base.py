@@ -10,7 +10,8 @@ A widget module has:
 - ``chrome`` (optional): a :class:`Chrome`, the panel around it;
 - ``should_invalidate(message, session, widget) -> bool``, decorated with
   :func:`hints` naming the topics/categories and the users/packages it reacts to;
-- ``TITLE`` and ``DESCRIPTION`` shown to people choosing widgets;
+- ``TITLE`` and ``DESCRIPTION`` shown to people choosing widgets, marked with ``_l``
+  (hubs.i18n) like every argument's ``help`` and ``label`` and the chrome's title;
 - ``HUB_TYPES`` (optional): the kinds of hub it fits, of ``"team"`` and ``"user"``
   (both by default); it is offered, and may be added, only there;
 - ``CLIENTS`` (optional): the classes of :mod:`hubs.clients` whose services it calls;
@@ -35,6 +36,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from flask_babel import LazyString
+
 from hubs.cache import (
     Envelope,
     cache_key,
@@ -48,7 +51,7 @@ from hubs.cache import (
     rebuild,
 )
 from hubs.clients import ServiceClient
-from hubs.i18n import in_default_locale
+from hubs.i18n import _, _l, in_default_locale, text
 from hubs.models.widget import MAX_WIDGET_TITLE
 from hubs.rendering import render_panel
 from hubs.widgets import validators
@@ -86,13 +89,16 @@ class Argument:
     name: str
     default: Any
     validator: Callable[[Any], Any]
-    help: str
+    help: str  # lazy text (``_l``): read in the language of each page
     label: str = ""
     kind: str = ""
 
     @property
     def display_label(self) -> str:
-        return self.label or self.name.replace("_", " ").capitalize()
+        """The label of its form field, in the reader's language."""
+        if self.label:
+            return text(self.label)
+        return self.name.replace("_", " ").capitalize()  # settings with no label: not ours
 
     @property
     def control(self) -> str:
@@ -126,7 +132,10 @@ TITLE = Argument(
     "title",
     "",
     validators.text(max_length=MAX_WIDGET_TITLE),
-    help="Shown at the top of the panel instead of the widget's usual title; empty: the usual one.",
+    help=_l(
+        "Shown at the top of the panel instead of the widget's usual title; empty: the usual one."
+    ),
+    label=_l("Title"),
 )
 
 
@@ -135,10 +144,10 @@ def validate_arguments(arguments: Iterable[Argument], raw: Mapping[str, Any]) ->
 
     Missing values take their default; unknown names are refused."""
     if not isinstance(raw, Mapping):
-        raise InvalidConfig({"config": "must be an object of argument values"})
+        raise InvalidConfig({"config": _("must be an object of argument values")})
     arguments = list(arguments)
     known = {argument.name for argument in arguments}
-    errors = {name: "is not a known setting" for name in raw if name not in known}
+    errors = {name: _("is not a known setting") for name in raw if name not in known}
     clean = {}
     for argument in arguments:
         value = raw.get(argument.name, argument.default)
@@ -147,7 +156,7 @@ def validate_arguments(arguments: Iterable[Argument], raw: Mapping[str, Any]) ->
         except ValueError as error:
             errors[argument.name] = str(error)
         except Exception:  # a validator surprised by a value's type
-            errors[argument.name] = "is not a valid value"
+            errors[argument.name] = _("is not a valid value")
     if errors:
         raise InvalidConfig(errors)
     return clean
@@ -277,8 +286,8 @@ class WidgetType:
         if problems:
             raise WidgetContractError(self.name, problems)
         self.module = module
-        self.title: str = module.TITLE
-        self.description: str = module.DESCRIPTION
+        self._title = module.TITLE
+        self._description = module.DESCRIPTION
         self.arguments: tuple[Argument, ...] = tuple(module.ARGUMENTS)
         self.template: str = module.template
         self.chrome: Chrome = getattr(module, "chrome", None) or DEFAULT_CHROME
@@ -293,6 +302,15 @@ class WidgetType:
         return f"<WidgetType {self.name}>"
 
     @property
+    def title(self) -> str:
+        """What the kind of widget is called, in the reader's language."""
+        return text(self._title)
+
+    @property
+    def description(self) -> str:
+        return text(self._description)
+
+    @property
     def external(self) -> bool:
         """Whether its data comes from Fedora's web services (not hubs' own tables)."""
         return bool(self.clients)
@@ -304,8 +322,11 @@ class WidgetType:
     @property
     def fit_for(self) -> str:
         """Which hubs it is for, as a refusal says it."""
-        kinds = " and ".join(f"{kind} hubs" for kind in sorted(self.hub_types))
-        return f"The {self.title} widget is for {kinds} only."
+        if self.hub_types == {"team"}:
+            return _("The %(widget)s widget is for team hubs only.", widget=self.title)
+        if self.hub_types == {"user"}:
+            return _("The %(widget)s widget is for user hubs only.", widget=self.title)
+        return _("The %(widget)s widget is for team hubs and user hubs only.", widget=self.title)
 
     def defaults(self) -> dict[str, Any]:
         return {argument.name: argument.default for argument in self.arguments}
@@ -316,7 +337,7 @@ class WidgetType:
 
     def panel_title(self, widget) -> str | None:
         """The title at the top of the widget's panel: its own, else its chrome's or kind's."""
-        return widget.title or self.chrome.title or self.title
+        return widget.title or text(self.chrome.title) or self.title
 
     def label_of(self, widget) -> str:
         """How a sentence names the widget: its own title, else its kind's."""
@@ -399,7 +420,7 @@ class WidgetType:
 def _contract_problems(module: ModuleType) -> list[str]:
     problems = []
     for attribute in ("TITLE", "DESCRIPTION"):
-        if not isinstance(getattr(module, attribute, None), str):
+        if not is_text(getattr(module, attribute, None)):
             problems.append(f"no {attribute} text")
 
     data = getattr(module, "data", None)
@@ -444,7 +465,7 @@ def _contract_problems(module: ModuleType) -> list[str]:
             problems.append(f"argument {argument.name!r} has no validator")
         if argument.name == TITLE.name:
             problems.append(f"argument {argument.name!r} would hide the widget's own title")
-        if not (isinstance(argument.help, str) and argument.help.strip()):
+        if not (is_text(argument.help) and str(argument.help).strip()):
             problems.append(f"argument {argument.name!r} has no help text")
         elif callable(argument.validator):
             try:
@@ -464,6 +485,11 @@ def _contract_problems(module: ModuleType) -> list[str]:
                 for problem in _signature_problems(refresh, names)
             )
     return problems
+
+
+def is_text(value: Any) -> bool:
+    """Whether ``value`` is text: a string, or one translated when read (``_l``)."""
+    return isinstance(value, (str, LazyString))
 
 
 def _signature_problems(data: Callable, names: list[str]) -> list[str]:

@@ -7,13 +7,15 @@ from flask import current_app
 
 from hubs.bus import message_people_and_packages
 from hubs.clients.bugzilla import BugzillaClient
-from hubs.entries import ago
+from hubs.i18n import _, _l
 from hubs.messages import body, topic_suffix
 from hubs.widgets import validators
 from hubs.widgets.base import Argument, Chrome, hints
 
-TITLE = "Bugzilla"
-DESCRIPTION = "Open bugs of some Fedora packages in Red Hat Bugzilla, most recently changed first."
+TITLE = _l("Bugzilla")
+DESCRIPTION = _l(
+    "Open bugs of some Fedora packages in Red Hat Bugzilla, most recently changed first."
+)
 CLIENTS = [BugzillaClient]  # the services it calls
 
 MAX_PACKAGES = 50
@@ -26,7 +28,7 @@ def package_names(value: Any) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, str):
-        raise ValueError("must be package names separated by commas or spaces")
+        raise ValueError(_("must be package names separated by commas or spaces"))
     return list(dict.fromkeys(name for name in re.split(r"[\s,]+", value) if name))
 
 
@@ -34,10 +36,10 @@ def packages_text(value: Any) -> str:
     """Validate package names; store them as "a, b, c"."""
     names = package_names(value)
     if len(names) > MAX_PACKAGES:
-        raise ValueError(f"must name at most {MAX_PACKAGES} packages")
+        raise ValueError(_("must name at most %(max)d packages", max=MAX_PACKAGES))
     for name in names:
         if not PACKAGE_RE.match(name):
-            raise ValueError(f"{name[:100]!r} is not a Fedora package name")
+            raise ValueError(_("%(name)s is not a Fedora package name", name=repr(name[:100])))
     return ", ".join(names)
 
 
@@ -46,18 +48,20 @@ ARGUMENTS = [
         "packages",
         default="",
         validator=packages_text,
-        help="Fedora packages whose open bugs to show, separated by commas or spaces.",
+        help=_l("Fedora packages whose open bugs to show, separated by commas or spaces."),
+        label=_l("Packages"),
     ),
     Argument(
         "limit",
         default=10,
         validator=validators.integer(1, 100),
-        help="How many bugs to show.",
+        help=_l("How many bugs to show."),
+        label=_l("Limit"),
     ),
 ]
 
 template = "bugzilla.html"
-chrome = Chrome(title="Open bugs")
+chrome = Chrome(title=_l("Open bugs"))
 
 
 def data(session, widget, packages: str, limit: int) -> dict:
@@ -82,7 +86,6 @@ def data(session, widget, packages: str, limit: int) -> dict:
                 "priority": bug.priority,
                 "severity": bug.severity,
                 "last_change": bug.changed.isoformat(),
-                "ago": ago(bug.changed),
             }
             for bug in found.bugs
         ],

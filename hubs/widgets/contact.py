@@ -2,37 +2,43 @@
 
 from urllib.parse import quote
 
+from hubs.i18n import _l
 from hubs.messages import concerns_widget
 from hubs.widgets import validators
 from hubs.widgets.base import Argument, Chrome, hints
 
-TITLE = "Contact"
-DESCRIPTION = "The team's mailing list, chat rooms and website."
+TITLE = _l("Contact")
+DESCRIPTION = _l("The team's mailing list, chat rooms and website.")
 ARGUMENTS = [
     Argument(
         "mailing_list",
         default="",
         validator=validators.optional(validators.email),
-        help="The list's address, e.g. design-team@lists.fedoraproject.org.",
+        help=_l("The list's address, e.g. design-team@lists.fedoraproject.org."),
+        label=_l("Mailing list"),
     ),
     Argument(
         "chat",
         default=[],
         validator=validators.channels,
         kind="text",
-        help="Chat rooms, separated by spaces: #fedora-design (IRC) or "
-        "#design:fedoraproject.org (Matrix).",
+        help=_l(
+            "Chat rooms, separated by spaces: #fedora-design (IRC) or "
+            "#design:fedoraproject.org (Matrix)."
+        ),
+        label=_l("Chat"),
     ),
     Argument(
         "website",
         default="",
         validator=validators.optional(validators.url),
-        help="The team's web page (http or https).",
+        help=_l("The team's web page (http or https)."),
+        label=_l("Website"),
     ),
 ]
 
 template = "contact.html"
-chrome = Chrome(title="Contact", hide_when_empty=True)
+chrome = Chrome(title=_l("Contact"), hide_when_empty=True)
 
 
 def chat_link(room: str) -> str:

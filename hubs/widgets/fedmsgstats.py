@@ -4,17 +4,18 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from hubs.i18n import _l
 from hubs.messages import ROLE_TOPICS
 from hubs.models import Message, MessageUser, utcnow
 from hubs.people import hub_people, involves_hub_people, widget_people
 from hubs.widgets.base import ANY, Chrome, hints
 
-TITLE = "Activity stats"
-DESCRIPTION = "Counts of bus messages involving the user or the team's members."
+TITLE = _l("Activity stats")
+DESCRIPTION = _l("Counts of bus messages involving the user or the team's members.")
 ARGUMENTS: list = []
 
 template = "fedmsgstats.html"
-chrome = Chrome(title="Activity")
+chrome = Chrome(title=_l("Activity"))
 
 WEEK, MONTH = dt.timedelta(days=7), dt.timedelta(days=30)
 

@@ -7,26 +7,27 @@ import hashlib
 from flask import render_template
 
 from hubs.backfill import history_state
-from hubs.entries import ago, cursor, entry, group_edits, last_stored, latest, messages_involving
+from hubs.entries import cursor, entry, group_edits, last_stored, latest, messages_involving
+from hubs.i18n import _l
 from hubs.messages import ROLE_TOPICS
-from hubs.models import utcnow
 from hubs.people import hub_people, involves_hub_people, widget_people
 from hubs.widgets import validators
 from hubs.widgets.base import ANY, Argument, Chrome, Prepend, WidgetData, hints
 
-TITLE = "Activity feed"
-DESCRIPTION = "What the user, or the team's people, did lately across Fedora."
+TITLE = _l("Activity feed")
+DESCRIPTION = _l("What the user, or the team's people, did lately across Fedora.")
 ARGUMENTS = [
     Argument(
         "per_page",
         default=10,
         validator=validators.integer(3, 50),
-        help="How many entries to show at first, and to add with each 'More'.",
+        help=_l("How many entries to show at first, and to add with each 'More'."),
+        label=_l("Per page"),
     ),
 ]
 
 template = "feed.html"
-chrome = Chrome(title="Activity feed")
+chrome = Chrome(title=_l("Activity feed"))
 
 
 def people_digest(people) -> str:
@@ -70,11 +71,8 @@ def refresh(session, widget, data: dict, per_page: int) -> WidgetData | None:
         return None
     if any((message.timestamp, message.id) < top for message in found):
         return None
-    now = utcnow()
-    merged = group_edits(
-        [entry(message) for message in found]
-        + [{**shown, "ago": ago(cursor(shown)[0], now)} for shown in entries]
-    )
+    # The template says how long ago each entry was, from its time, when it renders.
+    merged = group_edits([entry(message) for message in found] + entries)
     # The entries on top holding a new message: new ones, or a run of changes that grew
     # (it keeps its msg_id, so the page puts it in the place of the one it shows).
     new = {message.msg_id for message in found}

@@ -6,13 +6,14 @@ from typing import Any
 from flask import current_app
 
 from hubs.clients.github import GitHubClient, is_pull_request
+from hubs.i18n import _, _l
 from hubs.messages import body, topic_suffix
 from hubs.widgets import validators
 from hubs.widgets._open_items import listing, shows_issues, shows_pull_requests, what_to_show
 from hubs.widgets.base import Argument, Chrome, hints
 
-TITLE = "GitHub"
-DESCRIPTION = "Open pull requests and issues of a GitHub repository, newest first."
+TITLE = _l("GitHub")
+DESCRIPTION = _l("Open pull requests and issues of a GitHub repository, newest first.")
 CLIENTS = [GitHubClient]  # the services it calls
 
 # GitHub's rules: owners of 1-39 letters, digits and inner hyphens; names of letters, digits, "-._".
@@ -25,13 +26,15 @@ def repository(value: Any) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValueError("must be a repository name")
+        raise ValueError(_("must be a repository name"))
     value = value.strip()
     if not value:
         return ""
-    owner, _, name = value.partition("/")
+    owner, _slash, name = value.partition("/")
     if not (OWNER_RE.match(owner) and NAME_RE.match(name)) or name in (".", ".."):
-        raise ValueError('must be a GitHub repository as "owner/name", like "fedora-infra/bodhi"')
+        raise ValueError(
+            _('must be a GitHub repository as "owner/name", like "fedora-infra/bodhi"')
+        )
     return value
 
 
@@ -40,24 +43,27 @@ ARGUMENTS = [
         "repo",
         default="",
         validator=repository,
-        help='The GitHub repository, as "owner/name": "fedora-infra/bodhi".',
+        help=_l('The GitHub repository, as "owner/name": "fedora-infra/bodhi".'),
+        label=_l("Repo"),
     ),
     Argument(
         "what",
         default="both",
         validator=what_to_show,
-        help='What to list: "pull-requests", "issues" or "both".',
+        help=_l('What to list: "pull-requests", "issues" or "both".'),
+        label=_l("What"),
     ),
     Argument(
         "limit",
         default=5,
         validator=validators.integer(1, 100),
-        help="How many pull requests (and how many issues) to show.",
+        help=_l("How many pull requests (and how many issues) to show."),
+        label=_l("Limit"),
     ),
 ]
 
 template = "github.html"
-chrome = Chrome(title="GitHub")
+chrome = Chrome(title=_l("GitHub"))
 
 
 def data(session, widget, repo: str, what: str, limit: int) -> dict:

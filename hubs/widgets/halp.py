@@ -9,37 +9,43 @@ from __future__ import annotations
 
 from hubs import help_calls
 from hubs.help_calls import HELP_TOPIC, RESOLVED_TOPIC
+from hubs.i18n import _l
 from hubs.messages import body, concerns_widget, topic_suffix
 from hubs.widgets import validators
 from hubs.widgets.base import Argument, Chrome, hints
 
-TITLE = "Help wanted"
-DESCRIPTION = "Calls for help (#help) raised in the team's IRC meetings, until resolved."
+TITLE = _l("Help wanted")
+DESCRIPTION = _l("Calls for help (#help) raised in the team's IRC meetings, until resolved.")
 ARGUMENTS = [
     Argument(
         "channels",
         default=[],
         validator=validators.channels,
         kind="text",
-        help="IRC channels where the team meets, separated by spaces: #fedora-meeting-1 "
-        "#fedora-admin. Empty on a user hub: the channels of the user's teams.",
+        help=_l(
+            "IRC channels where the team meets, separated by spaces: #fedora-meeting-1 "
+            "#fedora-admin. Empty on a user hub: the channels of the user's teams."
+        ),
+        label=_l("Channels"),
     ),
     Argument(
         "meeting",
         default="",
         validator=validators.text(max_length=100),
-        help='Only meetings whose title contains this (e.g. "Infrastructure"); empty: all.',
+        help=_l('Only meetings whose title contains this (e.g. "Infrastructure"); empty: all.'),
+        label=_l("Meeting"),
     ),
     Argument(
         "per_page",
         default=5,
         validator=validators.integer(1, 50),
-        help="How many calls for help to show.",
+        help=_l("How many calls for help to show."),
+        label=_l("Per page"),
     ),
 ]
 
 template = "halp.html"
-chrome = Chrome(title="Help wanted")
+chrome = Chrome(title=_l("Help wanted"))
 
 
 def data(session, widget, channels: list, meeting: str, per_page: int) -> dict:

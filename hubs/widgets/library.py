@@ -1,28 +1,31 @@
 """Library: the team's curated links (docs, guides, wiki pages)."""
 
+from hubs.i18n import _l
 from hubs.messages import concerns_widget
 from hubs.widgets import validators
 from hubs.widgets.base import Argument, Chrome, hints
 
-TITLE = "Library"
-DESCRIPTION = "Curated links: documentation, guides, how-tos."
+TITLE = _l("Library")
+DESCRIPTION = _l("Curated links: documentation, guides, how-tos.")
 ARGUMENTS = [
     Argument(
         "links",
         default=[],
         validator=validators.link_list(max_links=100),
-        help="One link per line: Title | https://address",
+        help=_l("One link per line: Title | https://address"),
+        label=_l("Links"),
     ),
     Argument(
         "per_page",
         default=10,
         validator=validators.integer(1, 50),
-        help="How many links to show before 'more'.",
+        help=_l("How many links to show before 'more'."),
+        label=_l("Per page"),
     ),
 ]
 
 template = "library.html"
-chrome = Chrome(title="Library")
+chrome = Chrome(title=_l("Library"))
 
 
 def data(session, widget, links: list, per_page: int) -> dict:

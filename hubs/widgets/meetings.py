@@ -9,14 +9,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import current_app
 
 from hubs.clients.fedocal import FedocalClient, Meeting, UnknownCalendar
+from hubs.i18n import _, _l
 from hubs.markup import render_markdown
 from hubs.messages import body, topic_suffix
 from hubs.models import HubType, utcnow
 from hubs.widgets import validators
 from hubs.widgets.base import Argument, Chrome, WidgetData, hints
 
-TITLE = "Meetings"
-DESCRIPTION = "The next meetings of a Fedora calendar (fedocal), soonest first."
+TITLE = _l("Meetings")
+DESCRIPTION = _l("The next meetings of a Fedora calendar (fedocal), soonest first.")
 CLIENTS = [FedocalClient]  # the services it calls
 
 
@@ -24,7 +25,7 @@ def calendar_name(value: Any) -> str:
     """A fedocal calendar name: text that can stand in the calendar's web address."""
     name = validators.text(max_length=80)(value)
     if "/" in name or not name.isprintable():
-        raise ValueError("must be a fedocal calendar name, without slashes")
+        raise ValueError(_("must be a fedocal calendar name, without slashes"))
     return name
 
 
@@ -33,26 +34,27 @@ ARGUMENTS = [
         "calendar",
         default="",
         validator=calendar_name,
-        help="The fedocal calendar, e.g. infrastructure; empty: the name of this (team) hub.",
+        help=_l("The fedocal calendar, e.g. infrastructure; empty: the name of this (team) hub."),
+        label=_l("Calendar"),
     ),
     Argument(
         "n_meetings",
         default=4,
         validator=validators.integer(1, 20),
-        help="How many meetings to show.",
-        label="Meetings shown",
+        help=_l("How many meetings to show."),
+        label=_l("Meetings shown"),
     ),
     Argument(
         "days",
         default=30,
         validator=validators.integer(1, 180),
-        help="How many days ahead to look for meetings.",
-        label="Days ahead",
+        help=_l("How many days ahead to look for meetings."),
+        label=_l("Days ahead"),
     ),
 ]
 
 template = "meetings.html"
-chrome = Chrome(title="Meetings")
+chrome = Chrome(title=_l("Meetings"))
 
 
 def widget_calendar(widget) -> str:

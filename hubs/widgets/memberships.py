@@ -2,18 +2,19 @@
 
 import sqlalchemy as sa
 
+from hubs.i18n import _l
 from hubs.memberships import hubs_by_role
 from hubs.messages import ROLE_TOPICS, body, is_hubs_message
 from hubs.models import Membership, User
 from hubs.widgets.base import Chrome, hints
 
-TITLE = "Memberships"
-DESCRIPTION = "The hubs this user owns, belongs to, subscribes to and stars."
+TITLE = _l("Memberships")
+DESCRIPTION = _l("The hubs this user owns, belongs to, subscribes to and stars.")
 HUB_TYPES = ("user",)  # the user's own hubs
 ARGUMENTS: list = []
 
 template = "memberships.html"
-chrome = Chrome(title="Hubs", hide_when_empty=True)
+chrome = Chrome(title=_l("Hubs"), hide_when_empty=True)
 
 
 def _hub_user(widget) -> str:

@@ -6,13 +6,14 @@ from typing import Any
 from flask import current_app
 
 from hubs.clients.pagure import PagureClient
+from hubs.i18n import _, _l
 from hubs.messages import body, topic_suffix
 from hubs.widgets import validators
 from hubs.widgets._open_items import listing, shows_issues, shows_pull_requests, what_to_show
 from hubs.widgets.base import Argument, Chrome, hints
 
-TITLE = "Pagure"
-DESCRIPTION = "Open issues and pull requests of a project on pagure.io, newest first."
+TITLE = _l("Pagure")
+DESCRIPTION = _l("Open issues and pull requests of a project on pagure.io, newest first.")
 CLIENTS = [PagureClient]  # the services it calls
 
 # A project's name, or its namespace: pagure's own rule for names, at most 100 characters.
@@ -24,15 +25,17 @@ def project_path(value: Any) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValueError("must be a project name")
+        raise ValueError(_("must be a project name"))
     value = value.strip().strip("/")
     if not value:
         return ""
     parts = value.split("/")
     if len(parts) > 2 or not all(NAME_RE.match(part) for part in parts):
         raise ValueError(
-            'must be a project like "fedora-infrastructure" or "namespace/name" '
-            'like "fedora-infra/ansible"'
+            _(
+                'must be a project like "fedora-infrastructure" or "namespace/name" '
+                'like "fedora-infra/ansible"'
+            )
         )
     return value
 
@@ -42,24 +45,27 @@ ARGUMENTS = [
         "project",
         default="",
         validator=project_path,
-        help='The project on pagure.io: "fedora-infrastructure", or "namespace/name".',
+        help=_l('The project on pagure.io: "fedora-infrastructure", or "namespace/name".'),
+        label=_l("Project"),
     ),
     Argument(
         "what",
         default="both",
         validator=what_to_show,
-        help='What to list: "issues", "pull-requests" or "both".',
+        help=_l('What to list: "issues", "pull-requests" or "both".'),
+        label=_l("What"),
     ),
     Argument(
         "limit",
         default=5,
         validator=validators.integer(1, 100),
-        help="How many issues (and how many pull requests) to show.",
+        help=_l("How many issues (and how many pull requests) to show."),
+        label=_l("Limit"),
     ),
 ]
 
 template = "pagure.html"
-chrome = Chrome(title="Pagure")
+chrome = Chrome(title=_l("Pagure"))
 
 
 def data(session, widget, project: str, what: str, limit: int) -> dict:

@@ -1,17 +1,18 @@
 """Roster: a team's people, its owners then its members, with their avatars and names."""
 
 from hubs.avatars import user_avatar
+from hubs.i18n import _l
 from hubs.messages import ROLE_TOPICS, concerns_hub
 from hubs.models import Role
 from hubs.widgets.base import Chrome, hints
 
-TITLE = "People"
-DESCRIPTION = "The team's owners and members, with their avatars and names."
+TITLE = _l("People")
+DESCRIPTION = _l("The team's owners and members, with their avatars and names.")
 HUB_TYPES = ("team",)  # a person's hub has no people but them
 ARGUMENTS: list = []
 
 template = "roster.html"
-chrome = Chrome(title="People")
+chrome = Chrome(title=_l("People"))
 
 
 def data(session, widget) -> dict:

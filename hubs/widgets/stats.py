@@ -2,16 +2,17 @@
 
 from collections import Counter
 
+from hubs.i18n import _l
 from hubs.messages import ROLE_TOPICS, concerns_hub
 from hubs.models import Role
 from hubs.widgets.base import Chrome, hints
 
-TITLE = "Stats"
-DESCRIPTION = "Member, subscriber and stargazer counts."
+TITLE = _l("Stats")
+DESCRIPTION = _l("Member, subscriber and stargazer counts.")
 ARGUMENTS: list = []
 
 template = "stats.html"
-chrome = Chrome(title="Stats")
+chrome = Chrome(title=_l("Stats"))
 
 
 def data(session, widget) -> dict:

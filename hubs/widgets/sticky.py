@@ -1,24 +1,26 @@
 """Sticky note: a block of markdown the owners keep at hand."""
 
+from hubs.i18n import _l
 from hubs.markup import render_markdown
 from hubs.messages import concerns_widget
 from hubs.widgets import validators
 from hubs.widgets.base import Argument, Chrome, hints
 
-TITLE = "Sticky note"
-DESCRIPTION = "A note in markdown: announcements, how to get started, anything."
+TITLE = _l("Sticky note")
+DESCRIPTION = _l("A note in markdown: announcements, how to get started, anything.")
 ARGUMENTS = [
     Argument(
         "text",
         default="",
         validator=validators.text(max_length=10_000),
-        help="Markdown: **bold**, _italic_, [links](https://…), lists. Scripts are removed.",
+        help=_l("Markdown: **bold**, _italic_, [links](https://…), lists. Scripts are removed."),
         kind="textarea",
+        label=_l("Text"),
     ),
 ]
 
 template = "sticky.html"
-chrome = Chrome(title="Note")
+chrome = Chrome(title=_l("Note"))
 
 
 def data(session, widget, text: str) -> dict:

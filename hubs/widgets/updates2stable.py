@@ -5,13 +5,14 @@ import datetime as dt
 from flask import current_app
 
 from hubs.clients.bodhi import BodhiClient, Update
+from hubs.i18n import _l
 from hubs.messages import body, topic_suffix
 from hubs.people import widget_user, widget_user_list
 from hubs.widgets import validators
 from hubs.widgets.base import Argument, Chrome, hints
 
-TITLE = "Updates to stable"
-DESCRIPTION = "A packager's Bodhi updates in testing that can now be pushed to stable."
+TITLE = _l("Updates to stable")
+DESCRIPTION = _l("A packager's Bodhi updates in testing that can now be pushed to stable.")
 HUB_TYPES = ("user",)  # a packager's updates
 CLIENTS = [BodhiClient]  # the services it calls
 ARGUMENTS = [
@@ -19,18 +20,20 @@ ARGUMENTS = [
         "username",
         default="",
         validator=validators.optional(validators.username),
-        help="Whose updates; empty: the user of this (user) hub.",
+        help=_l("Whose updates; empty: the user of this (user) hub."),
+        label=_l("Username"),
     ),
     Argument(
         "limit",
         default=10,
         validator=validators.integer(1, 50),
-        help="How many updates to show.",
+        help=_l("How many updates to show."),
+        label=_l("Limit"),
     ),
 ]
 
 template = "updates2stable.html"
-chrome = Chrome(title="Updates to stable")
+chrome = Chrome(title=_l("Updates to stable"))
 
 
 def _now() -> dt.datetime:

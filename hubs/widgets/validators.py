@@ -1,5 +1,7 @@
 """Validators of widget arguments: each takes a raw value (from a form or JSON) and
-returns the clean value, or raises ValueError with a message for the user."""
+returns the clean value, or raises ValueError with a message for the user: what the
+value must be ("must be text"), said of the setting it is about, in the reader's
+language."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from hubs.accounts import is_account_name
+from hubs.i18n import _, ngettext
 
 Validator = Callable[[Any], Any]
 
@@ -26,9 +29,9 @@ def storable(value: str) -> str:
     """Refuse what no database column may hold: NUL characters (PostgreSQL refuses
     them) and lone surrogates (halves of a character, which cannot be encoded)."""
     if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+        raise ValueError(_("must not contain NUL characters"))
     if has_lone_surrogate(value):
-        raise ValueError("must not contain half of a character (a lone surrogate)")
+        raise ValueError(_("must not contain half of a character (a lone surrogate)"))
     return value
 
 
@@ -37,12 +40,12 @@ def text(max_length: int = 10_000, required: bool = False) -> Validator:
         if value is None:
             value = ""
         if not isinstance(value, str):
-            raise ValueError("must be text")
+            raise ValueError(_("must be text"))
         value = storable(value).strip()
         if required and not value:
-            raise ValueError("is required")
+            raise ValueError(_("is required"))
         if len(value) > max_length:
-            raise ValueError(f"must be at most {max_length} characters long")
+            raise ValueError(_("must be at most %(max)d characters long", max=max_length))
         return value
 
     return validate
@@ -58,16 +61,18 @@ class Integer:
 
     def __call__(self, value: Any) -> int:
         if isinstance(value, bool):
-            raise ValueError("must be a whole number")
+            raise ValueError(_("must be a whole number"))
         if isinstance(value, str):
             value = value.strip()
             if not re.fullmatch(r"[+-]?\d{1,9}", value):
-                raise ValueError("must be a whole number")
+                raise ValueError(_("must be a whole number"))
             value = int(value)
         if not isinstance(value, int):
-            raise ValueError("must be a whole number")
+            raise ValueError(_("must be a whole number"))
         if not self.minimum <= value <= self.maximum:
-            raise ValueError(f"must be between {self.minimum} and {self.maximum}")
+            raise ValueError(
+                _("must be between %(min)d and %(max)d", min=self.minimum, max=self.maximum)
+            )
         return value
 
 
@@ -91,31 +96,35 @@ class Choice:
         if isinstance(value, str) and value.strip().lower() in self.choices:
             return value.strip().lower()
         quoted = [f'"{choice}"' for choice in self.choices]
-        raise ValueError(f"must be {', '.join(quoted[:-1])} or {quoted[-1]}")
+        raise ValueError(
+            _("must be %(choices)s or %(last)s", choices=", ".join(quoted[:-1]), last=quoted[-1])
+        )
 
 
 def url(value: Any) -> str:
     """An http(s) URL; other schemes (javascript:, data:) are refused."""
     if not isinstance(value, str) or not value.strip():
-        raise ValueError("must be a web address")
+        raise ValueError(_("must be a web address"))
     value = storable(value).strip()
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or len(value) > 2048:
-        raise ValueError("must be an http:// or https:// address")
+        raise ValueError(_("must be an http:// or https:// address"))
     return value
 
 
 def username(value: Any) -> str:
     if not isinstance(value, str) or not is_account_name(value.strip()):
-        raise ValueError("must be a Fedora account name")
+        raise ValueError(_("must be a Fedora account name"))
     return value.strip()
 
 
 def team_name(value: Any) -> str:
     if not isinstance(value, str) or not TEAM_NAME_RE.fullmatch(value):
         raise ValueError(
-            "must be 1 to 64 lowercase letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit (like a Fedora group name)"
+            _(
+                "must be 1 to 64 lowercase letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit (like a Fedora group name)"
+            )
         )
     return value
 
@@ -125,7 +134,7 @@ def links_from_text(lines: str) -> list[dict[str, str]]:
     links = []
     for line in lines.splitlines():
         if line.strip():
-            title, _, address = line.partition("|")
+            title, _bar, address = line.partition("|")
             links.append({"title": title.strip(), "url": address.strip()})
     return links
 
@@ -141,17 +150,26 @@ def link_list(max_links: int = 50) -> Validator:
         if isinstance(value, str):
             value = links_from_text(storable(value))
         if not isinstance(value, list):
-            raise ValueError("must be a list of links")
+            raise ValueError(_("must be a list of links"))
         if len(value) > max_links:
-            raise ValueError(f"must hold at most {max_links} links")
+            raise ValueError(
+                ngettext(
+                    "must hold at most %(num)d link", "must hold at most %(num)d links", max_links
+                )
+            )
         links = []
         for position, item in enumerate(value, start=1):
             if not isinstance(item, dict):
-                raise ValueError(f"link {position} must have a title and an address")
+                raise ValueError(
+                    _("link %(position)d must have a title and an address", position=position)
+                )
             try:
                 links.append({"title": check_title(item.get("title")), "url": url(item.get("url"))})
             except ValueError as error:
-                raise ValueError(f"link {position}: {error}") from None
+                raise ValueError(
+                    # the link's problem is a validator's own message ("must be a web address")
+                    _("link %(position)d: %(problem)s", position=position, problem=error)
+                ) from None
         return links
 
     return validate
@@ -173,7 +191,7 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 def email(value: Any) -> str:
     if not isinstance(value, str) or not EMAIL_RE.match(value.strip()) or len(value) > 256:
-        raise ValueError("must be an email address")
+        raise ValueError(_("must be an email address"))
     return value.strip()
 
 
@@ -188,8 +206,8 @@ def channels(value: Any) -> list[str]:
     if isinstance(value, str):
         value = [part for part in re.split(r"[\s,]+", value) if part]
     if not isinstance(value, list) or len(value) > 10:
-        raise ValueError("must be at most 10 chat rooms")
+        raise ValueError(_("must be at most 10 chat rooms"))
     for room in value:
         if not isinstance(room, str) or not CHANNEL_RE.match(room):
-            raise ValueError(f"{room!r} is not a chat room like #fedora-design")
+            raise ValueError(_("%(room)s is not a chat room like #fedora-design", room=repr(room)))
     return value

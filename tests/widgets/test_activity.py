@@ -7,11 +7,12 @@ import pytest
 from hubs.backend.store import store_message
 from hubs.bus import message_people_and_packages
 from hubs.entries import ago, ago_changes_at
+from hubs.i18n import force_locale
 from hubs.models import utcnow
 from hubs.rendering import render_panel
 from hubs.widgets import registry
 from tests import factories
-from tests.html import with_role
+from tests.html import role_texts, with_role
 
 
 def store_ralph_message(session, corpus, when):
@@ -31,16 +32,29 @@ def test_last_active_comes_from_the_message_store(app_context, session, ralph_hu
     store_ralph_message(session, corpus, utcnow() - dt.timedelta(days=40))
     store_ralph_message(session, corpus, utcnow() - dt.timedelta(hours=3))
     data = registry["activity"].compute(session, widget)
-    assert data["ago"] == "3 hours ago" and data["idle"] is False and data["archived"] is False
-    assert with_role(draw(widget, data), "last-active")
+    assert data["idle"] is False and data["archived"] is False
+    assert role_texts(draw(widget, data), "last-active") == ["Last active 3 hours ago."]
+
+
+def test_its_data_is_drawn_in_each_reader_s_language(app_context, session, ralph_hub, corpus):
+    """Panels in other languages are drawn from the same cached data: it holds a time,
+    not English words."""
+    widget = factories.widget(session, ralph_hub, "activity", idle_days=30)
+    store_ralph_message(session, corpus, utcnow() - dt.timedelta(hours=3))
+    data = registry["activity"].compute(session, widget)
+    with force_locale("fr"):
+        [said] = role_texts(draw(widget, data), "last-active")
+    assert "il y a 3 heures" in said and "ago" not in said
 
 
 def test_cobwebs_when_idle_and_archived_notice(app_context, session, ralph_hub, corpus):
     widget = factories.widget(session, ralph_hub, "activity", idle_days=30)
-    store_ralph_message(session, corpus, utcnow() - dt.timedelta(days=45))
+    store_ralph_message(session, corpus, utcnow() - dt.timedelta(days=40))
     data = registry["activity"].compute(session, widget)
-    assert data["idle"] is True and data["ago"] == "1 month ago"
-    assert with_role(draw(widget, data), "cobwebs")
+    assert data["idle"] is True
+    assert role_texts(draw(widget, data), "cobwebs") == [
+        "🕸 No activity since 1 month ago — this hub is gathering cobwebs (idle for over 30 days)."
+    ]
     ralph_hub.archived = True
     data = registry["activity"].compute(session, widget)
     assert with_role(draw(widget, data), "archived")
@@ -48,8 +62,12 @@ def test_cobwebs_when_idle_and_archived_notice(app_context, session, ralph_hub, 
 
 def test_a_hub_never_active_shows_cobwebs(app_context, session):
     hub = factories.hub(session, "quiet")
-    data = registry["activity"].compute(session, factories.widget(session, hub, "activity"))
-    assert data == {"last": None, "ago": None, "archived": False, "idle": True, "idle_days": 60}
+    widget = factories.widget(session, hub, "activity")
+    data = registry["activity"].compute(session, widget)
+    assert data == {"last": None, "archived": False, "idle": True, "idle_days": 60}
+    assert role_texts(draw(widget, data), "cobwebs") == [
+        "🕸 No activity yet — this hub is gathering cobwebs (idle for over 60 days)."
+    ]
 
 
 def test_reacts_to_its_people_and_its_settings(app_context, session, ralph_hub, corpus):
@@ -71,7 +89,7 @@ def test_its_cached_ago_is_computed_again_when_it_would_read_otherwise(
     last = utcnow() - dt.timedelta(days=5, hours=1)
     store_ralph_message(session, corpus, last)
     answer = registry["activity"].call_data(session, widget)
-    assert answer.data["ago"] == "5 days ago"
+    assert role_texts(draw(widget, answer.data), "last-active") == ["Last active 5 days ago."]
     # Good until it turns "6 days ago", no longer.
     assert answer.fresh_until == pytest.approx((last + dt.timedelta(days=6)).timestamp(), abs=1)
 
@@ -81,7 +99,7 @@ def test_a_new_message_is_just_now_for_a_minute(app_context, session, ralph_hub,
     last = utcnow() - dt.timedelta(seconds=10)
     store_ralph_message(session, corpus, last)
     answer = registry["activity"].call_data(session, widget)
-    assert answer.data["ago"] == "just now"
+    assert role_texts(draw(widget, answer.data), "last-active") == ["Last active just now."]
     assert answer.fresh_until == pytest.approx((last + dt.timedelta(minutes=1)).timestamp(), abs=1)
 
 

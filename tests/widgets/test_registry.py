@@ -6,6 +6,7 @@ import types
 import pytest
 
 import hubs.widgets
+from hubs.i18n import _l
 from hubs.widgets import build_registry, registry, validators
 from hubs.widgets.base import Argument, InvalidConfig, WidgetContractError, hints
 
@@ -46,6 +47,34 @@ def refusal(**overrides) -> str:
 
 def test_a_widget_following_the_contract_is_registered():
     assert list(build_registry([widget_module()])) == ["demo"]
+
+
+def test_texts_translated_when_read_are_text_to_the_contract():
+    translated = widget_module(
+        TITLE=_l("Demo"),
+        DESCRIPTION=_l("A widget for tests."),
+        ARGUMENTS=[Argument("text", "", validators.text(100), help=_l("Some text."))],
+    )
+    [kind] = build_registry([translated]).values()
+    # Plain text in the reader's language when read: JSON and the cache take it.
+    assert type(kind.title) is str and type(kind.description) is str
+    assert (kind.title, kind.description) == ("Demo", "A widget for tests.")
+
+
+def test_refuses_a_widget_without_help_text_even_translated():
+    blank = [Argument("text", "", validators.text(100), help=_l(" "))]
+    assert "argument 'text' has no help text" in refusal(ARGUMENTS=blank)
+
+
+def test_every_setting_of_every_widget_has_a_label_of_its_own():
+    """A label made from the setting's name would be English in every language."""
+    unlabelled = [
+        f"{kind.name}.{argument.name}"
+        for kind in registry.values()
+        for argument in kind.arguments
+        if not argument.label
+    ]
+    assert unlabelled == []
 
 
 def test_refuses_a_widget_without_data():
