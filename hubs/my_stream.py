@@ -244,6 +244,7 @@ def _conglomerated(messages: list[Message], username: str) -> list[dict[str, Any
             {
                 **singles[newest],
                 "subtitle": group.get("subtitle") or first["subtitle"],
+                "hubs_message": None,  # the group's subtitle tells it, not its newest message
                 "link": group.get("link") or None,
                 "msg_ids": msg_ids,
                 "key": msg_ids[0],
