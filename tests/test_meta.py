@@ -12,7 +12,7 @@ from hubs import entries, meta
 from hubs.messages import topic_category
 from hubs.models import Message
 from tests import factories
-from tests.translations import write_french
+from tests.translations import french_catalog
 
 ADDED = "org.fedoraproject.prod.hubs.widget.created"
 DESIGN = {"hub_name": "design", "hub_type": "team", "hub_id": 7, "agent": "ralph"}
@@ -20,11 +20,12 @@ DESIGN = {"hub_name": "design", "hub_type": "team", "hub_id": 7, "agent": "ralph
 
 @pytest.fixture
 def app_config(app_config, tmp_path):
-    return {
-        **app_config,
-        "BABEL_TRANSLATION_DIRECTORIES": write_french(tmp_path / "translations"),
-        "LANGUAGES": ["en", "fr"],
-    }
+    with french_catalog(tmp_path / "translations") as directory:
+        yield {
+            **app_config,
+            "BABEL_TRANSLATION_DIRECTORIES": directory,
+            "LANGUAGES": ["en", "fr"],
+        }
 
 
 @pytest.fixture

@@ -3,10 +3,14 @@ catalogs are extracted after merging, so tests bring their own)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
+
+from hubs.i18n import babel
 
 FRENCH = {
     "%(agent)s added %(widget)s to the %(hub)s team hub": (
@@ -51,3 +55,20 @@ def write_french(directory: Path) -> str:
     with open(where / "messages.mo", "wb") as mo:
         write_mo(mo, catalog)
     return str(directory)
+
+
+def forget_loaded_catalogs() -> None:
+    """Flask-Babel keeps the catalogs it loaded for the process, whichever app loaded
+    them (in its domain, made once): a test's own must not be what the next app reads."""
+    babel.__dict__.pop("domain_instance", None)
+
+
+@contextmanager
+def french_catalog(directory: Path) -> Iterator[str]:
+    """A directory of catalogs holding FRENCH, for BABEL_TRANSLATION_DIRECTORIES, read
+    only while the block runs."""
+    forget_loaded_catalogs()
+    try:
+        yield write_french(directory)
+    finally:
+        forget_loaded_catalogs()

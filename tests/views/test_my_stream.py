@@ -15,15 +15,16 @@ from hubs.views.my_stream import notification_counts
 from tests import factories
 from tests.conftest import log_in
 from tests.html import role_texts, with_role
-from tests.translations import write_french
+from tests.translations import french_catalog
 
 
 @pytest.fixture
 def app_config(app_config, tmp_path):
-    return {
-        **app_config,
-        "BABEL_TRANSLATION_DIRECTORIES": write_french(tmp_path / "translations"),
-    }
+    with french_catalog(tmp_path / "translations") as directory:
+        yield {
+            **app_config,
+            "BABEL_TRANSLATION_DIRECTORIES": directory,
+        }
 
 
 @pytest.fixture

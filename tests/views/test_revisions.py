@@ -16,7 +16,7 @@ from hubs.database import db
 from hubs.models import Hub, HubRevision, Widget
 from tests.conftest import log_in
 from tests.html import role_texts, with_role
-from tests.translations import write_french
+from tests.translations import french_catalog
 from tests.views.conftest import LAYOUT, snapshot
 from tests.views.test_fuzz_endpoints import json_values
 
@@ -66,10 +66,11 @@ def french(app):
 
 @pytest.fixture
 def app_config(app_config, tmp_path):
-    return {
-        **app_config,
-        "BABEL_TRANSLATION_DIRECTORIES": write_french(tmp_path / "translations"),
-    }
+    with french_catalog(tmp_path / "translations") as directory:
+        yield {
+            **app_config,
+            "BABEL_TRANSLATION_DIRECTORIES": directory,
+        }
 
 
 def test_the_history_tells_each_revision_in_the_readers_language(client, session, team, french):
