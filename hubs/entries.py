@@ -12,7 +12,7 @@ from flask import current_app
 
 from hubs.avatars import user_avatar
 from hubs.bus import render
-from hubs.i18n import DEFAULT_LOCALE, force_locale
+from hubs.i18n import DEFAULT_LOCALE, force_locale, format_ago
 from hubs.messages import body, topic_category, topic_suffix
 from hubs.meta import describe, describe_edits, sentence_fields
 from hubs.models import Message, MessageUser, SavedNotification, utcnow
@@ -90,7 +90,8 @@ def saved_entry(saved: SavedNotification) -> dict[str, Any]:
         packages=[],
         body=saved.body,
     )
-    return entry(copy)
+    # saved.html reads "ago": told now, in the reader's language (this is never cached).
+    return {**entry(copy), "ago": format_ago(copy.timestamp)}
 
 
 def hub_edit(message: Message) -> dict[str, Any] | None:
