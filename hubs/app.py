@@ -157,6 +157,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         [app.jinja_loader, PrefixLoader({"widgets": FileSystemLoader(WIDGET_TEMPLATE_DIR)})]
     )
 
+    from hubs.entries import sentence as entry_sentence
+    from hubs.revisions import revision_sentence
     from hubs.views import (
         account,
         api,
@@ -185,6 +187,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(directory.bp)
     app.register_blueprint(revisions.bp)
     app.register_blueprint(account.bp)
+    app.add_template_global(entry_sentence, "entry_sentence")
+    app.add_template_global(revision_sentence, "revision_sentence")
     errors.init_app(app)
 
     app.add_template_filter(rendering.plural)

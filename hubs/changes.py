@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 from hubs import backfill, page_cache, revisions
 from hubs.bus import publish
 from hubs.default_widgets import default_layout, default_widgets
+from hubs.i18n import _, _l, ngettext
 from hubs.models import (
     MAX_LEFT_WIDTH,
     MIN_LEFT_WIDTH,
@@ -146,7 +147,7 @@ def hub_state(session: Session, hub: Hub) -> dict[str, Any]:
 
 
 def record_revision(
-    session: Session, hub: Hub, agent: str, kind: str, sentence: str
+    session: Session, hub: Hub, agent: str, kind: str, sentence: revisions.Event
 ) -> HubRevision:
     """A revision of ``hub`` as it is now in the session, added to the change's own
     transaction (committed, or rolled back, with it); the oldest beyond HISTORY_KEEP go."""
@@ -175,11 +176,13 @@ def _optional_url(value: Any) -> str | None:
     value = validators.url(value)
     if value.lower().startswith("http://"):  # the page's CSP loads pictures over https only
         raise ValueError(
-            "must be an https:// address. Use an https:// address: pages load pictures "
-            "only over https, so an http:// picture would not show."
+            _(
+                "must be an https:// address. Use an https:// address: pages load pictures "
+                "only over https, so an http:// picture would not show."
+            )
         )
     if len(value) > MAX_AVATAR_URL:
-        raise ValueError(f"must be at most {MAX_AVATAR_URL} characters long")
+        raise ValueError(_("must be at most %(num)d characters long", num=MAX_AVATAR_URL))
     return value
 
 
@@ -190,22 +193,24 @@ def _flag(value: Any) -> bool:
         return False
     if value in ("1", "true", "on", "y", "yes"):
         return True
-    raise ValueError("must be true or false")
+    raise ValueError(_("must be true or false"))
 
 
 # A hub's settings, validated like widget arguments (and edited with the same forms).
 HUB_SETTINGS = [
-    Argument("summary", "", validators.text(256), help="One line saying what the hub is."),
+    Argument("summary", "", validators.text(256), help=_l("One line saying what the hub is.")),
     Argument(
         "description", "", validators.text(10_000), kind="textarea",
-        help="Markdown, shown by the About widget.",
+        help=_l("Markdown, shown by the About widget."),
     ),
-    Argument("avatar", "", _optional_url, help="An https:// picture address; empty: libravatar."),
+    Argument(
+        "avatar", "", _optional_url, help=_l("An https:// picture address; empty: libravatar."),
+    ),
     Argument(
         "left_width", 8, validators.integer(MIN_LEFT_WIDTH, MAX_LEFT_WIDTH),
-        help="Width of the left column, in twelfths of the page.",
+        help=_l("Width of the left column, in twelfths of the page."),
     ),
-    Argument("archived", False, _flag, help="An archived hub says so on its page."),
+    Argument("archived", False, _flag, help=_l("An archived hub says so on its page.")),
 ]  # fmt: skip
 
 
@@ -273,14 +278,20 @@ def create_widget(
     """Add a widget at the bottom of ``column``; raises InvalidConfig or ChangeRefused."""
     widget_type = get_widget_type(plugin)
     if widget_type is None:
-        raise ChangeRefused(f"there is no widget named {plugin!r}")
+        raise ChangeRefused(_("there is no widget named %(name)r", name=plugin))
     if not widget_type.fits(hub.type.value):
         raise ChangeRefused(widget_type.fit_for)
     config, title = _config_and_title(widget_type, raw_config, raw_title, None)
     limit = current_app.config["MAX_WIDGETS_PER_HUB"]
     count = session.scalar(sa.select(sa.func.count()).where(Widget.hub_id == hub.id))
     if count >= limit:
-        raise ChangeRefused(f"a hub holds at most {limit} widgets: remove one first")
+        raise ChangeRefused(
+            ngettext(
+                "a hub holds at most %(num)d widget: remove one first",
+                "a hub holds at most %(num)d widgets: remove one first",
+                limit,
+            )
+        )
     position = session.scalar(
         sa.select(sa.func.coalesce(sa.func.max(Widget.position) + 1, 0)).where(
             Widget.hub_id == hub.id, Widget.column == column
@@ -306,7 +317,7 @@ def update_widget_config(
     InvalidConfig, storing nothing, when one is refused."""
     widget_type = get_widget_type(widget.plugin)
     if widget_type is None:
-        raise ChangeRefused(f"widget {widget.id} is of a kind that no longer exists")
+        raise ChangeRefused(_("widget %(id)d is of a kind that no longer exists", id=widget.id))
     config, title = _config_and_title(widget_type, raw_config, raw_title, widget)
     old = widget_type.config_of(widget)
     changed = sorted(key for key in config if config[key] != old.get(key))
@@ -433,7 +444,12 @@ def _checked(hub: Hub, wanted: list[Wanted], settings: dict[str, Any]):
     errors: dict[str, str] = {}
     limit = current_app.config["MAX_WIDGETS_PER_HUB"]
     if len(wanted) > limit:
-        errors["columns"] = f"a hub holds at most {limit} widgets; this layout has {len(wanted)}"
+        errors["columns"] = ngettext(
+            "a hub holds at most %(num)d widget; this layout has %(count)d",
+            "a hub holds at most %(num)d widgets; this layout has %(count)d",
+            limit,
+            count=len(wanted),
+        )
     try:
         clean_settings = validate_arguments(HUB_SETTINGS, settings)
     except InvalidConfig as error:
@@ -445,7 +461,7 @@ def _checked(hub: Hub, wanted: list[Wanted], settings: dict[str, Any]):
         places[column] += 1
         widget_type = get_widget_type(plugin)
         if widget_type is None:
-            errors[f"{where}.plugin"] = f"there is no widget named {plugin!r} any more"
+            errors[f"{where}.plugin"] = _("there is no widget named %(name)r any more", name=plugin)
         elif not widget_type.fits(hub.type.value):
             errors[f"{where}.plugin"] = widget_type.fit_for
         else:
@@ -489,7 +505,7 @@ def _apply_layout(
     settings: dict[str, Any],
     agent: str,
     kind: str,
-    sentence: str,
+    sentence: revisions.Event,
 ) -> bool:
     """Make ``hub``'s widgets and settings those wanted, as one revision; then announce
     each widget removed, added, moved or configured, and the settings changed, as the
@@ -580,7 +596,13 @@ def set_role(session: Session, hub: Hub, user: User, role: Role, agent: str) -> 
         for other in EXCLUSIVE:
             if other in roles:
                 if other is Role.owner and _owner_count(session, hub) == 1:
-                    raise ChangeRefused(f"{user.username} is the last owner of {hub.name}")
+                    raise ChangeRefused(
+                        _(
+                            "%(username)s is the last owner of %(hub)s",
+                            username=user.username,
+                            hub=hub.name,
+                        )
+                    )
                 session.delete(roles[other])
                 old_role = other
     session.add(Membership(hub_id=hub.id, user_id=user.id, role=role))
@@ -606,7 +628,9 @@ def remove_role(session: Session, hub: Hub, user: User, role: Role, agent: str) 
     if membership is None:
         return False
     if role is Role.owner and _owner_count(session, hub) == 1:
-        raise ChangeRefused(f"{user.username} is the last owner of {hub.name}")
+        raise ChangeRefused(
+            _("%(username)s is the last owner of %(hub)s", username=user.username, hub=hub.name)
+        )
     _begin_history(session, hub)
     session.delete(membership)
     sentence = revisions.unrole_sentence(agent, user.username, role.value)

@@ -12,8 +12,9 @@ from flask import current_app
 
 from hubs.avatars import user_avatar
 from hubs.bus import render
+from hubs.i18n import DEFAULT_LOCALE, force_locale, format_ago
 from hubs.messages import body, topic_category, topic_suffix
-from hubs.meta import describe_edits
+from hubs.meta import describe, describe_edits, sentence_fields
 from hubs.models import Message, MessageUser, SavedNotification, utcnow
 
 log = logging.getLogger(__name__)
@@ -55,13 +56,18 @@ def entry(message: Message) -> dict[str, Any]:
         shown["icon"] = None
         shown["secondary_icon"] = user_avatar(message.usernames[0]) if message.usernames else None
     time = message.timestamp.isoformat()
+    ours = topic_suffix(message.topic).startswith("hubs.")
     return {
         "id": message.id,
         "msg_id": message.msg_id,  # a group of entries: its oldest message's (it stays)
         "time": time,  # a group: its newest message's, like "ago"
-        "ago": ago(message.timestamp),
         "category": message.category,
+        # fedmsg.meta's sentence; for hubs' own messages the English one, told again in
+        # the reader's language by sentence() from "hubs_message" or "edit".
         "subtitle": shown.get("subtitle") or message.topic,
+        "hubs_message": {"topic": message.topic, "fields": sentence_fields(body(message.body))}
+        if ours
+        else None,
         "link": shown.get("link") or None,
         "icon": shown.get("icon") or None,
         "secondary_icon": shown.get("secondary_icon") or None,
@@ -84,7 +90,8 @@ def saved_entry(saved: SavedNotification) -> dict[str, Any]:
         packages=[],
         body=saved.body,
     )
-    return entry(copy)
+    # saved.html reads "ago": told now, in the reader's language (this is never cached).
+    return {**entry(copy), "ago": format_ago(copy.timestamp)}
 
 
 def hub_edit(message: Message) -> dict[str, Any] | None:
@@ -124,10 +131,31 @@ def _merged(newer: dict[str, Any], older: dict[str, Any]) -> dict[str, Any]:
         + older.get("msg_ids", [older["msg_id"]]),
         "oldest_time": older.get("oldest_time", older["time"]),
         "oldest_id": older.get("oldest_id", older["id"]),
-        "subtitle": describe_edits(edit["agent"], edit, events, len(widget_ids)),
+        "subtitle": _english_edits(edit),
         "link": edit["hub_url"] or newer.get("link"),
         "edit": edit,
     }
+
+
+def _edits_sentence(edit: dict[str, Any]) -> str:
+    return describe_edits(edit["agent"], edit, edit["events"], len(edit["widget_ids"]))
+
+
+def _english_edits(edit: dict[str, Any]) -> str:
+    with force_locale(DEFAULT_LOCALE):
+        return _edits_sentence(edit)
+
+
+def sentence(shown: dict[str, Any]) -> str:
+    """What an entry says, in the reader's language for hubs' own messages (a run of
+    changes, or one message); other apps' as fedmsg.meta told them."""
+    edit = shown.get("edit")
+    if edit and sum(edit["events"].values()) > 1:
+        return _edits_sentence(edit)
+    ours = shown.get("hubs_message")
+    if ours:
+        return describe(ours["topic"], ours["fields"])
+    return shown.get("subtitle") or ""
 
 
 def group_edits(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from hubs.bus import conglomerate
 from hubs.entries import ago, entry, group_edits, messages_involving
+from hubs.i18n import format_ago
 from hubs.models import (
     Hub,
     HubType,
@@ -202,6 +203,8 @@ def grouped(messages: list[Message], username: str) -> list[dict[str, Any]]:
     entries += _conglomerated(others, username)
     for shown in entries:
         shown.setdefault("key", shown["msg_id"])
+        # home.html reads "ago": told now, in the reader's language (this is never cached).
+        shown["ago"] = format_ago(shown["time"])
     entries.sort(key=lambda shown: (shown["time"], shown["id"]), reverse=True)
     return entries
 
@@ -244,6 +247,7 @@ def _conglomerated(messages: list[Message], username: str) -> list[dict[str, Any
             {
                 **singles[newest],
                 "subtitle": group.get("subtitle") or first["subtitle"],
+                "hubs_message": None,  # the group's subtitle tells it, not its newest message
                 "link": group.get("link") or None,
                 "msg_ids": msg_ids,
                 "key": msg_ids[0],

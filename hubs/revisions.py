@@ -13,6 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from hubs.i18n import DEFAULT_LOCALE, _, force_locale, ngettext
+from hubs.meta import role_name
 from hubs.models import MAX_LEFT_WIDTH, MIN_LEFT_WIDTH, Column, Hub, HubRevision, Widget
 from hubs.widgets import get_widget_type
 from hubs.widgets.base import TITLE, InvalidConfig
@@ -77,11 +79,22 @@ def layout_document(state: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def add_revision(
-    session: Session, hub: Hub, agent: str, kind: str, sentence: str, state: dict, keep: int
+    session: Session,
+    hub: Hub,
+    agent: str,
+    kind: str,
+    sentence: Event | str,
+    state: dict,
+    keep: int,
 ) -> HubRevision:
-    """Record a revision of ``hub`` in the session's transaction, then forget the oldest
-    beyond the ``keep`` newest, except the hub's first."""
-    revision = HubRevision(hub_id=hub.id, agent=agent, kind=kind, sentence=sentence, state=state)
+    """Record a revision of ``hub`` in the session's transaction (``sentence``: its event,
+    or a sentence told once and for all), then forget the oldest beyond the ``keep``
+    newest, except the hub's first."""
+    event = None if isinstance(sentence, str) else dict(sentence)
+    told = sentence if isinstance(sentence, str) else english(sentence)
+    revision = HubRevision(
+        hub_id=hub.id, agent=agent, kind=kind, sentence=told, event=event, state=state
+    )
     session.add(revision)
     session.flush()
     of_hub = HubRevision.hub_id == hub.id
@@ -110,15 +123,17 @@ def revisions_page_query(hub: Hub) -> sa.Select:
 
 
 # -- sentences ---------------------------------------------------------------------------
+#
+# A revision keeps its change as an event (what was done, and to what: JSON) to tell it
+# in each reader's language, and the English sentence, which rows older than events
+# have alone.
+
+Event = dict[str, Any]
 
 
 def widget_label(plugin: str) -> str:
     widget_type = get_widget_type(plugin)
-    return widget_type.title if widget_type else plugin
-
-
-def _lines(count: int) -> str:
-    return f"{count} line" if count == 1 else f"{count} lines"
+    return str(widget_type.title) if widget_type else plugin
 
 
 def line_changes(old: str, new: str) -> tuple[int, int]:
@@ -130,83 +145,232 @@ def line_changes(old: str, new: str) -> tuple[int, int]:
     return added, removed
 
 
-def config_summary(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
-    """What changed in a config: "+2 lines -1" (added, removed) for one text, else the names of the
-    settings, a text's line counts beside it."""
+def config_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The settings changed in a config, by name, a text's added and removed lines with it."""
     changed = sorted(key for key in set(old) | set(new) if old.get(key) != new.get(key))
-    parts = []
+    changes = []
     for key in changed:
         before, after = old.get(key), new.get(key)
         if isinstance(before, str) and isinstance(after, str):
             added, removed = line_changes(before, after)
-            counts = f"+{_lines(added)} \N{MINUS SIGN}{removed}"
-            parts.append(counts if len(changed) == 1 else f"{key} ({counts})")
+            changes.append({"name": key, "added": added, "removed": removed})
         else:
-            parts.append(key)
-    return ", ".join(parts)
+            changes.append({"name": key})
+    return changes
 
 
-def created_sentence(agent: str, like: str | None = None) -> str:
-    return f"{agent} created the hub" + (f" like {like}" if like else "")
+def config_summary(changes: list[Mapping[str, Any]]) -> str:
+    """What changed in a config: "+2 lines -1" (added, removed) for one text, else the names
+    of the settings, a text's line counts beside it."""
+    parts = []
+    for change in changes:
+        if "added" not in change:
+            parts.append(change["name"])
+            continue
+        counts = ngettext(
+            "+%(num)d line \N{MINUS SIGN}%(removed)d",
+            "+%(num)d lines \N{MINUS SIGN}%(removed)d",
+            change["added"],
+            removed=change["removed"],
+        )
+        parts.append(
+            counts
+            if len(changes) == 1
+            else _("%(name)s (%(counts)s)", name=change["name"], counts=counts)
+        )
+    return _(", ").join(parts)
 
 
-def settings_sentence(agent: str, changed: Iterable[str]) -> str:
-    return f"{agent} changed the settings: {', '.join(changed).replace('_', ' ')}"
+def created_sentence(agent: str, like: str | None = None) -> Event:
+    return {"said": "created", "agent": agent, "like": like}
 
 
-def added_sentence(agent: str, plugin: str, column: Column) -> str:
-    return f"{agent} added {widget_label(plugin)} to the {column.value} column"
+def settings_sentence(agent: str, changed: Iterable[str]) -> Event:
+    return {"said": "settings", "agent": agent, "changed": list(changed)}
 
 
-def removed_sentence(agent: str, plugin: str, column: Column) -> str:
-    return f"{agent} removed {widget_label(plugin)} from the {column.value} column"
+def added_sentence(agent: str, plugin: str, column: Column) -> Event:
+    return {"said": "added", "agent": agent, "plugin": plugin, "column": column.value}
 
 
-def configured_sentence(agent: str, plugin: str, old: Mapping, new: Mapping) -> str:
-    return f"{agent} changed the {widget_label(plugin)} widget: {config_summary(old, new)}"
+def removed_sentence(agent: str, plugin: str, column: Column) -> Event:
+    return {"said": "removed", "agent": agent, "plugin": plugin, "column": column.value}
 
 
-def moved_sentence(agent: str, plugin: str, was: tuple[Column, int], now: tuple[Column, int]):
-    label = widget_label(plugin)
+def configured_sentence(agent: str, plugin: str, old: Mapping, new: Mapping) -> Event:
+    return {
+        "said": "configured",
+        "agent": agent,
+        "plugin": plugin,
+        "changes": config_changes(old, new),
+    }
+
+
+def moved_sentence(
+    agent: str, plugin: str, was: tuple[Column, int], now: tuple[Column, int]
+) -> Event:
     if was[0] != now[0]:
-        return f"{agent} moved {label} to the {now[0].value} column"
-    direction = "up" if now[1] < was[1] else "down"
-    return f"{agent} moved {label} {direction} in the {now[0].value} column"
+        direction = "across"
+    else:
+        direction = "up" if now[1] < was[1] else "down"
+    return {
+        "said": "moved",
+        "agent": agent,
+        "plugin": plugin,
+        "column": now[0].value,
+        "direction": direction,
+    }
 
 
-def role_sentence(agent: str, username: str, role: str, old_role: str | None = None) -> str:
+def role_sentence(agent: str, username: str, role: str, old_role: str | None = None) -> Event:
     """A role given (or changed, from ``old_role``)."""
-    if agent == username and role == "subscriber":
-        return f"{agent} subscribed"
-    if agent == username and role == "stargazer":
-        return f"{agent} starred the hub"
-    if old_role is not None:
-        return f"{agent} changed {username}'s role from {old_role} to {role}"
-    return f"{agent} made {username} {role}"
+    return {
+        "said": "role",
+        "agent": agent,
+        "username": username,
+        "role": role,
+        "old_role": old_role,
+    }
 
 
-def unrole_sentence(agent: str, username: str, role: str) -> str:
+def unrole_sentence(agent: str, username: str, role: str) -> Event:
     """A role taken away (or given up)."""
-    if agent == username:
-        verbs = {"subscriber": "unsubscribed", "stargazer": "unstarred the hub"}
-        return f"{agent} {verbs.get(role, f'left ({role})')}"
-    return f"{agent} removed {username} ({role})"
+    return {"said": "unrole", "agent": agent, "username": username, "role": role}
 
 
 # A hub's first revision when it was made before revisions were kept.
-BASELINE_SENTENCE = "The hub as it was when its history began"
+BASELINE_SENTENCE: Event = {"said": "baseline"}
 
 
-def restored_sentence(agent: str, revision: HubRevision) -> str:
-    return f"{agent} restored revision {revision.id} ({revision.sentence})"
+def restored_sentence(agent: str, revision: HubRevision) -> Event:
+    return {
+        "said": "restored",
+        "agent": agent,
+        "revision": revision.id,
+        "was": revision.event,
+        "sentence": revision.sentence,
+    }
 
 
-def imported_sentence(agent: str, widgets: int) -> str:
-    return f"{agent} imported a layout of {widgets} widget{'s' if widgets != 1 else ''}"
+def imported_sentence(agent: str, widgets: int) -> Event:
+    return {"said": "imported", "agent": agent, "widgets": widgets}
 
 
-def defaults_sentence(agent: str) -> str:
-    return f"{agent} restored the default widgets"
+def defaults_sentence(agent: str) -> Event:
+    return {"said": "defaults", "agent": agent}
+
+
+def _column_sentence(event: Mapping[str, Any], widget: str) -> str:
+    """An added, removed or moved widget: whole sentences for each column, so that a
+    translation can name the column as its grammar wants."""
+    said, left = event["said"], event["column"] == Column.left.value
+    fields = {"agent": event["agent"], "widget": widget}
+    if said == "added":
+        if left:
+            return _("%(agent)s added %(widget)s to the left column", **fields)
+        return _("%(agent)s added %(widget)s to the right column", **fields)
+    if said == "removed":
+        if left:
+            return _("%(agent)s removed %(widget)s from the left column", **fields)
+        return _("%(agent)s removed %(widget)s from the right column", **fields)
+    if event["direction"] == "across":
+        if left:
+            return _("%(agent)s moved %(widget)s to the left column", **fields)
+        return _("%(agent)s moved %(widget)s to the right column", **fields)
+    if event["direction"] == "up":
+        if left:
+            return _("%(agent)s moved %(widget)s up in the left column", **fields)
+        return _("%(agent)s moved %(widget)s up in the right column", **fields)
+    if left:
+        return _("%(agent)s moved %(widget)s down in the left column", **fields)
+    return _("%(agent)s moved %(widget)s down in the right column", **fields)
+
+
+def _role_sentence(event: Mapping[str, Any]) -> str:
+    agent, username, role = event["agent"], event["username"], event["role"]
+    if agent == username and role == "subscriber":
+        return _("%(agent)s subscribed", agent=agent)
+    if agent == username and role == "stargazer":
+        return _("%(agent)s starred the hub", agent=agent)
+    fields = {"agent": agent, "username": username, "role": role_name(role)}
+    if event.get("old_role") is not None:
+        return _(
+            "%(agent)s changed %(username)s's role from %(old_role)s to %(role)s",
+            old_role=role_name(event["old_role"]),
+            **fields,
+        )
+    return _("%(agent)s made %(username)s %(role)s", **fields)
+
+
+def _unrole_sentence(event: Mapping[str, Any]) -> str:
+    agent, username, role = event["agent"], event["username"], event["role"]
+    if agent == username and role == "subscriber":
+        return _("%(agent)s unsubscribed", agent=agent)
+    if agent == username and role == "stargazer":
+        return _("%(agent)s unstarred the hub", agent=agent)
+    if agent == username:
+        return _("%(agent)s left (%(role)s)", agent=agent, role=role_name(role))
+    return _(
+        "%(agent)s removed %(username)s (%(role)s)",
+        agent=agent,
+        username=username,
+        role=role_name(role),
+    )
+
+
+def tell(event: Mapping[str, Any]) -> str:
+    """A revision's event as a sentence in the reader's language."""
+    said, agent = event["said"], event.get("agent")
+    if said == "baseline":
+        return _("The hub as it was when its history began")
+    if said == "created" and event.get("like"):
+        return _("%(agent)s created the hub like %(like)s", agent=agent, like=event["like"])
+    if said == "created":
+        return _("%(agent)s created the hub", agent=agent)
+    if said == "settings":
+        changed = _(", ").join(name.replace("_", " ") for name in event["changed"])
+        return _("%(agent)s changed the settings: %(changed)s", agent=agent, changed=changed)
+    if said in ("added", "removed", "moved"):
+        return _column_sentence(event, widget_label(event["plugin"]))
+    if said == "configured":
+        return _(
+            "%(agent)s changed the %(widget)s widget: %(changes)s",
+            agent=agent,
+            widget=widget_label(event["plugin"]),
+            changes=config_summary(event["changes"]),
+        )
+    if said == "role":
+        return _role_sentence(event)
+    if said == "unrole":
+        return _unrole_sentence(event)
+    if said == "restored":
+        was = tell(event["was"]) if event.get("was") else event["sentence"]
+        return _(
+            "%(agent)s restored revision %(revision)d (%(sentence)s)",
+            agent=agent,
+            revision=event["revision"],
+            sentence=was,
+        )
+    if said == "imported":
+        return ngettext(
+            "%(agent)s imported a layout of %(num)d widget",
+            "%(agent)s imported a layout of %(num)d widgets",
+            event["widgets"],
+            agent=agent,
+        )
+    return _("%(agent)s restored the default widgets", agent=agent)
+
+
+def english(event: Mapping[str, Any]) -> str:
+    """An event's sentence in English: what a revision keeps beside it."""
+    with force_locale(DEFAULT_LOCALE):
+        return tell(event)
+
+
+def revision_sentence(revision: HubRevision) -> str:
+    """What a revision did, in the reader's language when it kept its event, else its
+    stored English sentence."""
+    return tell(revision.event) if revision.event else revision.sentence
 
 
 # -- differences -------------------------------------------------------------------------

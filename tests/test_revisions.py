@@ -381,3 +381,17 @@ def test_a_hub_without_history_begins_it_before_its_first_change(app_context, se
     changes.restore_revision(session, hub, baseline, agent="nirik")
     assert widget_of(session, hub, "sticky").config == {"text": "Before"}
     assert len(history(session, hub)) == 3
+
+
+def test_a_revision_keeps_its_event_to_be_told_again(session, team):
+    changes.create_widget(session, team, "library", {}, "nirik", column=Column.right)
+    last = history(session, team)[-1]
+    assert last.event == {"said": "added", "agent": "nirik", "plugin": "library", "column": "right"}
+    assert revisions.revision_sentence(last) == last.sentence
+    assert last.sentence == "nirik added Library to the right column"
+
+
+def test_a_revision_kept_before_events_shows_its_stored_sentence(session, team):
+    [first] = history(session, team)
+    first.event = None
+    assert revisions.revision_sentence(first) == "nirik created the hub"

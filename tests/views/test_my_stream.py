@@ -14,7 +14,17 @@ from hubs.my_stream import followers_of, stream_messages, stream_people
 from hubs.views.my_stream import notification_counts
 from tests import factories
 from tests.conftest import log_in
-from tests.html import with_role
+from tests.html import role_texts, with_role
+from tests.translations import french_catalog
+
+
+@pytest.fixture
+def app_config(app_config, tmp_path):
+    with french_catalog(tmp_path / "translations") as directory:
+        yield {
+            **app_config,
+            "BABEL_TRANSLATION_DIRECTORIES": directory,
+        }
 
 
 @pytest.fixture
@@ -449,3 +459,21 @@ def test_a_msg_id_no_store_could_hold_is_a_400_saying_why(client, session, actio
         "The request body" if "\ud800" in msg_id else "msg_id must"
     )
     assert session.scalar(sa.select(sa.func.count()).select_from(SavedNotification)) == 0
+
+
+def test_hubs_own_entries_read_in_the_readers_language(client, app, session, people):
+    app.config["LANGUAGES"] = ["en", "fr"]
+    fields = {"hub_id": 1, "hub_name": "infra", "hub_type": "team", "agent": "pingou",
+              "widget_label": "Badges"}  # fmt: skip
+    message = {**factories.hubs_message("hubs.widget.created", **fields), "msg_id": "ours"}
+    message["timestamp"] = utcnow().timestamp()
+    store_message(session, message, *message_people_and_packages(message))
+    session.commit()
+    log_in(client, "ralph")
+    for language, sentence in [
+        ("fr", "pingou a ajouté Badges au hub d'équipe infra"),
+        ("en", "pingou added Badges to the infra team hub"),
+    ]:
+        page = client.get("/u/ralph/stream", headers={"Accept-Language": language}).text
+        [top] = [t for t in role_texts(page, "stream-entry") if "Badges" in t]
+        assert sentence in top

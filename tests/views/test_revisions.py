@@ -16,6 +16,7 @@ from hubs.database import db
 from hubs.models import Hub, HubRevision, Widget
 from tests.conftest import log_in
 from tests.html import role_texts, with_role
+from tests.translations import french_catalog
 from tests.views.conftest import LAYOUT, snapshot
 from tests.views.test_fuzz_endpoints import json_values
 
@@ -54,6 +55,40 @@ def test_the_history_lists_revisions_newest_first_with_their_sentences(client, s
     ]
     assert role_texts(page, "history-total")[0].startswith("3 revisions")
     assert len(with_role(page, "restore")) == 3
+
+
+@pytest.fixture
+def french(app):
+    """Pages in French for a browser asking for it (the catalog: tests/translations.py)."""
+    app.config["LANGUAGES"] = ["en", "fr"]
+    return {"Accept-Language": "fr"}
+
+
+@pytest.fixture
+def app_config(app_config, tmp_path):
+    with french_catalog(tmp_path / "translations") as directory:
+        yield {
+            **app_config,
+            "BABEL_TRANSLATION_DIRECTORIES": directory,
+        }
+
+
+def test_the_history_tells_each_revision_in_the_readers_language(client, session, team, french):
+    log_in(client, "nirik")
+    sticky = session.scalar(sa.select(Widget).where(Widget.plugin == "sticky"))
+    client.post(f"/api{TEAM}w/{sticky.id}/config", json={"config": {"text": "Hello\nWorld"}})
+    client.post(f"/api{TEAM}members", json={"username": "bex", "role": "member"})
+    page = client.get(TEAM + "history/", headers=french).text
+    sentences = [text.strip() for text in role_texts(page, "sentence")]
+    assert sentences == [
+        "nirik a fait de bex un membre",
+        "nirik a modifié le widget Sticky note : +1 ligne \N{MINUS SIGN}0",
+        # Kept before revisions kept their events (tests/views/conftest.py): as stored.
+        "nirik created the hub",
+    ]
+    newest = session.scalars(sa.select(HubRevision).order_by(HubRevision.id.desc())).first()
+    page = client.get(f"{TEAM}history/{newest.id}/", headers=french).text
+    assert role_texts(page, "sentence")[0].startswith("nirik a fait de bex un membre, ")
 
 
 def test_a_revision_against_now_shows_the_layout_and_config_changes(client, session, team):

@@ -17,6 +17,13 @@ from hubs.widgets import registry
 from tests import factories
 from tests.conftest import CORPUS
 from tests.html import role_texts, with_role
+from tests.translations import french_catalog
+
+
+@pytest.fixture
+def app_config(app_config, tmp_path):
+    with french_catalog(tmp_path / "translations") as directory:
+        yield {**app_config, "BABEL_TRANSLATION_DIRECTORIES": directory}
 
 
 @pytest.fixture
@@ -85,6 +92,25 @@ def test_feed_rendering_normal_and_empty(app_context, session, stored, ralph_hub
     assert with_role(render_panel(widget, registry["feed"], {"ok": True, "data": empty}), "empty")
 
 
+def test_hubs_own_entries_are_told_in_the_readers_language(app, session, stored, ralph_hub):
+    fields = {"hub_id": ralph_hub.id, "hub_name": "design", "hub_type": "team",
+              "agent": "ralph", "widget_label": "Badges"}  # fmt: skip
+    message = {**factories.hubs_message("hubs.widget.created", **fields)}
+    message["timestamp"] = utcnow().timestamp()
+    store_message(session, message, *message_people_and_packages(message))
+    session.commit()
+    widget = factories.widget(session, ralph_hub, "feed", per_page=3)
+    with app.test_request_context():
+        data = registry["feed"].compute(session, widget)
+    app.config["LANGUAGES"] = ["en", "fr"]
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        html = render_panel(widget, registry["feed"], {"ok": True, "data": data})
+    told = [text.strip() for text in role_texts(html, "feed-entry")]
+    assert told[0].startswith("ralph a ajouté Badges au hub d'équipe design")
+    # Other services' sentences stay as fedmsg.meta wrote them.
+    assert told[1].startswith(data["entries"][1]["subtitle"])
+
+
 def store_new(session, corpus, username: str, count: int) -> list[str]:
     """Store ``count`` corpus messages involving ``username`` again, as new (now)."""
     mine = [e["msg"] for e in corpus if username in message_people_and_packages(e["msg"])[0]]
@@ -118,6 +144,8 @@ def test_refresh_puts_new_messages_on_top_without_reading_the_feed_again(
     # Every entry's age is told when drawn, from its time, not kept from when it was read.
     ages = role_texts(refreshed["html"], "entry-time")
     assert len(ages) == len(shown) and ages[:2] == ["just now", "just now"]
+    # A new entry keeps its time, not its age in words: the page tells it in its reader's language.
+    assert not any("ago" in e for e in refreshed["data"]["entries"][:2])
     # What was cached is what a full read gives.
     assert feed.data(session, widget) == refreshed
     assert shown == [e["msg_id"] for e in feed.compute(session, widget)["entries"]]
