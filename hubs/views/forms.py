@@ -84,7 +84,7 @@ def form_post(view: Callable | None = None, *, back: Callable[[Hub], str] | None
                     415,
                     _(
                         "This address takes a form; send JSON to %(path)s.",
-                        path=f"/api{request.path}",
+                        path="/api" + request.path,
                     ),
                 )
             try:
