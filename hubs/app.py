@@ -164,6 +164,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         api,
         avatars,
         directory,
+        edits,
         errors,
         forms,
         health,
@@ -200,6 +201,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def _site():
         return {"site_name": app.config["SITE_NAME"], "current_user": identity.current_user,
                 "may": _may, "notification_counts": notification_counts,
-                "render_started": hubs.render_started}  # fmt: skip
+                "render_started": hubs.render_started, "client_strings": i18n.client_strings,
+                "role_name": edits.role_name}  # fmt: skip
 
     return app

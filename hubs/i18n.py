@@ -148,6 +148,34 @@ def _check_languages(app: Flask) -> None:
             )
 
 
+def client_strings() -> dict[str, str]:
+    """What the page's scripts show, in the reader's language, by key; the scripts fill
+    the ``%(name)s`` placeholders. Their English is also the scripts' fallback."""
+    return {
+        "live": gettext("live"),
+        "connecting": gettext("connecting…"),
+        "reconnecting": gettext("reconnecting…"),
+        "widget_failed": gettext("Couldn't load this widget."),
+        "widget_failed_hint": gettext("Check your connection and reload the page."),
+        "widget": gettext("Widget"),
+        "unreachable": gettext("The server could not be reached; nothing was changed."),
+        "server_answered": gettext("The server answered %(status)s."),
+        "place_left": gettext("%(label)s: left column, %(position)s of %(count)s."),
+        "place_right": gettext("%(label)s: right column, %(position)s of %(count)s."),
+        "picked_up": gettext(
+            "Picked up. %(place)s Arrow keys move it, Space or Enter drops it, Escape cancels."
+        ),
+        "moved": gettext("Moved. %(place)s"),
+        "stays": gettext("%(label)s stays where it was."),
+        "cancelled": gettext("Cancelled. %(label)s is back where it was."),
+        "no_further": gettext("%(label)s cannot go further that way."),
+        "form_failed": gettext("This form could not be loaded; try again."),
+        "field_error": gettext("%(field)s %(reason)s"),
+        "edit_on": gettext("Edit mode: move, configure, add or remove widgets."),
+        "edit_off": gettext("Edit mode is off."),
+    }
+
+
 def _vary_on_language(response):
     """A page chosen by Accept-Language says so, for shared caches."""
     if g.get("locale_negotiated"):

@@ -10,6 +10,7 @@ from flask import abort
 
 from hubs.database import db
 from hubs.help_calls import HelpCall, teammates
+from hubs.i18n import _, _l
 from hubs.models import Hub, HubType, Invitation, Membership, Role, User
 
 
@@ -83,29 +84,37 @@ def resolvable(user: User | None, calls: list[HelpCall]) -> set[str]:
     return {call.msg_id for call in calls if on_hub[call.hub.id] and call.runners() & mine}
 
 
+# Why an action is refused, for its page or JSON error; %(hub)s is the hub's name.
+REFUSALS = {
+    Action.EDIT_HUB: _l("Only the owners of %(hub)s may edit it."),
+    Action.MANAGE_MEMBERS: _l("Only the owners of %(hub)s may manage its members."),
+    Action.READ_HISTORY: _l("Only the owners of %(hub)s may read its history."),
+    Action.JOIN: _l(
+        "You can't ask to join %(hub)s: only team hubs take requests, from those not in them yet."
+    ),
+    Action.LEAVE: _l("You are not a member of %(hub)s."),
+    Action.READ_STREAM: _l("Only %(hub)s may read this stream."),
+    Action.RESOLVE_HELP: _l("Only the owners and members of %(hub)s may resolve its calls."),
+    Action.ANSWER_INVITATION: _l("You have no invitation to %(hub)s."),
+    Action.EDIT_ACCOUNT: _l("Only %(hub)s may change their account's settings."),
+}
+OTHER_REFUSAL = _l("You may not do that on %(hub)s.")
+
+
 def _refusal(user: User, action: Action, subject: Hub | HelpCall) -> str:
     if isinstance(subject, HelpCall):
         if action is Action.RESOLVE_HELP and allowed(user, action, subject.hub):
-            return f"Only the team that held the meeting {subject.meeting!r} can resolve its calls."
+            return _(
+                "Only the team that held the meeting %(meeting)s can resolve its calls.",
+                meeting=repr(subject.meeting),
+            )
         subject = subject.hub
-    hub = subject.name
-    return {
-        Action.EDIT_HUB: f"Only the owners of {hub} may edit it.",
-        Action.MANAGE_MEMBERS: f"Only the owners of {hub} may manage its members.",
-        Action.READ_HISTORY: f"Only the owners of {hub} may read its history.",
-        Action.JOIN: f"You can't ask to join {hub}: only team hubs take requests, "
-        "from those not in them yet.",
-        Action.LEAVE: f"You are not a member of {hub}.",
-        Action.READ_STREAM: f"Only {hub} may read this stream.",
-        Action.RESOLVE_HELP: f"Only the owners and members of {hub} may resolve its calls.",
-        Action.ANSWER_INVITATION: f"You have no invitation to {hub}.",
-        Action.EDIT_ACCOUNT: f"Only {hub} may change their account's settings.",
-    }.get(action, f"You may not do that on {hub}.")
+    return str(REFUSALS.get(action, OTHER_REFUSAL)) % {"hub": subject.name}
 
 
 def require(user: User | None, action: Action, subject: Hub | HelpCall) -> None:
     """401 for the anonymous, 403 for those without the right."""
     if user is None:
-        abort(401, "Log in first.")
+        abort(401, _("Log in first."))
     if not allowed(user, action, subject):
         abort(403, _refusal(user, action, subject))

@@ -21,6 +21,7 @@ from flask import Blueprint, abort, jsonify, request
 from hubs import changes
 from hubs.database import db
 from hubs.errors import error_document
+from hubs.i18n import _
 from hubs.models import Role
 from hubs.permissions import Action
 from hubs.views import account, edits, help_calls, my_stream
@@ -36,10 +37,10 @@ def api_post(view: Callable[..., Done]) -> Callable:
     @wraps(view)
     def wrapper(*args, **kwargs):
         if not request.is_json:
-            abort(415, "Send a JSON object, with the header Content-Type: application/json.")
+            abort(415, _("Send a JSON object, with the header Content-Type: application/json."))
         data: Any = request.get_json(silent=True)
         if not isinstance(data, dict):
-            abort(400, "The request body must be a JSON object.")
+            abort(400, _("The request body must be a JSON object."))
         try:
             done = view(*args, data=data, **kwargs)
         except Refused as refused:

@@ -21,6 +21,7 @@ from flask import current_app
 
 from hubs import changes, revisions
 from hubs.database import db
+from hubs.i18n import _, _l, ngettext
 from hubs.identity import current_user
 from hubs.models import Column, Hub, HubRevision, HubType, Role, User, Widget
 from hubs.permissions import Action, require
@@ -30,6 +31,18 @@ from hubs.widgets.base import InvalidConfig, WidgetType
 
 # More widgets than a column could hold: a position beyond is a mistake.
 MAX_POSITION = 10_000
+
+ROLE_NAMES = {
+    Role.owner: _l("owner"),
+    Role.member: _l("member"),
+    Role.subscriber: _l("subscriber"),
+    Role.stargazer: _l("stargazer"),
+}
+
+
+def role_name(role: Role) -> str:
+    """A role as the reader's language names it, in a sentence ("member")."""
+    return str(ROLE_NAMES[role])
 
 
 @dataclass(frozen=True)
@@ -73,7 +86,10 @@ def _choice(kind: type[enum.Enum], value: Any, default: str):
         return kind(value or default)
     except ValueError:
         choices = ", ".join(member.value for member in kind)
-        raise Refused(f"{kind.__name__.lower()} must be one of: {choices}") from None
+        message = _(
+            "%(field)s must be one of: %(choices)s", field=kind.__name__.lower(), choices=choices
+        )
+        raise Refused(message) from None
 
 
 def column(value: Any) -> Column:
@@ -96,7 +112,11 @@ def user_named(username: Any) -> User:
     ).all()
     exact = [user for user in matches if user.username == name]
     if not matches or (len(matches) > 1 and not exact):
-        message = f"There is no user named {name!r}." if name else "Enter an account name."
+        message = (
+            _("There is no user named %(name)s.", name=repr(name))
+            if name
+            else _("Enter an account name.")
+        )
         raise Refused(message, {"username": message})
     return (exact or matches)[0]
 
@@ -109,14 +129,14 @@ def hub_widget(hub: Hub, widget_id: int) -> Widget:
 def widget_type(plugin: Any) -> WidgetType:
     found = get_widget_type(str(plugin or ""))
     if found is None:
-        raise Refused(f"There is no widget named {plugin!r}.")
+        raise Refused(_("There is no widget named %(name)s.", name=repr(plugin)))
     return found
 
 
 def type_of(widget: Widget) -> WidgetType:
     found = get_widget_type(widget.plugin)
     if found is None:
-        raise Refused("This kind of widget is no longer available.")
+        raise Refused(_("This kind of widget is no longer available."))
     return found
 
 
@@ -127,8 +147,8 @@ def save_settings(hub: Hub, raw: Mapping[str, Any]) -> Done:
     try:
         changed = changes.update_hub(db.session, hub, dict(raw), agent=current_user().username)
     except InvalidConfig as error:
-        raise Refused("Invalid hub settings.", error.errors) from None
-    return Done("Settings saved." if changed else "Nothing changed.", {"changed": changed})
+        raise Refused(_("Invalid hub settings."), error.errors) from None
+    return Done(_("Settings saved.") if changed else _("Nothing changed."), {"changed": changed})
 
 
 def add_widget(
@@ -139,10 +159,10 @@ def add_widget(
             db.session, hub, kind.name, raw, current_user().username, column=where, raw_title=title
         )
     except InvalidConfig as error:
-        raise Refused("Invalid widget config.", error.errors) from None
+        raise Refused(_("Invalid widget config."), error.errors) from None
     except changes.ChangeRefused as error:
         raise Refused(str(error)) from None
-    return Done(f"{kind.title} added.", {"widget_id": widget.id})
+    return Done(_("%(widget)s added.", widget=kind.title), {"widget_id": widget.id})
 
 
 def save_widget(widget: Widget, raw: Any, title: Any = changes.UNCHANGED) -> Done:
@@ -152,8 +172,8 @@ def save_widget(widget: Widget, raw: Any, title: Any = changes.UNCHANGED) -> Don
             db.session, widget, raw, agent=current_user().username, raw_title=title
         )
     except InvalidConfig as error:
-        raise Refused("Invalid widget config.", error.errors) from None
-    return Done("Widget saved." if changed else "Nothing changed.", {"changed": changed})
+        raise Refused(_("Invalid widget config."), error.errors) from None
+    return Done(_("Widget saved.") if changed else _("Nothing changed."), {"changed": changed})
 
 
 def move_widget(widget: Widget, data: Mapping[str, Any]) -> Done:
@@ -162,18 +182,21 @@ def move_widget(widget: Widget, data: Mapping[str, Any]) -> Done:
     try:
         index = validators.integer(0, MAX_POSITION)(data.get("position", widget.position))
     except ValueError as error:
-        raise Refused(f"position {error}", {"position": str(error)}) from None
+        reason = str(error)
+        raise Refused(
+            _("%(field)s %(reason)s", field="position", reason=reason), {"position": reason}
+        ) from None
     was = widget.position
     if changes.move_widget(db.session, widget, to, index, agent=current_user().username):
-        return Done("Widget moved.")
+        return Done(_("Widget moved."))
     if index > was:
-        return Done("Already at the bottom.")
-    return Done("Already at the top." if index == 0 else "Nothing changed.")
+        return Done(_("Already at the bottom."))
+    return Done(_("Already at the top.") if index == 0 else _("Nothing changed."))
 
 
 def delete_widget(widget: Widget) -> Done:
     changes.delete_widget(db.session, widget, agent=current_user().username)
-    return Done("Widget removed.")
+    return Done(_("Widget removed."))
 
 
 # -- history: restore, import, defaults (owners) -------------------------------------------
@@ -183,13 +206,10 @@ def revision_of(hub: Hub, revision_id: int) -> HubRevision:
     """The revision ``revision_id`` of ``hub``: a 404 for another hub's or a forgotten one."""
     revision = db.session.get(HubRevision, revision_id)
     if revision is None or revision.hub_id != hub.id:
-        raise Refused(f"{hub.name} has no revision {revision_id}.", status=404)
+        raise Refused(
+            _("%(hub)s has no revision %(id)s.", hub=hub.name, id=revision_id), status=404
+        )
     return revision
-
-
-def _problems(error: InvalidConfig) -> str:
-    count = len(error.errors)
-    return f"{count} problem{'s' if count != 1 else ''}; nothing was changed."
 
 
 def restore(hub: Hub, revision_id: int) -> Done:
@@ -197,12 +217,15 @@ def restore(hub: Hub, revision_id: int) -> Done:
     try:
         done = changes.restore_revision(db.session, hub, revision, current_user().username)
     except InvalidConfig as error:
-        raise Refused(
-            f"This revision can't be restored: {_problems(error)}", error.errors
-        ) from None
+        message = ngettext(
+            "This revision can't be restored: %(num)d problem; nothing was changed.",
+            "This revision can't be restored: %(num)d problems; nothing was changed.",
+            len(error.errors),
+        )
+        raise Refused(message, error.errors) from None
     if not done:
-        return Done("Nothing changed: the hub is like this revision already.")
-    return Done(f"Revision {revision.id} restored.")
+        return Done(_("Nothing changed: the hub is like this revision already."))
+    return Done(_("Revision %(id)s restored.", id=revision.id))
 
 
 def import_layout(hub: Hub, document: Any) -> Done:
@@ -212,36 +235,43 @@ def import_layout(hub: Hub, document: Any) -> Done:
         layout = revisions.read_layout(document, hub.type.value, limit)
         done = changes.import_layout(db.session, hub, layout, current_user().username)
     except InvalidConfig as error:
-        raise Refused(f"Invalid layout document: {_problems(error)}", error.errors) from None
-    return Done("Layout imported." if done else "Nothing changed: the hub has this layout already.")
+        message = ngettext(
+            "Invalid layout document: %(num)d problem; nothing was changed.",
+            "Invalid layout document: %(num)d problems; nothing was changed.",
+            len(error.errors),
+        )
+        raise Refused(message, error.errors) from None
+    if done:
+        return Done(_("Layout imported."))
+    return Done(_("Nothing changed: the hub has this layout already."))
 
 
 def restore_defaults(hub: Hub) -> Done:
     if changes.restore_defaults(db.session, hub, current_user().username):
-        return Done("Default widgets restored.")
-    return Done("Nothing changed: the hub has the default widgets already.")
+        return Done(_("Default widgets restored."))
+    return Done(_("Nothing changed: the hub has the default widgets already."))
 
 
 # -- following, joining, leaving -------------------------------------------------------
 
-_FOLLOWED = {Role.subscriber: "Subscribed.", Role.stargazer: "Starred."}
+_FOLLOWED = {Role.subscriber: _l("Subscribed."), Role.stargazer: _l("Starred.")}
 
 
 def follow(hub: Hub, as_role: Role, on: bool) -> Done:
     """Subscribe or star (``on``), or stop: ``as_role`` is subscriber or stargazer."""
     user = current_user()
     if on and hub.type is HubType.user and hub.name == user.username:
-        raise Refused("This is your own hub: there is no need to subscribe to or star it.")
+        raise Refused(_("This is your own hub: there is no need to subscribe to or star it."))
     if on:
         changes.set_role(db.session, hub, user, as_role, agent=user.username)
-        return Done(_FOLLOWED[as_role])
+        return Done(str(_FOLLOWED[as_role]))
     changes.remove_role(db.session, hub, user, as_role, agent=user.username)
-    return Done("Done.")
+    return Done(_("Done."))
 
 
 def join(hub: Hub) -> Done:
     asked = changes.request_to_join(db.session, hub, current_user())
-    return Done("Request sent to the owners." if asked else "You asked already.")
+    return Done(_("Request sent to the owners.") if asked else _("You asked already."))
 
 
 def leave(hub: Hub) -> Done:
@@ -251,16 +281,16 @@ def leave(hub: Hub) -> Done:
             changes.remove_role(db.session, hub, user, held, agent=user.username)
     except changes.ChangeRefused as error:
         raise Refused(str(error)) from None
-    return Done(f"You left {hub.name}.")
+    return Done(_("You left %(hub)s.", hub=hub.name))
 
 
 def answer_invitation(hub: Hub, accept: bool) -> Done:
     offered = changes.answer_invitation(db.session, hub, current_user(), accept)
     if offered is None:
-        raise Refused("You have no invitation to this hub.")
+        raise Refused(_("You have no invitation to this hub."))
     if accept:
-        return Done(f"You are now {offered.value} of {hub.name}.")
-    return Done(f"You declined to be {offered.value} of {hub.name}.")
+        return Done(_("You are now %(role)s of %(hub)s.", role=role_name(offered), hub=hub.name))
+    return Done(_("You declined to be %(role)s of %(hub)s.", role=role_name(offered), hub=hub.name))
 
 
 # -- members and requests (owners) -----------------------------------------------------
@@ -269,21 +299,29 @@ def answer_invitation(hub: Hub, accept: bool) -> Done:
 def add_member(hub: Hub, username: str, as_role: Any) -> Done:
     user, wanted = user_named(username), role(as_role)
     if hub.type is HubType.user and wanted in (Role.owner, Role.member):
-        message = "A user hub has no members besides its user."
+        message = _("A user hub has no members besides its user.")
         raise Refused(message, {"role": message})
     agent = current_user()
     if wanted in (Role.subscriber, Role.stargazer) and user.id != agent.id:
-        message = f"Only {user.username} may subscribe to or star a hub for themselves."
+        message = _(
+            "Only %(name)s may subscribe to or star a hub for themselves.", name=user.username
+        )
         raise Refused(message, {"role": message})
     try:
         outcome = changes.invite(db.session, hub, user, wanted, agent=agent.username)
     except changes.ChangeRefused as error:
         raise Refused(str(error)) from None
     if outcome == "invited":
-        return Done(f"{user.username} is invited to be {wanted.value}; they are once they accept.")
+        return Done(
+            _(
+                "%(name)s is invited to be %(role)s; they are once they accept.",
+                name=user.username,
+                role=role_name(wanted),
+            )
+        )
     if outcome == "unchanged":
-        return Done(f"{user.username} is {wanted.value} already.")
-    return Done(f"{user.username} is now {wanted.value}.")
+        return Done(_("%(name)s is %(role)s already.", name=user.username, role=role_name(wanted)))
+    return Done(_("%(name)s is now %(role)s.", name=user.username, role=role_name(wanted)))
 
 
 def remove_member(hub: Hub, username: str, as_role: Any) -> Done:
@@ -292,7 +330,7 @@ def remove_member(hub: Hub, username: str, as_role: Any) -> Done:
         changes.remove_role(db.session, hub, user, held, agent=current_user().username)
     except changes.ChangeRefused as error:
         raise Refused(str(error)) from None
-    return Done(f"{user.username} is no longer {held.value}.")
+    return Done(_("%(name)s is no longer %(role)s.", name=user.username, role=role_name(held)))
 
 
 def answer_request(hub: Hub, username: str, approve: bool) -> Done:
@@ -300,5 +338,7 @@ def answer_request(hub: Hub, username: str, approve: bool) -> Done:
     if not changes.answer_join_request(
         db.session, hub, user, approve, agent=current_user().username
     ):
-        raise Refused(f"{user.username} has not asked to join.")
-    return Done(f"{user.username} {'approved' if approve else 'declined'}.")
+        raise Refused(_("%(name)s has not asked to join.", name=user.username))
+    if approve:
+        return Done(_("%(name)s approved.", name=user.username))
+    return Done(_("%(name)s declined.", name=user.username))

@@ -9,11 +9,51 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, ServiceUna
 
 from hubs.database import db
 from hubs.errors import error_document
+from hubs.i18n import _, _l
 
 log = logging.getLogger(__name__)
 
 # A database that is there but not answering now (restarting, refusing connections).
 UNAVAILABLE_DB_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError)
+
+# The statuses' names and werkzeug's default explanations (English only there), in the
+# reader's language; a status missing here keeps werkzeug's.
+STATUS_NAMES = {
+    400: _l("Bad Request"),
+    401: _l("Unauthorized"),
+    403: _l("Forbidden"),
+    404: _l("Not Found"),
+    405: _l("Method Not Allowed"),
+    409: _l("Conflict"),
+    413: _l("Request Entity Too Large"),
+    415: _l("Unsupported Media Type"),
+    429: _l("Too Many Requests"),
+    500: _l("Internal Server Error"),
+    503: _l("Service Unavailable"),
+}
+DEFAULT_EXPLANATIONS = {
+    400: _l("The browser (or proxy) sent a request that this server could not understand."),
+    403: _l(
+        "You don't have the permission to access the requested resource. "
+        "It is either read-protected or not readable by the server."
+    ),
+    404: _l(
+        "The requested URL was not found on the server. "
+        "If you entered the URL manually please check your spelling and try again."
+    ),
+    405: _l("The method is not allowed for the requested URL."),
+    500: _l(
+        "The server encountered an internal error and was unable to complete your request. "
+        "Either the server is overloaded or there is an error in the application."
+    ),
+}
+
+
+def explanation(error: HTTPException) -> str:
+    """What went wrong, for people: the message the code gave, else the status's own."""
+    if error.description == type(error).description and error.code in DEFAULT_EXPLANATIONS:
+        return str(DEFAULT_EXPLANATIONS[error.code])
+    return error.description
 
 
 def _wants_json() -> bool:
@@ -27,24 +67,30 @@ def _wants_json() -> bool:
 
 def handle_http_error(error: HTTPException):
     if _wants_json():
-        return jsonify(error_document(error.code, error.description)), error.code
+        return jsonify(error_document(error.code, explanation(error))), error.code
     # A page that needs a login sends there; a failed login itself shows its error.
     if error.code == 401 and request.method == "GET" and request.blueprint != "oidc_auth":
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    return render_template("error.html", error=error), error.code
+    name = str(STATUS_NAMES.get(error.code, error.name))
+    page = render_template("error.html", error=error, name=name, explanation=explanation(error))
+    return page, error.code
 
 
 def handle_too_large(error: RequestEntityTooLarge):
     limit = current_app.config["MAX_CONTENT_LENGTH"]
-    error.description = (
-        f"The request is too large: this site reads at most {limit // 1024} KiB a request, "
-        f"and {current_app.config['MAX_FORM_MEMORY_SIZE'] // 1024} KiB a form field."
+    error.description = _(
+        "The request is too large: this site reads at most %(request)d KiB a request, "
+        "and %(field)d KiB a form field.",
+        request=limit // 1024,
+        field=current_app.config["MAX_FORM_MEMORY_SIZE"] // 1024,
     )
     return handle_http_error(error)
 
 
 def handle_csrf_error(error: CSRFError):
-    error.description = f"The form was refused ({error.description}). Reload the page and retry."
+    error.description = _(
+        "The form was refused (%(reason)s). Reload the page and retry.", reason=error.description
+    )
     return handle_http_error(error)
 
 
@@ -53,7 +99,7 @@ def handle_database_away(error: Exception):
     db.session.rollback()
     log.warning("%s %s: the database is unavailable (%s)", request.method, request.path,
                 str(error).splitlines()[0][:200])  # fmt: skip
-    away = ServiceUnavailable("The database is unavailable right now; try again in a moment.")
+    away = ServiceUnavailable(_("The database is unavailable right now; try again in a moment."))
     response, status = handle_http_error(away)
     response = current_app.make_response((response, status))
     response.headers["Retry-After"] = "5"

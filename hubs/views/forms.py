@@ -23,6 +23,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 
 from hubs import changes
 from hubs.database import db
+from hubs.i18n import _
 from hubs.models import Hub, Invitation, JoinRequest, Role
 from hubs.permissions import Action
 from hubs.views import edits
@@ -79,7 +80,13 @@ def form_post(view: Callable | None = None, *, back: Callable[[Hub], str] | None
         @wraps(view)
         def wrapper(hub: Hub, **kwargs):
             if request.is_json:
-                abort(415, f"This address takes a form; send JSON to /api{request.path}.")
+                abort(
+                    415,
+                    _(
+                        "This address takes a form; send JSON to %(path)s.",
+                        path="/api" + request.path,
+                    ),
+                )
             try:
                 outcome = view(hub, **kwargs)
             except Refused as refused:
@@ -202,7 +209,7 @@ def edit_widget_form(hub, widget_id: int):
     widget = edits.hub_widget(hub, widget_id)
     widget_type = get_widget_type(widget.plugin)
     if widget_type is None:
-        abort(404, "This kind of widget is no longer available.")
+        abort(404, _("This kind of widget is no longer available."))
     values = {**widget_type.config_of(widget), TITLE.name: widget.title}
     return _config_page(hub, widget_type, values, {}, widget=widget)
 
@@ -239,11 +246,12 @@ def delete_widget_form(hub, widget_id: int):
     editing = f"{hub.url_path}?edit=1"
     return _confirm_page(
         hub,
-        question=f"Remove the {widget_label(widget)} widget?",
-        consequence="Its settings (a note's text, a list of links) go with it: "
-        "this cannot be undone.",
+        question=_("Remove the %(widget)s widget?", widget=widget_label(widget)),
+        consequence=_(
+            "Its settings (a note's text, a list of links) go with it: this cannot be undone."
+        ),
         action=f"{hub.url_path}w/{widget.id}/delete",
-        button="Remove the widget",
+        button=_("Remove the widget"),
         fields={"next": editing},
         back=editing,
     )
@@ -323,7 +331,7 @@ def import_layout(hub):
             text = upload.read().decode("utf-8")
         document = current_app.json.loads(text)  # as the API reads bodies: deep nesting refused
     except ValueError as error:  # UnicodeDecodeError is one too
-        message = "The document is not JSON: paste the export of a hub, or send its file."
+        message = _("The document is not JSON: paste the export of a hub, or send its file.")
         return _import_page(hub, text, Refused(message, {"document": str(error)[:200]}))
     try:
         return edits.import_layout(hub, document)
@@ -460,10 +468,17 @@ def remove_member_form(hub, username: str):
     members = url_for("edit.members_page", kind=hub.type.url_prefix, name=hub.name)
     return _confirm_page(
         hub,
-        question=f"Remove {user.username} as {held.value} of {hub.name}?",
-        consequence=f"They would have to be invited again to be {held.value}.",
+        question=_(
+            "Remove %(name)s as %(role)s of %(hub)s?",
+            name=user.username,
+            role=edits.role_name(held),
+            hub=hub.name,
+        ),
+        consequence=_(
+            "They would have to be invited again to be %(role)s.", role=edits.role_name(held)
+        ),
         action=f"{hub.url_path}members/{user.username}/remove",
-        button=f"Remove {user.username}",
+        button=_("Remove %(name)s", name=user.username),
         fields={"role": held.value, "next": members},
         back=members,
     )

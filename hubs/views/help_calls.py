@@ -14,6 +14,7 @@ from flask import Blueprint, abort, render_template, request
 from hubs import changes
 from hubs.database import db
 from hubs.help_calls import HelpCall, open_calls, widget_channels
+from hubs.i18n import _
 from hubs.identity import current_user
 from hubs.models import Hub, Widget
 from hubs.permissions import Action, require, resolvable
@@ -28,7 +29,7 @@ bp = Blueprint("help_calls", __name__)
 def _halp_widget(hub: Hub, widget_id: int) -> tuple[Widget, dict[str, Any]]:
     widget = hub_widget(hub, widget_id)
     if widget.plugin != "halp":
-        abort(404, "Only a help-wanted widget has calls for help.")
+        abort(404, _("Only a help-wanted widget has calls for help."))
     return widget, get_widget_type("halp").config_of(widget)
 
 
@@ -57,12 +58,12 @@ def resolve(hub: Hub, widget_id: int, msg_id: Any) -> Done:
         call.msg_id: call for call in open_calls(db.session, widget, config)
     }
     if not isinstance(msg_id, str) or msg_id not in calls:
-        raise Refused("That is not an open call for help of this widget.")
+        raise Refused(_("That is not an open call for help of this widget."))
     user, call = current_user(), calls[msg_id]
     require(user, Action.RESOLVE_HELP, call)
     if not changes.resolve_help_request(db.session, widget, msg_id, call.channel, user):
-        raise Refused("Someone marked that call resolved already.")
-    return Done(f"{call.shown['who']}'s call for help is marked resolved.")
+        raise Refused(_("Someone marked that call resolved already."))
+    return Done(_("%(name)s's call for help is marked resolved.", name=call.shown["who"]))
 
 
 @bp.post(HUB_URL + "w/<id:widget_id>/halp/resolve")

@@ -15,6 +15,7 @@ from hubs.avatars import hub_avatar
 from hubs.cache import get_cached, widget_cache
 from hubs.database import db
 from hubs.entries import latest
+from hubs.i18n import _
 from hubs.identity import current_user
 from hubs.models import (
     Column,
@@ -64,7 +65,9 @@ _HUB_WITH_COUNTS = sa.select(
 
 
 def _not_found(kind: str, name: str):
-    abort(404, f"There is no {_KINDS[kind].value} hub named {name!r}.")
+    if _KINDS[kind] is HubType.team:
+        abort(404, _("There is no team hub named %(name)s.", name=repr(name)))
+    abort(404, _("There is no user hub named %(name)s.", name=repr(name)))
 
 
 def hub_with_counts_or_404(kind: str, name: str) -> tuple[Hub, dict[str, int]]:
@@ -103,7 +106,7 @@ def widget_or_404(kind: str, name: str, widget_id: int) -> Widget:
     ).one_or_none()
     if widget is None:
         hub_or_404(kind, name)
-        abort(404, f"The hub {name!r} has no widget {widget_id}.")
+        abort(404, _("The hub %(name)s has no widget %(id)s.", name=repr(name), id=widget_id))
     return widget
 
 
@@ -234,8 +237,8 @@ def feed_more(kind: str, name: str, widget_id: int):
     """The feed's next page, after the entry named by ?before=<time>&id=<id>."""
     widget = widget_or_404(kind, name, widget_id)
     if widget.plugin != "feed":
-        abort(404, "Only an activity feed has more entries.")
-    before = page_cursor("More", required=True)
+        abort(404, _("Only an activity feed has more entries."))
+    before = page_cursor(_("More"), required=True)
     per_page = get_widget_type("feed").config_of(widget)["per_page"]
     entries, more = latest(db.session, hub_people(db.session, widget.hub), per_page, before)
     return render_template("widgets/feed_more.html", entries=entries, more=more, widget=widget)

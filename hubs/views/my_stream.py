@@ -14,6 +14,7 @@ from hubs import changes
 from hubs.accounts import is_account_name
 from hubs.database import db
 from hubs.entries import saved_entry
+from hubs.i18n import _
 from hubs.identity import current_user
 from hubs.models import Hub, Message, SavedNotification, User
 from hubs.my_stream import (
@@ -58,7 +59,7 @@ def stream_filter(username: str) -> StreamFilter:
     args = request.args
     hub = None
     if args.get("hub"):
-        kind, _, hub_name = args["hub"].partition("/")
+        kind, _slash, hub_name = args["hub"].partition("/")
         hub = next(
             (
                 h
@@ -68,15 +69,15 @@ def stream_filter(username: str) -> StreamFilter:
             None,
         )
         if hub is None:
-            abort(400, "hub must be one of the hubs your stream follows, like t/infrastructure.")
+            abort(400, _("hub must be one of the hubs your stream follows, like t/infrastructure."))
     category = args.get("service") or None
     if category is not None and not CATEGORY.fullmatch(category):
-        abort(400, "service must be a message category, like bodhi or pagure.")
+        abort(400, _("service must be a message category, like bodhi or pagure."))
     person = args.get("person") or None
     if person is not None and not is_account_name(person):
-        abort(400, "person must be an account name.")
+        abort(400, _("person must be an account name."))
     if args.get("mine", "") not in ("", "1"):
-        abort(400, "mine must be 1 (only what involves you) or left out.")
+        abort(400, _("mine must be 1 (only what involves you) or left out."))
     return StreamFilter(hub=hub, category=category, person=person, mine=args.get("mine") == "1")
 
 
@@ -92,7 +93,7 @@ def filter_args(narrowed: StreamFilter) -> dict[str, str]:
 
 
 def _page(name: str, narrowed: StreamFilter, read_up_to: int):
-    messages = stream_messages(db.session, name, PER_PAGE + 1, page_cursor("Older"), narrowed)
+    messages = stream_messages(db.session, name, PER_PAGE + 1, page_cursor(_("Older")), narrowed)
     shown = messages[:PER_PAGE]
     user = current_user()
     saved = set(
@@ -157,7 +158,7 @@ def stream_entry(name: str):
     msg_id = request.args.get("msg_id", "")
     message = db.session.scalar(sa.select(Message).where(Message.msg_id == msg_id))
     if message is None:
-        abort(404, "There is no such message in the store.")
+        abort(404, _("There is no such message in the store."))
     if narrowed.active and not _passes(message, name, narrowed):
         return "", 204
     first_page = grouped(stream_messages(db.session, name, PER_PAGE, narrowed=narrowed), name)
@@ -224,13 +225,13 @@ MAX_MSG_ID = 128
 
 def _msg_id(value: Any) -> str:
     if not isinstance(value, str) or not value:
-        raise Refused("msg_id is required.")
+        raise Refused(_("msg_id is required."))
     try:
         storable(value)
     except ValueError as error:
-        raise Refused(f"msg_id {error}.") from None
+        raise Refused(_("msg_id %(reason)s.", reason=error)) from None
     if len(value) > MAX_MSG_ID:
-        raise Refused(f"msg_id must be at most {MAX_MSG_ID} characters long.")
+        raise Refused(_("msg_id must be at most %(max)d characters long.", max=MAX_MSG_ID))
     return value
 
 
@@ -245,7 +246,7 @@ def save(hub: Hub, msg_id: Any) -> Done:
     if exists is None:
         message = db.session.scalar(sa.select(Message).where(Message.msg_id == msg_id))
         if message is None:
-            raise Refused("There is no such message in the store.")
+            raise Refused(_("There is no such message in the store."))
         db.session.add(
             SavedNotification(
                 user_id=user.id, msg_id=msg_id, topic=message.topic,
@@ -253,7 +254,7 @@ def save(hub: Hub, msg_id: Any) -> Done:
             )
         )  # fmt: skip
         db.session.commit()
-    return Done("Saved.")
+    return Done(_("Saved."))
 
 
 def unsave(hub: Hub, msg_id: Any) -> Done:
@@ -264,25 +265,25 @@ def unsave(hub: Hub, msg_id: Any) -> Done:
         )
     )
     db.session.commit()
-    return Done("Removed from saved.")
+    return Done(_("Removed from saved."))
 
 
 def _stored_msg_id(value: Any) -> str:
     msg_id = _msg_id(value)
     if db.session.scalar(sa.select(Message.id).where(Message.msg_id == msg_id)) is None:
-        raise Refused("There is no such message in the store.")
+        raise Refused(_("There is no such message in the store."))
     return msg_id
 
 
 def mark_unread(hub: Hub, msg_id: Any) -> Done:
     """Mark the entry ``msg_id`` unread again: it counts in the navbar until read."""
     set_unread(db.session, current_user(), _stored_msg_id(msg_id), unread=True)
-    return Done("Marked unread.")
+    return Done(_("Marked unread."))
 
 
 def mark_read(hub: Hub, msg_id: Any) -> Done:
     set_unread(db.session, current_user(), _msg_id(msg_id), unread=False)
-    return Done("Marked read.")
+    return Done(_("Marked read."))
 
 
 def _stream_of(hub: Hub) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from flask import abort, request
 from werkzeug.routing import IntegerConverter
 
+from hubs.i18n import _
 from hubs.models.base import MAX_ID
 
 
@@ -28,7 +29,10 @@ def page_cursor(link: str, required: bool = False) -> tuple[dt.datetime, int] | 
     for the first page (unless ``required``: the link always carries one)."""
     if "before" not in request.args and not required:
         return None
-    hint = f"before must be an ISO time with its zone and id a number, as the {link} link gives"
+    hint = _(
+        "before must be an ISO time with its zone and id a number, as the %(link)s link gives",
+        link=link,
+    )
     try:
         stamp = dt.datetime.fromisoformat(request.args["before"])
         message_id = int(request.args["id"])
@@ -63,9 +67,11 @@ def page_of(rows_of: Callable[[Any], Sequence[Any]], statement, per_page: int = 
     one query. A page that is no number, or beyond the last, is a 400 saying so."""
     raw = request.args.get("page", "1")
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        abort(400, f"page must be a number from 1 to {MAX_PAGE}, as the Next link gives.")
+        abort(
+            400, _("page must be a number from 1 to %(max)s, as the Next link gives.", max=MAX_PAGE)
+        )
     number = int(raw)
     rows = rows_of(statement.limit(per_page + 1).offset((number - 1) * per_page))
     if number > 1 and not rows:
-        abort(400, f"There is no page {number}: the list ends before it.")
+        abort(400, _("There is no page %(number)s: the list ends before it.", number=number))
     return Page(rows=rows[:per_page], number=number, has_next=len(rows) > per_page)

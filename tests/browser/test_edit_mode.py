@@ -301,3 +301,28 @@ def test_remove_a_widget_cancelled_then_confirmed_and_add_one_from_the_picker(
     expect(empty.locator('[data-role="configure"]')).to_be_hidden()
     assert owner.errors == []
     owner.context.close()
+
+
+def test_the_scripts_say_the_pages_strings_without_a_csp_violation(stack, browser):
+    context = logged_in_context(browser, stack.app, stack.web_url, "nirik")
+    page = context.new_page()
+    console = []
+    page.on("console", lambda message: console.append(message.text))
+
+    def in_other_words(route):
+        # The page as a translated one would be: its strings block says something else.
+        response = route.fetch()
+        html = response.text().replace(
+            '"edit_on": "Edit mode: move, configure, add or remove widgets."',
+            '"edit_on": "Mode \\u00e9dition."',
+        )
+        route.fulfill(response=response, body=html)
+
+    page.route(f"{stack.web_url}/t/infrastructure/", in_other_words)
+    page.goto(f"{stack.web_url}/t/infrastructure/")
+    page.click('[data-role="edit-hub"]')
+    expect(page.locator('[data-role="edit-announcer"]')).to_have_text("Mode édition.")
+    page.click('[data-role="done-editing"]')
+    expect(page.locator('[data-role="edit-announcer"]')).to_have_text("Edit mode is off.")
+    assert not [text for text in console if "Content Security Policy" in text]
+    context.close()

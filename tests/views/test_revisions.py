@@ -243,7 +243,7 @@ def test_a_history_of_10000_revisions_is_one_query_a_page(client, session, team,
             totals[number] = len(statements)
             shown = role_texts(response.text, "sentence")
             assert len(shown) == (1 if number == 201 else 50)
-            assert role_texts(response.text, "history-total")[0].startswith("10001 revisions")
+            assert role_texts(response.text, "history-total")[0].startswith("10,001 revisions")
         first_page = client.get(f"{TEAM}history/").text
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)

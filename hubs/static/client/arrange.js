@@ -8,6 +8,7 @@
 // same links and forms work, page by page, in ?edit=1.
 
 import { HUB_PATH, refreshLayout } from "./live.js";
+import { text } from "./strings.js";
 import { fillWidget, replaceWith } from "./widgets.js";
 
 export const COLUMNS = ["left", "right"];
@@ -49,9 +50,9 @@ export function dropIndex(middles, y) {
   return middles.filter((middle) => middle < y).length;
 }
 
-// What the aria-live region says of a widget's place.
-export function placeSentence(label, place, count) {
-  return `${label}: ${place.column} column, ${place.index + 1} of ${count}.`;
+// What the aria-live region says of a widget's place (``doc``: the page, in its language).
+export function placeSentence(label, place, count, doc = null) {
+  return text(doc, `place_${place.column}`, { label, position: place.index + 1, count });
 }
 
 const TOP_LEVEL = new Set(["plugin", "column", "title"]);
@@ -119,7 +120,9 @@ function putSlot(doc, slot, place) {
 
 function labelOf(slot) {
   const title = slot.querySelector('[data-role="widget-title"]');
-  return title ? title.textContent.trim() : slot.querySelector('[data-role="widget"]')?.dataset.plugin || "Widget";
+  return title
+    ? title.textContent.trim()
+    : slot.querySelector('[data-role="widget"]')?.dataset.plugin || text(slot.ownerDocument, "widget");
 }
 
 function announce(doc, text) {
@@ -138,9 +141,11 @@ async function postJson(doc, path, body) {
       body: JSON.stringify(body),
     });
   } catch {
-    return { ok: false, document: { message: "The server could not be reached; nothing was changed." } };
+    return { ok: false, document: { message: text(doc, "unreachable") } };
   }
-  const document = await response.json().catch(() => ({ message: `The server answered ${response.status}.` }));
+  const document = await response
+    .json()
+    .catch(() => ({ message: text(doc, "server_answered", { status: response.status }) }));
   return { ok: response.ok, document };
 }
 
@@ -179,12 +184,13 @@ async function drop(doc) {
   const label = labelOf(moving.slot);
   if (place.column === origin.column && place.index === origin.index) {
     endMove();
-    announce(doc, `${label} stays where it was.`);
+    announce(doc, text(doc, "stays", { label }));
     return;
   }
   const answer = await postJson(doc, `/api${hubPath(doc)}w/${id}/move`, { column: place.column, position: place.index });
   endMove();
-  announce(doc, answer.ok ? `Moved. ${placeSentence(label, place, layout[place.column].length)}` : answer.document.message);
+  const placed = placeSentence(label, place, layout[place.column].length, doc);
+  announce(doc, answer.ok ? text(doc, "moved", { place: placed }) : answer.document.message);
   await refreshLayout(doc);
 }
 
@@ -192,7 +198,7 @@ async function cancel(doc) {
   const { origin } = moving;
   putSlot(doc, moving.slot, origin);
   const slot = endMove();
-  announce(doc, `Cancelled. ${labelOf(slot)} is back where it was.`);
+  announce(doc, text(doc, "cancelled", { label: labelOf(slot) }));
   await refreshLayout(doc); // layout changes that came meanwhile were held back
 }
 
@@ -221,11 +227,8 @@ function onKeyDown(doc, event) {
     pickUp(doc, slot);
     const layout = layoutOf(doc);
     const place = placeOf(layout, slot.dataset.widgetId);
-    announce(
-      doc,
-      `Picked up. ${placeSentence(label, place, layout[place.column].length)} ` +
-        "Arrow keys move it, Space or Enter drops it, Escape cancels.",
-    );
+    const placed = placeSentence(label, place, layout[place.column].length, doc);
+    announce(doc, text(doc, "picked_up", { place: placed }));
     return;
   }
   if (moving.slot !== slot) return;
@@ -241,13 +244,13 @@ function onKeyDown(doc, event) {
     event.preventDefault();
     const place = keyTarget(layoutOf(doc), slot.dataset.widgetId, event.key);
     if (!place) {
-      announce(doc, `${label} cannot go further that way.`);
+      announce(doc, text(doc, "no_further", { label }));
       return;
     }
     moveTo(doc, place);
     handle.focus(); // moving the element took the focus away
     handle.scrollIntoView({ block: "nearest" });
-    announce(doc, placeSentence(label, place, layoutOf(doc)[place.column].length));
+    announce(doc, placeSentence(label, place, layoutOf(doc)[place.column].length, doc));
   }
 }
 
@@ -356,7 +359,7 @@ async function openForm(doc, url) {
     response = null;
   }
   if (!response?.ok) {
-    announce(doc, "This form could not be loaded; try again.");
+    announce(doc, text(doc, "form_failed"));
     return;
   }
   const page = new DOMParser().parseFromString(await response.text(), "text/html");
@@ -414,14 +417,15 @@ function showErrors(doc, dialog, form, answer) {
     const field = form.querySelector(`[data-role="field-${name}"]`);
     const control = field?.querySelector(`[name="${name}"]`);
     if (!control) {
-      unplaced.push(`${name} ${reason}`);
+      unplaced.push(text(doc, "field_error", { field: name, reason }));
       continue;
     }
     const message = doc.createElement("div");
     message.className = "invalid-feedback d-block";
     message.dataset.role = `error-${name}`;
     message.id = `hubs-error-${name}`;
-    message.textContent = `${field.querySelector("label")?.textContent.trim() || name} ${reason}`;
+    const label = field.querySelector("label")?.textContent.trim() || name;
+    message.textContent = text(doc, "field_error", { field: label, reason });
     control.classList.add("is-invalid");
     control.setAttribute("aria-invalid", "true");
     control.setAttribute("aria-describedby", message.id);
@@ -440,7 +444,7 @@ function showErrors(doc, dialog, form, answer) {
 function setMode(doc, on) {
   hubOf(doc).dataset.editMode = on ? "on" : "off";
   doc.defaultView.history.replaceState(null, "", hubPath(doc) + (on ? "?edit=1" : ""));
-  announce(doc, on ? "Edit mode: move, configure, add or remove widgets." : "Edit mode is off.");
+  announce(doc, text(doc, on ? "edit_on" : "edit_off"));
   const next = doc.querySelector(on ? '[data-role="done-editing"]' : '[data-role="edit-hub"]');
   next?.focus();
 }

@@ -4,6 +4,7 @@
 // the header changed, so the page's layout is fetched again; a "snapshot" event means
 // events were missed, so the layout and every widget are fetched again.
 
+import { text } from "./strings.js";
 import { fillPlaceholders, fillWidget, replaceWith } from "./widgets.js";
 
 // ``since``: when the page was rendered, so that its first connection gets what was
@@ -21,7 +22,7 @@ export function setIndicator(doc, state) {
   const indicator = doc.querySelector('[data-role="live-indicator"]');
   if (!indicator) return;
   indicator.dataset.state = state;
-  indicator.textContent = { live: "live", reconnecting: "reconnecting…", connecting: "connecting…" }[state];
+  indicator.textContent = text(doc, state);
 }
 
 // A value made safe inside a quoted CSS attribute selector (msg_ids come from the bus).

@@ -1,6 +1,8 @@
 // Fill the widgets the server could not draw from its cache: each loading
 // placeholder fetches its own HTML, so a slow widget only delays itself.
 
+import { text } from "./strings.js";
+
 export async function fillWidget(section, fetchImpl = fetch) {
   const response = await fetchImpl(section.dataset.src, {
     headers: { Accept: "text/html" },
@@ -22,14 +24,20 @@ export function replaceWith(section, html) {
   return fresh;
 }
 
+// Text made safe to put in HTML.
+function escaped(value) {
+  return value.replace(/[&<>"]/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
 export function showError(section) {
   section.dataset.state = "error";
   const body = section.querySelector(".card-body");
   if (body) {
+    const doc = section.ownerDocument;
     body.innerHTML =
       '<div class="alert alert-warning mb-0" role="alert" data-role="widget-error">' +
-      "<strong>Couldn't load this widget.</strong> " +
-      '<span class="d-block small">Check your connection and reload the page.</span></div>';
+      `<strong>${escaped(text(doc, "widget_failed"))}</strong> ` +
+      `<span class="d-block small">${escaped(text(doc, "widget_failed_hint"))}</span></div>`;
   }
 }
 
