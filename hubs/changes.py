@@ -198,19 +198,22 @@ def _flag(value: Any) -> bool:
 
 # A hub's settings, validated like widget arguments (and edited with the same forms).
 HUB_SETTINGS = [
-    Argument("summary", "", validators.text(256), help=_l("One line saying what the hub is.")),
+    Argument("summary", "", validators.text(256), label=_l("Summary"),
+             help=_l("One line saying what the hub is.")),
     Argument(
-        "description", "", validators.text(10_000), kind="textarea",
+        "description", "", validators.text(10_000), kind="textarea", label=_l("Description"),
         help=_l("Markdown, shown by the About widget."),
     ),
     Argument(
-        "avatar", "", _optional_url, help=_l("An https:// picture address; empty: libravatar."),
+        "avatar", "", _optional_url, label=_l("Avatar"),
+        help=_l("An https:// picture address; empty: libravatar."),
     ),
     Argument(
         "left_width", 8, validators.integer(MIN_LEFT_WIDTH, MAX_LEFT_WIDTH),
-        help=_l("Width of the left column, in twelfths of the page."),
+        label=_l("Left width"), help=_l("Width of the left column, in twelfths of the page."),
     ),
-    Argument("archived", False, _flag, help=_l("An archived hub says so on its page.")),
+    Argument("archived", False, _flag, label=_l("Archived"),
+             help=_l("An archived hub says so on its page.")),
 ]  # fmt: skip
 
 

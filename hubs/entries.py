@@ -12,36 +12,12 @@ from flask import current_app
 
 from hubs.avatars import user_avatar
 from hubs.bus import render
-from hubs.i18n import DEFAULT_LOCALE, force_locale, format_ago
+from hubs.i18n import DEFAULT_LOCALE, force_locale
 from hubs.messages import body, topic_category, topic_suffix
 from hubs.meta import describe, describe_edits, sentence_fields
-from hubs.models import Message, MessageUser, SavedNotification, utcnow
+from hubs.models import Message, MessageUser, SavedNotification
 
 log = logging.getLogger(__name__)
-
-
-AGO_UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("week", 7 * 86400),
-             ("day", 86400), ("hour", 3600), ("minute", 60))  # fmt: skip
-
-
-def ago(when: dt.datetime, now: dt.datetime | None = None) -> str:
-    """ "just now", "5 minutes ago", "3 days ago"..."""
-    seconds = int(((now or utcnow()) - when).total_seconds())
-    for unit, size in AGO_UNITS:
-        if seconds >= size:
-            count = seconds // size
-            return f"{count} {unit}{'s' if count > 1 else ''} ago"
-    return "just now"
-
-
-def ago_changes_at(when: dt.datetime, now: dt.datetime | None = None) -> dt.datetime:
-    """When ``ago(when)`` will say something else: a cached text saying it goes stale then."""
-    seconds = int(((now or utcnow()) - when).total_seconds())
-    # The next multiple of the unit shown, or the next larger unit, whichever comes first.
-    larger = [size for _unit, size in AGO_UNITS if size > seconds]
-    unit = next((size for _unit, size in AGO_UNITS if seconds >= size), None)
-    steps = [*larger[-1:]] + ([(seconds // unit + 1) * unit] if unit else [])
-    return when + dt.timedelta(seconds=min(steps)) if steps else when + dt.timedelta(days=365)
 
 
 def entry(message: Message) -> dict[str, Any]:
@@ -90,8 +66,7 @@ def saved_entry(saved: SavedNotification) -> dict[str, Any]:
         packages=[],
         body=saved.body,
     )
-    # saved.html reads "ago": told now, in the reader's language (this is never cached).
-    return {**entry(copy), "ago": format_ago(copy.timestamp)}
+    return entry(copy)
 
 
 def hub_edit(message: Message) -> dict[str, Any] | None:

@@ -15,7 +15,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from hubs.entries import ago
 from hubs.memo import memo
 from hubs.messages import body
 from hubs.models import Hub, HubType, Membership, Message, ResolvedHelpRequest, Role, User, Widget
@@ -160,7 +159,6 @@ def shown(message: Message, now: dt.datetime | None = None) -> dict[str, Any]:
         "topic": str(payload.get("topic") or ""),
         "channel": str(payload["channel"]),
         "time": message.timestamp.isoformat(),
-        "ago": ago(message.timestamp, now),
         "link": log_link(payload),
     }
 

@@ -21,13 +21,13 @@ from functools import wraps
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
+from babel.dates import format_timedelta as babel_timedelta
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import (
     Babel,
     LazyString,
     force_locale,
     format_decimal,
-    format_timedelta,
     get_locale,
     gettext,
     lazy_gettext,
@@ -119,17 +119,45 @@ def format_count(number: int) -> str:
     return format_decimal(number)
 
 
-def format_ago(when: dt.datetime | str, now: dt.datetime | None = None) -> str:
-    """How long ago ``when`` was, in the reader's language ("3 days ago")."""
+# Babel's units for relative times, largest first (a year, a month, a week, a day, an
+# hour, a minute). It names a time in the largest unit it is at least 0.9 of ("55
+# minutes" is "1 hour"), rounded to the nearest whole one.
+AGO_UNITS = (365 * 86400, 30 * 86400, 7 * 86400, 86400, 3600, 60)
+AGO_THRESHOLD = 0.9
+JUST_NOW = 60 * AGO_THRESHOLD  # under a minute's threshold: "just now", never seconds
+
+
+def _aware(when: dt.datetime | str) -> dt.datetime:
     if isinstance(when, str):
         when = dt.datetime.fromisoformat(when)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    now = now or dt.datetime.now(dt.UTC)
-    delta = when - now
-    if abs(delta.total_seconds()) < 45:
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def format_ago(when: dt.datetime | str, now: dt.datetime | None = None) -> str:
+    """How long ago ``when`` was, in the reader's language ("3 days ago")."""
+    delta = _aware(when) - (_aware(now) if now else dt.datetime.now(dt.UTC))
+    if abs(delta.total_seconds()) < JUST_NOW:
         return gettext("just now")
-    return format_timedelta(delta, add_direction=True, threshold=0.9)
+    return babel_timedelta(
+        delta, add_direction=True, threshold=AGO_THRESHOLD,
+        locale=get_locale() or DEFAULT_LOCALE,
+    )  # fmt: skip
+
+
+def ago_changes_at(when: dt.datetime | str, now: dt.datetime | None = None) -> dt.datetime:
+    """When :func:`format_ago` will say something else of ``when`` (in every language):
+    a cached page saying it goes stale then. That is the moment it reaches 0.9 of the next
+    unit up, or, sooner, a second past the next half of the unit it names (it rounds)."""
+    when = _aware(when)
+    seconds = ((_aware(now) if now else dt.datetime.now(dt.UTC)) - when).total_seconds()
+    if seconds < JUST_NOW:
+        return when + dt.timedelta(seconds=JUST_NOW)
+    place = next(i for i, unit in enumerate(AGO_UNITS) if seconds / unit >= AGO_THRESHOLD)
+    unit = AGO_UNITS[place]
+    steps = [(round(seconds / unit) + 0.5) * unit + 1]  # Babel's round(), ties to even
+    if place > 0:
+        steps.append(AGO_THRESHOLD * AGO_UNITS[place - 1])
+    return when + dt.timedelta(seconds=min(steps))
 
 
 def _check_languages(app: Flask) -> None:

@@ -14,8 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from hubs.bus import conglomerate
-from hubs.entries import ago, entry, group_edits, messages_involving
-from hubs.i18n import format_ago
+from hubs.entries import entry, group_edits, messages_involving
 from hubs.models import (
     Hub,
     HubType,
@@ -203,8 +202,6 @@ def grouped(messages: list[Message], username: str) -> list[dict[str, Any]]:
     entries += _conglomerated(others, username)
     for shown in entries:
         shown.setdefault("key", shown["msg_id"])
-        # home.html reads "ago": told now, in the reader's language (this is never cached).
-        shown["ago"] = format_ago(shown["time"])
     entries.sort(key=lambda shown: (shown["time"], shown["id"]), reverse=True)
     return entries
 
@@ -292,7 +289,6 @@ def followers_of(session: Session, usernames: Iterable[str]) -> set[str]:
 __all__ = [
     "NO_FILTER",
     "StreamFilter",
-    "ago",
     "filtered_people",
     "followed_hubs",
     "followers_of",

@@ -6,7 +6,6 @@ import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 
 from hubs.database import db
-from hubs.entries import ago
 from hubs.identity import current_user
 from hubs.models import Hub, HubType, Membership, Role
 from hubs.views.params import page_of
@@ -45,6 +44,4 @@ def directory():
     if kind in ("user", "team"):
         statement = statement.where(Hub.type == HubType(kind))
     page = page_of(lambda paged: db.session.execute(paged).all(), statement)
-    return render_template(
-        "directory.html", rows=page.rows, page=page, query=query, kind=kind, ago=ago
-    )
+    return render_template("directory.html", rows=page.rows, page=page, query=query, kind=kind)

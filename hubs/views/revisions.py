@@ -9,7 +9,6 @@ from sqlalchemy.orm import defer
 
 from hubs import changes, revisions
 from hubs.database import db
-from hubs.entries import ago
 from hubs.identity import current_user
 from hubs.models import HubRevision
 from hubs.permissions import Action, allowed
@@ -38,7 +37,6 @@ def history_page(hub):
         total=total,
         keep=current_app.config["HISTORY_KEEP"],
         editing=allowed(current_user(), Action.EDIT_HUB, hub),
-        ago=ago,
     )
 
 
@@ -57,7 +55,6 @@ def revision_page(hub, revision_id: int):
         revision=revision,
         difference=difference,
         editing=allowed(current_user(), Action.EDIT_HUB, hub),
-        ago=ago,
     )
 
 

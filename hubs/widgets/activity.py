@@ -5,8 +5,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from hubs.entries import ago_changes_at
-from hubs.i18n import _l
+from hubs.i18n import _l, ago_changes_at
 from hubs.messages import ROLE_TOPICS, concerns_hub
 from hubs.models import Message, MessageUser, utcnow
 from hubs.people import hub_people, involves_hub_people, widget_people

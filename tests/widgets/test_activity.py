@@ -6,8 +6,7 @@ import pytest
 
 from hubs.backend.store import store_message
 from hubs.bus import message_people_and_packages
-from hubs.entries import ago, ago_changes_at
-from hubs.i18n import force_locale
+from hubs.i18n import JUST_NOW, ago_changes_at, force_locale, format_ago
 from hubs.models import utcnow
 from hubs.rendering import render_panel
 from hubs.widgets import registry
@@ -90,30 +89,42 @@ def test_its_cached_ago_is_computed_again_when_it_would_read_otherwise(
     store_ralph_message(session, corpus, last)
     answer = registry["activity"].call_data(session, widget)
     assert role_texts(draw(widget, answer.data), "last-active") == ["Last active 5 days ago."]
-    # Good until it turns "6 days ago", no longer.
-    assert answer.fresh_until == pytest.approx((last + dt.timedelta(days=6)).timestamp(), abs=1)
+    # Good until it turns "6 days ago" (at 5.5 days: the count is rounded), no longer.
+    turns = last + dt.timedelta(days=5, hours=12, seconds=1)
+    assert answer.fresh_until == pytest.approx(turns.timestamp(), abs=1)
 
 
-def test_a_new_message_is_just_now_for_a_minute(app_context, session, ralph_hub, corpus):
+def test_a_new_message_is_just_now_until_it_is_a_minute_ago(
+    app_context, session, ralph_hub, corpus
+):
     widget = factories.widget(session, ralph_hub, "activity", idle_days=30)
     last = utcnow() - dt.timedelta(seconds=10)
     store_ralph_message(session, corpus, last)
     answer = registry["activity"].call_data(session, widget)
     assert role_texts(draw(widget, answer.data), "last-active") == ["Last active just now."]
-    assert answer.fresh_until == pytest.approx((last + dt.timedelta(minutes=1)).timestamp(), abs=1)
+    turns = last + dt.timedelta(seconds=JUST_NOW)  # "1 minute ago"
+    assert answer.fresh_until == pytest.approx(turns.timestamp(), abs=1)
 
 
-def test_ago_changes_at_the_next_step_of_its_unit():
+def test_ago_changes_at_the_moment_its_words_change_in_every_language(app_context):
     now = dt.datetime(2026, 12, 3, tzinfo=dt.UTC)
-    steps = [
-        (dt.timedelta(seconds=30), 30),
-        (dt.timedelta(minutes=59, seconds=30), 30),
-        (dt.timedelta(days=6, hours=23), 3600),
-        (dt.timedelta(days=29), 86400),
+    ages = [dt.timedelta(seconds=s) for s in (0, 30, 53, 54, 95, 155, 3000, 3300)] + [
+        dt.timedelta(days=d, hours=h) for d in (0, 1, 5, 6, 13, 27, 29, 200, 400) for h in (0, 11)
     ]
-    for age, later in steps:
-        when = now - age
-        changes = ago_changes_at(when, now)
-        assert (changes - now).total_seconds() == later
-        assert ago(when, changes - dt.timedelta(seconds=1)) == ago(when, now)
-        assert ago(when, changes) != ago(when, now)
+    for language in ("en", "fr"):
+        with force_locale(language):
+            for age in ages:
+                when = now - age
+                changes = ago_changes_at(when, now)
+                said = format_ago(when, now)
+                assert changes > now
+                halfway, just_before = (
+                    now + (changes - now) / 2,
+                    changes - dt.timedelta(seconds=1.5),
+                )
+                for moment in (halfway, max(now, just_before)):
+                    assert format_ago(when, moment) == said, (language, age, moment)
+                assert format_ago(when, changes) != said, (language, age)
+    with force_locale("en"):
+        assert format_ago(now - dt.timedelta(days=6, hours=23), now) == "1 week ago"
+        assert format_ago(now - dt.timedelta(seconds=50), now) == "just now"
