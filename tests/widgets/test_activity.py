@@ -128,3 +128,15 @@ def test_ago_changes_at_the_moment_its_words_change_in_every_language(app_contex
     with force_locale("en"):
         assert format_ago(now - dt.timedelta(days=6, hours=23), now) == "1 week ago"
         assert format_ago(now - dt.timedelta(seconds=50), now) == "just now"
+
+
+def test_ago_in_words_of_the_readers_language(app_context):
+    now = utcnow()
+    with force_locale("en"):
+        assert format_ago(now, now) == "just now"
+        assert format_ago(now - dt.timedelta(minutes=5), now) == "5 minutes ago"
+        assert format_ago(now - dt.timedelta(hours=1), now) == "1 hour ago"
+        assert format_ago(now - dt.timedelta(days=15), now) == "2 weeks ago"
+    with force_locale("fr"):
+        assert format_ago(now, now) == "à l’instant"
+        assert format_ago(now - dt.timedelta(days=15), now) == "il y a 2 semaines"

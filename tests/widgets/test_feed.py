@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from hubs.backend.store import store_message
 from hubs.bus import message_people_and_packages
 from hubs.entries import MESSAGES_PER_ENTRY
-from hubs.i18n import force_locale, format_ago
 from hubs.memo import forget
 from hubs.models import HubType, Message, MessageUser, Role, User, utcnow
 from hubs.rendering import render_panel
@@ -205,18 +204,6 @@ def test_feed_and_stats_react_to_their_people_only(app_context, session, ralph_h
         check = registry[widget.plugin].should_invalidate
         assert all(check(message, session, widget) for message in concerning)
         assert not any(check(message, session, widget) for message in others)
-
-
-def test_ago_in_words_of_the_readers_language(app_context):
-    now = utcnow()
-    with force_locale("en"):
-        assert format_ago(now, now) == "just now"
-        assert format_ago(now - dt.timedelta(minutes=5), now) == "5 minutes ago"
-        assert format_ago(now - dt.timedelta(hours=1), now) == "1 hour ago"
-        assert format_ago(now - dt.timedelta(days=15), now) == "2 weeks ago"
-    with force_locale("fr"):
-        assert format_ago(now, now) == "à l’instant"
-        assert format_ago(now - dt.timedelta(days=15), now) == "il y a 2 semaines"
 
 
 def test_populate_loads_the_corpus_recently_and_once(session):
