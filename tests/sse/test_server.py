@@ -12,9 +12,9 @@ import sys
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
+from yarl import URL
 
 from hubs.backend.publisher import ZmqPublisher
 from hubs.config import load_config
@@ -65,10 +65,27 @@ async def read_event(response, timeout: float = 5) -> dict:
         fields[name or "comment"] = value.lstrip(" ")
 
 
+class Served:
+    """hubs-sse as it runs (streams are served behind its door, not by the aiohttp app
+    alone), on a free loopback port."""
+
+    def __init__(self, site) -> None:
+        self.site = site
+
+    def make_url(self, path: str) -> URL:
+        return URL(f"http://127.0.0.1:{self.site.port}{path}")
+
+
 async def with_server(config, scenario, generation_of=FIRST_GENERATION):
+    from hubs.sse.server import serve
+
     app = make_app(config, generation_of)
-    async with TestServer(app, host="127.0.0.1") as server, aiohttp.ClientSession() as http:
-        return await scenario(server, http, app)
+    runner, site = await serve(app, config, "127.0.0.1", 0)
+    try:
+        async with aiohttp.ClientSession() as http:
+            return await scenario(Served(site), http, app)
+    finally:
+        await runner.cleanup()
 
 
 async def eventually(condition, what: str, timeout: float = 10) -> None:
