@@ -3,6 +3,10 @@
 GET /stream?hub=/t/infrastructure/[&user=ralph] streams that hub's widget events and,
 for its logged-in owner only, the user's private events. Events come from the backend
 over ZeroMQ (SUB sockets connected to SSE_BACKEND_ENDPOINTS).
+
+A stream is served by an EventSource protocol of its own on the bare transport (what
+aiohttp keeps for each connection, a request, a response and a task waiting, was more
+than half of a stream's memory); aiohttp serves everything else (/healthz, errors).
 """
 
 from __future__ import annotations
@@ -220,14 +224,14 @@ class EventSource(asyncio.Protocol):
         self._flush()  # what it missed, replayed
 
     def write_now(self, event: Event) -> bool:
-        if self.paused:
+        if self.paused or self.transport.is_closing():  # closing: the browser is gone
             return False
         for piece in self.streams.framed(self.connection, event):
             self.transport.write(piece)
         return True
 
     def ping(self) -> None:
-        if not self.paused:
+        if not self.paused and not self.transport.is_closing():
             self.transport.write(PING)
 
     def _queued(self) -> None:
