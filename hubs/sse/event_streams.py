@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import itertools
 import json
 import time
@@ -87,13 +88,19 @@ class EventQueue:
     supersedes one still waiting replaces it (at the end, so ids stay in order) instead
     of adding to the count: a reader merely behind a burst is not dropped for it."""
 
+    __slots__ = ("_items", "_listener", "maxsize")
+
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
         self._items: collections.OrderedDict[Any, Event | None] = collections.OrderedDict()
-        # A future only while get() waits: an asyncio.Event (and its deque) for each of
-        # 10,000 idle streams cost 0.5 KB each.
-        self._waiter: asyncio.Future[None] | None = None
-        self._arrived: asyncio.Event | None = None  # while next_arrival() waits
+        # Told of every event offered (taken or not: a full queue's overflow counts), as
+        # it comes: the connection's writer, or get() while it waits. A callback, not an
+        # asyncio.Event and its deque for each of 10,000 idle streams (0.5 KB each).
+        self._listener: Callable[[], object] | None = None
+
+    def listen(self, listener: Callable[[], object] | None) -> None:
+        """Call ``listener`` after each event offered from now on (None: stop)."""
+        self._listener = listener
 
     def qsize(self) -> int:
         return len(self._items)
@@ -109,38 +116,38 @@ class EventQueue:
     def put_nowait(self, event: Event | None) -> None:
         """Queue ``event`` (None: the end of the stream, always taken); QueueFull when
         it adds to a full queue."""
-        if self._arrived is not None:
-            self._arrived.set()
-        key = (event.stream, event.key) if event is not None and event.key else next(_SERIAL)
-        if key in self._items:
-            if _older(event, self._items[key]):
-                return  # another backend's older panel, come late: the newer one stays
-            del self._items[key]
-        elif event is not None and len(self._items) >= self.maxsize:
-            raise asyncio.QueueFull
-        self._items[key] = event
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-
-    async def next_arrival(self) -> None:
-        """Until an event is offered after this call (taken or not: a full queue's
-        overflow counts; one waiting already does not)."""
-        self._arrived = arrived = asyncio.Event()
         try:
-            await arrived.wait()
+            key = (event.stream, event.key) if event is not None and event.key else next(_SERIAL)
+            if key in self._items:
+                if _older(event, self._items[key]):
+                    return  # another backend's older panel, come late: the newer one stays
+                del self._items[key]
+            elif event is not None and len(self._items) >= self.maxsize:
+                raise asyncio.QueueFull
+            self._items[key] = event
         finally:
-            self._arrived = None
+            if self._listener is not None:
+                self._listener()
 
     async def get(self) -> Event | None:
         while not self._items:
-            self._waiter = asyncio.get_running_loop().create_future()
+            waiter = asyncio.get_running_loop().create_future()
+            self.listen(functools.partial(_wake, waiter))
             try:
-                await self._waiter
+                await waiter
             finally:
-                self._waiter = None
+                self.listen(None)
         return self.get_nowait()
 
 
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+# Frames up to this size are joined to their id line, once for all the connections
+# sharing that id; larger ones are written after it as the one shared copy.
+JOINED_FRAME_BYTES = 8192
 # What an event costs beside its payload (the Event, the deque slot), roughly.
 EVENT_OVERHEAD = 120
 
@@ -181,6 +188,8 @@ class Stream:
 
 class Connection:
     """One open EventSource: a bounded queue of events to write, and what it has seen."""
+
+    __slots__ = ("__weakref__", "dropped", "ping", "queue", "seen", "streams", "write_now")
 
     def __init__(self, streams: list[str], queue_size: int) -> None:
         self.streams = streams
@@ -231,6 +240,9 @@ class Streams:
         self.ring_bytes = 0
         self.delivered = 0
         self.dropped = 0
+        # The event being fanned out, and its pieces to write by the ids they carry:
+        # connections at the same place in their streams share one copy.
+        self._framing: tuple[Event | None, dict[tuple[int, ...], tuple[bytes, ...]]] = (None, {})
 
     def stream(self, name: str) -> Stream:
         stream = self._streams.get(name)
@@ -380,6 +392,28 @@ class Streams:
         if event is not None:
             connection.seen[event.stream] = event.number
         return ".".join(itertools.chain([self.epoch], map(str, connection.seen.values())))
+
+    def framed(self, connection: Connection, event: Event) -> tuple[bytes, ...]:
+        """What to write for ``event`` on ``connection`` (which has now seen it): its id
+        line, then the shared frame. A small frame goes in the same send as its id (half
+        the system calls); a large one is not copied, it is written as it is."""
+        seen = connection.seen
+        seen[event.stream] = event.number
+        numbers = tuple(seen.values())
+        framing_event, pieces_by_id = self._framing
+        if framing_event is not event:
+            pieces_by_id = {}
+            self._framing = (event, pieces_by_id)
+        pieces = pieces_by_id.get(numbers)
+        if pieces is None:
+            event_id = ".".join(itertools.chain([self.epoch], map(str, numbers)))
+            data = chunk(f"id: {event_id}\n".encode())
+            if len(event.frame) <= JOINED_FRAME_BYTES:
+                pieces = (data + event.frame,)
+            else:
+                pieces = (data, event.frame)
+            pieces_by_id[numbers] = pieces
+        return pieces
 
     @property
     def streams(self) -> int:

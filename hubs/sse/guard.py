@@ -1,7 +1,8 @@
-"""hubs-sse's door: what a connection must do before aiohttp reads it.
+"""hubs-sse's door: what a connection must do before its request is served.
 
-Each accepted connection is wrapped in a ``Guard`` protocol, which hands everything to
-aiohttp's own request handler and adds two limits aiohttp lacks:
+Each accepted connection is wrapped in a ``Guard`` protocol, which reads the request's
+head, hands the connection to the protocol its route says (hubs-sse's own for a stream,
+aiohttp's request handler for anything else), and adds two limits:
 
 - at most ``SSE_MAX_CONNECTIONS_PER_CLIENT`` open connections per client address
   (0: no limit, e.g. behind a proxy that limits them itself); the next one is answered
@@ -23,10 +24,16 @@ from hubs.errors import error_document
 log = logging.getLogger("hubs.sse")
 
 END_OF_HEADERS = b"\r\n\r\n"
+# A head not whole by this size goes to aiohttp unread, which answers it 400.
+MAX_HEAD_BYTES = 32 * 1024
+
+# Given a request's whole head (None: one too long to be read whole), the protocol
+# that serves the connection from its first byte.
+Route = Callable[["bytes | None"], asyncio.Protocol]
 
 
 def raw_response(status: int, reason: str, message: str, headers: dict[str, str]) -> bytes:
-    """A whole HTTP/1.1 response, for a connection refused before aiohttp sees it."""
+    """A whole HTTP/1.1 response that closes its connection, for a refusal."""
     body = json.dumps(error_document(status, message)).encode()
     lines = [
         f"HTTP/1.1 {status} {reason}",
@@ -41,10 +48,8 @@ def raw_response(status: int, reason: str, message: str, headers: dict[str, str]
 class Door:
     """The shared state of every Guard of one listening socket."""
 
-    def __init__(
-        self, make_handler: Callable[[], asyncio.Protocol], config: dict, headers: dict
-    ) -> None:
-        self.make_handler = make_handler
+    def __init__(self, route: Route, config: dict, headers: dict) -> None:
+        self.route = route
         self.per_client = int(config["SSE_MAX_CONNECTIONS_PER_CLIENT"])
         self.header_timeout = float(config["SSE_HEADER_TIMEOUT_SECONDS"])
         self.headers = headers
@@ -58,7 +63,9 @@ class Door:
 
 class Guard(asyncio.Protocol):
     """One connection: counted per client, given a deadline for its headers, and then
-    aiohttp's from the first byte to the last."""
+    its route's protocol's from the first byte to the last."""
+
+    __slots__ = ("client", "deadline", "door", "head", "inner", "transport")
 
     def __init__(self, door: Door) -> None:
         self.door = door
@@ -66,7 +73,9 @@ class Guard(asyncio.Protocol):
         self.client: str | None = None
         self.transport: asyncio.Transport | None = None
         self.deadline: asyncio.TimerHandle | None = None
-        self.tail = b""  # the last bytes read, while the headers are not all in
+        # The request's head as it comes; then, while a head handed on unfinished is
+        # not all in, its last bytes read.
+        self.head = b""
 
     def connection_made(self, transport) -> None:
         door = self.door
@@ -87,8 +96,6 @@ class Guard(asyncio.Protocol):
         self.client = client
         door.open[client] += 1
         self.deadline = asyncio.get_running_loop().call_later(door.header_timeout, self._too_slow)
-        self.inner = door.make_handler()
-        self.inner.connection_made(transport)
 
     def _too_slow(self) -> None:
         self.door.timed_out += 1
@@ -96,16 +103,38 @@ class Guard(asyncio.Protocol):
         self.transport.abort()
 
     def data_received(self, data: bytes) -> None:
+        if self.client is None:
+            return  # refused
         if self.inner is None:
+            self._read_head(data)
             return
         if self.deadline is not None:
-            seen = self.tail + data
+            seen = self.head + data
             if END_OF_HEADERS in seen:
-                self.deadline.cancel()
-                self.deadline = None
+                self._headers_in()
             else:
-                self.tail = seen[-3:]
+                self.head = seen[-3:]
         self.inner.data_received(data)
+
+    def _read_head(self, data: bytes) -> None:
+        received = self.head + data
+        end = received.find(END_OF_HEADERS)
+        if end == -1 and len(received) <= MAX_HEAD_BYTES:
+            self.head = received
+            return
+        if end == -1:
+            self.inner = self.door.route(None)
+            self.head = received[-3:]
+        else:
+            self._headers_in()
+            self.inner = self.door.route(received[: end + len(END_OF_HEADERS)])
+        self.inner.connection_made(self.transport)
+        self.inner.data_received(received)
+
+    def _headers_in(self) -> None:
+        self.deadline.cancel()
+        self.deadline = None
+        self.head = b""
 
     def eof_received(self):
         return self.inner.eof_received() if self.inner is not None else None

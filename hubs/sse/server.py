@@ -3,6 +3,10 @@
 GET /stream?hub=/t/infrastructure/[&user=ralph] streams that hub's widget events and,
 for its logged-in owner only, the user's private events. Events come from the backend
 over ZeroMQ (SUB sockets connected to SSE_BACKEND_ENDPOINTS).
+
+A stream is served by an EventSource protocol of its own on the bare transport (what
+aiohttp keeps for each connection, a request, a response and a task waiting, was more
+than half of a stream's memory); aiohttp serves everything else (/healthz, errors).
 """
 
 from __future__ import annotations
@@ -10,6 +14,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import email.utils
+import functools
+import http
 import json
 import logging
 import math
@@ -19,6 +26,8 @@ import re
 import resource
 import signal
 import time
+import urllib.parse
+from dataclasses import dataclass
 
 import zmq
 import zmq.asyncio
@@ -27,9 +36,8 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from hubs.accounts import is_account_name
 from hubs.config import load_config
-from hubs.errors import error_document
 from hubs.sse.event_streams import Connection, Event, Streams, chunk
-from hubs.sse.guard import Door
+from hubs.sse.guard import Door, raw_response
 from hubs.sse.memory import MemoryTrim, glibc_malloc_trim
 from hubs.sse.session_cookie import SessionReader, SessionsUnknown
 
@@ -59,9 +67,52 @@ async def _secure(request: web.Request, response: web.StreamResponse) -> None:
     response.headers.update(SECURITY_HEADERS)
 
 
-def _cors_headers(request: web.Request) -> dict[str, str]:
-    origin = request.headers.get("Origin")
-    if origin and origin in request.app[CONFIG]["SSE_ALLOWED_ORIGINS"]:
+@dataclass(frozen=True, slots=True)
+class StreamRequest:
+    """A GET /stream request's head, read once at the door."""
+
+    version: str  # "HTTP/1.1"
+    query: dict[str, str]  # the first value of each parameter
+    headers: dict[str, str]  # by lower-case name, the first of each
+    cookies: dict[str, str]
+
+
+# aiohttp's own limit on a line of a head: a longer one goes to it, and is answered 400.
+MAX_LINE_BYTES = 8190
+
+
+def stream_request(head: bytes) -> StreamRequest | None:
+    """The GET /stream request whose whole head is ``head``, or None for any other
+    request (aiohttp answers those, an invalid one included)."""
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3 or len(lines[0]) > MAX_LINE_BYTES:
+        return None
+    method, target, version = parts
+    path, _, query = target.partition("?")
+    if method != "GET" or path != "/stream" or version not in ("HTTP/1.1", "HTTP/1.0"):
+        return None
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        if not line:
+            break
+        name, colon, value = line.partition(":")
+        if not colon or not name or name != name.strip() or len(line) > MAX_LINE_BYTES:
+            return None
+        headers.setdefault(name.lower(), value.strip(" \t"))
+    parameters: dict[str, str] = {}
+    for name, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
+        parameters.setdefault(name, value)
+    cookies: dict[str, str] = {}
+    for pair in headers.get("cookie", "").split(";"):
+        name, equals, value = pair.strip().partition("=")
+        if equals and name:
+            cookies.setdefault(name, value.strip('"'))
+    return StreamRequest(version, parameters, headers, cookies)
+
+
+def _cors_headers(config: dict, origin: str | None) -> dict[str, str]:
+    if origin and origin in config["SSE_ALLOWED_ORIGINS"]:
         return {
             "Access-Control-Allow-Origin": origin,
             "Access-Control-Allow-Credentials": "true",
@@ -70,155 +121,180 @@ def _cors_headers(request: web.Request) -> dict[str, str]:
     return {}
 
 
-def _refuse(request: web.Request, status: int, message: str) -> web.Response:
-    return web.json_response(
-        error_document(status, message), status=status, headers=_cors_headers(request)
-    )
-
-
-async def stream(request: web.Request) -> web.StreamResponse:
-    config = request.app[CONFIG]
-    hub = request.query.get("hub", "")
-    user = request.query.get("user")
-    if not HUB_PATH.match(hub):
-        return _refuse(request, 400, "hub must be a hub's path, like /t/infrastructure/")
-    names = [f"hub:{hub}"]
-    if user is not None:
-        if not is_account_name(user):
-            return _refuse(request, 400, "user must be an account name")
-        loop = asyncio.get_running_loop()
-        try:
-            owner = await loop.run_in_executor(
-                None, request.app[SESSIONS].username, request.cookies
-            )
-        except SessionsUnknown:  # the database is away: not a refusal, a "later"
-            response = _refuse(request, 503, "sessions cannot be checked now; try again soon")
-            response.headers["Retry-After"] = str(SESSIONS_RETRY_SECONDS)
-            return response
-        if owner != user:
-            return _refuse(request, 403, "a private stream is only for its logged-in owner")
-        names.append(f"user:{user}")
-
-    streams = request.app[STREAMS]
-    last_id = request.headers.get("Last-Event-ID") or request.query.get("lastEventId")
-    connection, snapshot = streams.attach(names, last_id, _since(request.query.get("since")))
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/event-stream; charset=utf-8",
-            "X-Accel-Buffering": "no",
-            **_cors_headers(request),
-        }
-    )
-    response.enable_chunked_encoding()
-    await response.prepare(request)
-    retry = config["SSE_RETRY_MS"] + random.randint(0, config["SSE_RETRY_MS"])
-    # An id from the start, so a browser reconnecting to another process says so.
-    hello = f"retry: {retry}\nid: {streams.event_id(connection)}\n"
-    if snapshot:
-        hello += 'event: snapshot\ndata: {"reason": "missed events"}\n'
-    else:
-        hello += "event: hello\ndata: {}\n"
-    await response.write((hello + "\n").encode())
-
-    try:
-        # A browser going away (reset, or our shutdown cancelling the task) just ends it.
-        with contextlib.suppress(ConnectionResetError, asyncio.CancelledError):
-            await _write_events(request, streams, connection)
-    finally:
-        streams.detach(connection)
-        request.app[MEMORY].stream_ended()
-    return response
-
-
+# A stream's response head, but for its date and CORS headers.
+STREAM_HEADERS = {
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "X-Accel-Buffering": "no",
+    "Transfer-Encoding": "chunked",
+    **SECURITY_HEADERS,
+}
 PING = chunk(b": ping\n\n")
-JOINED_FRAME_BYTES = 8192
-# Queued after the fan-out wrote into a reader that now lags: its writer waits for it.
-LAGGING = Event("", 0, "lagging", b"")
+LAST_CHUNK = b"0\r\n\r\n"
 
 
-def _framed(streams: Streams, connection: Connection, event: Event) -> list[bytes]:
-    """What to write for ``event`` on ``connection``: its id line, then the shared frame."""
-    data = chunk(f"id: {streams.event_id(connection, event)}\n".encode())
-    # A small frame goes in the same send as its id (half the system calls); a large
-    # one is not copied for each connection, it is written as it is.
-    if len(event.frame) <= JOINED_FRAME_BYTES:
-        return [data + event.frame]
-    return [data, event.frame]
+class EventSource(asyncio.Protocol):
+    """One GET /stream, served on its transport without aiohttp: each event's frame is
+    one shared bytes object (with its id line, shared by the connections at the same
+    place), written by the fan-out loop itself, and the pings by the process's one
+    heartbeat timer; no task nor coroutine waits for each stream. While the reader
+    lags (its transport over the high-water mark) nothing more is written and its newer
+    events replace the older in its queue, written when it resumes; one still holding
+    more than SSE_WRITE_BUFFER_BYTES unsent when a new event comes is dropped, as is one
+    whose queue overflows."""
 
+    __slots__ = ("app", "connection", "due", "paused", "request", "streams", "transport")
 
-async def _write_events(request: web.Request, streams: Streams, connection: Connection) -> None:
-    """Write the connection's events as they come, straight to its transport: each
-    event's frame is one shared bytes object, and only its id line is this connection's.
-    An event finding nothing queued before it is written by the fan-out loop itself;
-    this task writes the rest, and the process's heartbeat timer the pings. While the
-    reader lags (its transport over the high-water mark) nothing more is written and
-    its newer events replace the older in its queue; one still holding more than
-    SSE_WRITE_BUFFER_BYTES unsent when a new event comes is dropped."""
-    transport = request.transport
-    protocol = request.protocol
+    def __init__(self, app: web.Application, request: StreamRequest) -> None:
+        self.app = app
+        self.streams = app[STREAMS]
+        self.request: StreamRequest | None = request  # until the stream starts
+        self.transport: asyncio.Transport | None = None
+        self.connection: Connection | None = None
+        self.paused = False
+        self.due = False  # a look at its queue is scheduled
 
-    def write(pieces: list[bytes]) -> bool:
-        """False when the reader is gone."""
-        if transport is None or transport.is_closing():
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        request = self.request
+        hub, user = request.query.get("hub", ""), request.query.get("user")
+        if request.version != "HTTP/1.1":
+            self._refuse(505, "a stream is served over HTTP/1.1")
+        elif not HUB_PATH.match(hub):
+            self._refuse(400, "hub must be a hub's path, like /t/infrastructure/")
+        elif user is None:
+            self._start([f"hub:{hub}"])
+        elif not is_account_name(user):
+            self._refuse(400, "user must be an account name")
+        else:
+            sessions = self.app[SESSIONS]
+            checking = asyncio.get_running_loop().run_in_executor(
+                None, sessions.username, request.cookies
+            )
+            checking.add_done_callback(functools.partial(self._checked, hub, user))
+
+    def _checked(self, hub: str, user: str, checking: asyncio.Future) -> None:
+        if self.transport.is_closing():
+            return  # the browser went away meanwhile
+        try:
+            owner = checking.result()
+        except SessionsUnknown:  # the database is away: not a refusal, a "later"
+            retry = {"Retry-After": str(SESSIONS_RETRY_SECONDS)}
+            self._refuse(503, "sessions cannot be checked now; try again soon", retry)
+            return
+        except Exception:
+            log.exception("Cannot check the session of a private stream")
+            self._refuse(500, "the session could not be checked")
+            return
+        if owner != user:
+            self._refuse(403, "a private stream is only for its logged-in owner")
+        else:
+            self._start([f"hub:{hub}", f"user:{user}"])
+
+    def _refuse(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        cors = _cors_headers(self.app[CONFIG], self.request.headers.get("origin"))
+        every = {**(headers or {}), **cors, **SECURITY_HEADERS}
+        reason = http.HTTPStatus(status).phrase
+        self.transport.write(raw_response(status, reason, message, every))
+        self.transport.close()
+
+    def _start(self, names: list[str]) -> None:
+        config, request, streams = self.app[CONFIG], self.request, self.streams
+        last_id = request.headers.get("last-event-id") or request.query.get("lastEventId")
+        connection, snapshot = streams.attach(names, last_id, _since(request.query.get("since")))
+        headers = {
+            **STREAM_HEADERS,
+            "Date": email.utils.formatdate(usegmt=True),
+            **_cors_headers(config, request.headers.get("origin")),
+        }
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        retry = config["SSE_RETRY_MS"] + random.randint(0, config["SSE_RETRY_MS"])
+        # An id from the start, so a browser reconnecting to another process says so.
+        hello = f"retry: {retry}\nid: {streams.event_id(connection)}\n"
+        if snapshot:
+            hello += 'event: snapshot\ndata: {"reason": "missed events"}\n'
+        else:
+            hello += "event: hello\ndata: {}\n"
+        self.transport.write(
+            f"HTTP/1.1 200 OK\r\n{head}\r\n".encode() + chunk((hello + "\n").encode())
+        )
+        self.request = None
+        self.connection = connection
+        connection.write_now, connection.ping = self.write_now, self.ping
+        connection.queue.listen(self._queued)
+        self._flush()  # what it missed, replayed
+
+    def write_now(self, event: Event) -> bool:
+        if self.paused or self.transport.is_closing():  # closing: the browser is gone
             return False
-        for piece in pieces:
-            transport.write(piece)
+        for piece in self.streams.framed(self.connection, event):
+            self.transport.write(piece)
         return True
 
-    def write_now(event: Event) -> bool:
-        if protocol.writing_paused or not write(_framed(streams, connection, event)):
-            return False
-        if protocol.writing_paused:
-            connection.queue.put_nowait(LAGGING)
-        return True
+    def ping(self) -> None:
+        if not self.paused and not self.transport.is_closing():
+            self.transport.write(PING)
 
-    def ping() -> None:
-        if transport is None or transport.is_closing():
-            connection.queue.put_nowait(None)  # the reader is gone: its writer ends
-        elif not protocol.writing_paused:
-            transport.write(PING)
+    def _queued(self) -> None:
+        if not self.due:
+            self.due = True
+            asyncio.get_running_loop().call_soon(self._look)
 
-    connection.write_now, connection.ping = write_now, ping
-    try:
-        while not connection.dropped:
-            event = await connection.queue.get()
-            if event is None:  # shutting down, or the reader is gone
+    def _look(self) -> None:
+        """After events were queued: drop the reader if it lags too far behind, end the
+        stream if told to, or write them if it takes them again."""
+        self.due = False
+        if self.transport.is_closing():
+            return
+        connection = self.connection
+        if not self.paused:
+            self._flush()
+        elif connection.dropped or (
+            self.transport.get_write_buffer_size() > self.app[CONFIG]["SSE_WRITE_BUFFER_BYTES"]
+        ):
+            if not connection.dropped:
+                self.streams.drop(connection)
+            self.transport.abort()  # what it did not take is let go at once
+
+    def _flush(self) -> None:
+        queue = self.connection.queue
+        while not self.paused and not queue.empty():
+            event = queue.get_nowait()
+            if event is None:  # shutting down: the end of the response, then the close
+                self.streams.detach(self.connection)
+                self.transport.write(LAST_CHUNK)
+                self.transport.close()
                 return
-            pieces = [] if event is LAGGING else _framed(streams, connection, event)
-            if not write(pieces):
-                return  # the reader is gone
-            if protocol.writing_paused and not await _taken(request, transport, connection):
-                if not connection.dropped:
-                    streams.drop(connection)
-                transport.abort()  # what it did not take is let go at once
-                return
-    finally:
-        connection.write_now = connection.ping = None
-
-
-async def _taken(
-    request: web.Request, transport: asyncio.Transport, connection: Connection
-) -> bool:
-    """Whether a lagging reader takes what was written (True, once the transport is
-    below its low-water mark), or is dropped first: more than SSE_WRITE_BUFFER_BYTES
-    still unsent when its next event comes, or its queue overflowing (False)."""
-    limit = request.app[CONFIG]["SSE_WRITE_BUFFER_BYTES"]
-    drained = asyncio.ensure_future(request.writer.drain())
-    try:
-        while not drained.done():
-            arrival = asyncio.ensure_future(connection.queue.next_arrival())
-            try:
-                await asyncio.wait([drained, arrival], return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                arrival.cancel()
-            if drained.done():
+            if self.connection.dropped:
                 break
-            if connection.dropped or transport.get_write_buffer_size() > limit:
-                return False
-        drained.result()  # the reader gone while it lagged: ConnectionResetError
-        return True
-    finally:
-        drained.cancel()
+            self.write_now(event)
+        if self.connection.dropped:
+            self.transport.abort()
+
+    def pause_writing(self) -> None:
+        self.paused = True
+
+    def resume_writing(self) -> None:
+        self.paused = False
+        if self.connection is not None and not self.transport.is_closing():
+            self._flush()
+
+    def data_received(self, data: bytes) -> None:
+        """Nothing more is read from a stream's browser (its head was read already)."""
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            self.streams.detach(connection)
+            connection.write_now = connection.ping = None
+            connection.queue.listen(None)
+            self.app[MEMORY].stream_ended()
+
+
+def route(app: web.Application, aiohttp_handler, head: bytes | None) -> asyncio.Protocol:
+    """The protocol serving a connection whose request has this head: an EventSource
+    for a stream, aiohttp's request handler for anything else (/healthz, errors)."""
+    request = stream_request(head) if head is not None else None
+    return EventSource(app, request) if request is not None else aiohttp_handler()
 
 
 def _since(value: str | None) -> float | None:
@@ -323,7 +399,6 @@ def make_app(config: dict, generation_of=None) -> web.Application:
     )
     app[SESSIONS] = SessionReader(config, generation_of)
     app[MEMORY] = MemoryTrim(config["SSE_MEMORY_TRIM_SECONDS"], glibc_malloc_trim())
-    app.router.add_get("/stream", stream)
     app.router.add_get("/healthz", health)
     app.cleanup_ctx.append(_start_background)
     app.on_shutdown.append(_close_streams)
@@ -343,7 +418,8 @@ class GuardedSite(web.TCPSite):
 
     async def start(self) -> None:
         self._runner._reg_site(self)
-        self.door = Door(self._runner.server, self.config, SECURITY_HEADERS)
+        routed = functools.partial(route, self._runner.app, self._runner.server)
+        self.door = Door(routed, self.config, SECURITY_HEADERS)
         self._server = await asyncio.get_running_loop().create_server(
             self.door, self._host, self._port, backlog=self._backlog, reuse_address=True
         )

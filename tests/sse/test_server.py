@@ -12,9 +12,9 @@ import sys
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
+from yarl import URL
 
 from hubs.backend.publisher import ZmqPublisher
 from hubs.config import load_config
@@ -65,10 +65,27 @@ async def read_event(response, timeout: float = 5) -> dict:
         fields[name or "comment"] = value.lstrip(" ")
 
 
+class Served:
+    """hubs-sse as it runs (streams are served behind its door, not by the aiohttp app
+    alone), on a free loopback port."""
+
+    def __init__(self, site) -> None:
+        self.site = site
+
+    def make_url(self, path: str) -> URL:
+        return URL(f"http://127.0.0.1:{self.site.port}{path}")
+
+
 async def with_server(config, scenario, generation_of=FIRST_GENERATION):
+    from hubs.sse.server import serve
+
     app = make_app(config, generation_of)
-    async with TestServer(app, host="127.0.0.1") as server, aiohttp.ClientSession() as http:
-        return await scenario(server, http, app)
+    runner, site = await serve(app, config, "127.0.0.1", 0)
+    try:
+        async with aiohttp.ClientSession() as http:
+            return await scenario(Served(site), http, app)
+    finally:
+        await runner.cleanup()
 
 
 async def eventually(condition, what: str, timeout: float = 10) -> None:
@@ -581,3 +598,66 @@ def test_two_processes_on_one_publisher_each_serve_their_streams(tmp_path):
         for process in processes:
             process.terminate()
             process.wait(20)
+
+
+def test_a_stream_request_is_read_whole_however_it_comes_and_others_go_to_aiohttp():
+    """The door reads a request's head across reads before choosing who serves it: a
+    stream is hubs-sse's, anything it cannot take as one is aiohttp's to answer."""
+    config = sse_config()
+
+    async def ask(port: int, *pieces: bytes) -> bytes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for piece in pieces:
+            writer.write(piece)
+            await writer.drain()
+            await asyncio.sleep(0.01)  # each its own read on the server's side
+        try:
+            return await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        finally:
+            writer.close()
+
+    async def scenario(site, app):
+        head = await ask(
+            site.port, b"GET /stream?hub=/t/in", b"fra/ HTTP/1.1\r\nHo", b"st: h\r\n", b"\r\n"
+        )
+        assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert b"\r\nTransfer-Encoding: chunked\r\n" in head
+        old = await ask(site.port, b"GET /stream?hub=/t/infra/ HTTP/1.0\r\n\r\n")
+        assert old.startswith(b"HTTP/1.1 505 ")
+        broken = await ask(site.port, b"GET /stream?hub=/t/infra/ HTTP/1.1\r\nno colon\r\n\r\n")
+        assert broken.split(b"\r\n")[0].endswith(b" 400 Bad Request")  # aiohttp's answer
+        await eventually(lambda: app[STREAMS].connections == 0, "the stream let go")
+
+    asyncio.run(with_real_server(config, scenario))
+
+
+def test_a_reader_that_lagged_gets_what_waited_in_order_when_it_reads_again():
+    config = sse_config(SSE_WRITE_BUFFER_BYTES=64 * 1024 * 1024)
+
+    async def scenario(site, app):
+        streams = app[STREAMS]
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", site.port))
+        reader, writer = await asyncio.open_connection(sock=sock, limit=1024 * 1024)
+        writer.write(b"GET /stream?hub=/t/infra/ HTTP/1.1\r\nHost: h\r\n\r\n")
+        await reader.readuntil(b"event: hello\ndata: {}\n\n")
+        await eventually(lambda: streams.connections == 1, "the stream attached")
+        (connection,) = streams.stream("hub:/t/infra/").connections
+        published = 0
+        while connection.queue.qsize() < 5:  # not read: its buffers fill, then its queue
+            assert published < 2000, "40 MB sent and nothing waits in its queue"
+            streams.publish("hub:/t/infra/", "entry", {"n": published, "pad": "x" * 20000})
+            published += 1
+            await asyncio.sleep(0)
+        numbers = []
+        while len(numbers) < published:
+            block = await asyncio.wait_for(reader.readuntil(b"\n\n"), 10)
+            if b"data: " in block:
+                numbers.append(json.loads(block.split(b"data: ")[1])["n"])
+        assert numbers == list(range(published))
+        assert connection.queue.empty() and streams.dropped == 0
+        writer.close()
+
+    asyncio.run(with_real_server(config, scenario))
