@@ -13,10 +13,11 @@ from flask_bootstrap import Bootstrap5
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
-from hubs import i18n, identity, rendering
+from hubs import i18n, identity
 from hubs.cache import configure_cache
 from hubs.config import load_config
 from hubs.database import db
+from hubs.meta import role_name
 from hubs.permissions import Action, allowed
 from hubs.widgets.base import TEMPLATE_DIR as WIDGET_TEMPLATE_DIR
 from hubs.widgets.validators import has_lone_surrogate
@@ -164,7 +165,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         api,
         avatars,
         directory,
-        edits,
         errors,
         forms,
         health,
@@ -192,8 +192,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.add_template_global(revision_sentence, "revision_sentence")
     errors.init_app(app)
 
-    app.add_template_filter(rendering.plural)
-
     def notification_counts():
         return my_stream.notification_counts(identity.current_user())
 
@@ -202,6 +200,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return {"site_name": app.config["SITE_NAME"], "current_user": identity.current_user,
                 "may": _may, "notification_counts": notification_counts,
                 "render_started": hubs.render_started, "client_strings": i18n.client_strings,
-                "role_name": edits.role_name}  # fmt: skip
+                "role_name": role_name}  # fmt: skip
 
     return app

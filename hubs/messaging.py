@@ -21,7 +21,7 @@ from typing import Any
 
 from fedora_messaging import message as fm_message
 
-from hubs.meta import describe, hub_link, people
+from hubs.meta import english_description, hub_link, people
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class HubsMessage(fm_message.Message):
 
     @property
     def summary(self) -> str:
-        return describe(self.topic, self.body)
+        return english_description(self.topic, self.body)
 
     def __str__(self) -> str:
         return self.summary

@@ -23,6 +23,7 @@ from hubs import changes, revisions
 from hubs.database import db
 from hubs.i18n import _, _l, ngettext
 from hubs.identity import current_user
+from hubs.meta import role_name
 from hubs.models import Column, Hub, HubRevision, HubType, Role, User, Widget
 from hubs.permissions import Action, require
 from hubs.views.hubs import hub_or_404, widget_or_404
@@ -31,18 +32,6 @@ from hubs.widgets.base import InvalidConfig, WidgetType
 
 # More widgets than a column could hold: a position beyond is a mistake.
 MAX_POSITION = 10_000
-
-ROLE_NAMES = {
-    Role.owner: _l("owner"),
-    Role.member: _l("member"),
-    Role.subscriber: _l("subscriber"),
-    Role.stargazer: _l("stargazer"),
-}
-
-
-def role_name(role: Role) -> str:
-    """A role as the reader's language names it, in a sentence ("member")."""
-    return str(ROLE_NAMES[role])
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from hubs.backend.amqp import Consumer, deliveries_before, delivery_limit
 from hubs.backend.triage import Backend
 from hubs.bus import message_people_and_packages, render
 from hubs.entries import entry
+from hubs.i18n import current_locale
 from hubs.messages import topic_suffix
 from hubs.messaging import SCHEMA_KEY, HubsMessage, bus_message
 from hubs.models import Message
@@ -117,6 +118,16 @@ def test_hubs_own_schema_class_reads_hubs_messages():
     value = bus_message(message)
     assert value[SCHEMA_KEY]["summary"] == message.summary
     assert message_people_and_packages(value) == ({"mizmo"}, set())
+
+
+def test_hubs_own_messages_summary_is_english_whoever_publishes_it(app):
+    """The bus is read by other consumers: a change made on a French page is summed up in
+    English all the same."""
+    body = {"hub_name": "design", "hub_type": "team", "agent": "mizmo", "widget_label": "Meetings"}
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        assert current_locale() == "fr"
+        message = HubsMessage(topic="hubs.widget.created", body=body)
+        assert message.summary == "mizmo added Meetings to the design team hub"
 
 
 def test_the_delivery_limit_and_count_come_from_the_queue_and_headers():
