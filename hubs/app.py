@@ -13,7 +13,7 @@ from flask_bootstrap import Bootstrap5
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
-from hubs import i18n, identity
+from hubs import i18n, identity, page_cache
 from hubs.cache import configure_cache
 from hubs.config import load_config
 from hubs.database import db
@@ -152,6 +152,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     identity.init_app(app)
     i18n.init_app(app)
+    page_cache.init_app(app)
     app.after_request(_security_headers(app))
     _log_requests(app)
     app.jinja_loader = ChoiceLoader(

@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session, joinedload
 
 from hubs import backfill, page_cache, revisions
 from hubs.bus import publish
+from hubs.database import db
 from hubs.default_widgets import default_layout, default_widgets
 from hubs.i18n import _, _l, ngettext
+from hubs.messages import JOIN_TOPICS
 from hubs.models import (
     MAX_LEFT_WIDTH,
     MIN_LEFT_WIDTH,
@@ -35,6 +37,7 @@ from hubs.models import (
     User,
     Widget,
 )
+from hubs.people import hub_owners
 from hubs.widgets import get_widget_type, validators, widget_label
 from hubs.widgets.base import TITLE, Argument, InvalidConfig, validate_arguments
 
@@ -50,10 +53,17 @@ class ChangeRefused(ValueError):
 
 
 def _announce(topic: str, **fields: Any) -> None:
-    """Say on the bus what was just committed; a hub's visitors' page is rendered anew."""
+    """Say on the bus what was just committed; the hub's kept pages are rendered anew,
+    and those kept for the people whose navbar it changes (the user whose role or
+    request it is; the owners asked to answer a request)."""
     if "hub_type" in fields:
         prefix = HubType(fields["hub_type"]).url_prefix
         page_cache.hub_changed(page_cache.hub_path(prefix, fields["hub_name"]))
+    readers = {fields["username"]} if isinstance(fields.get("username"), str) else set()
+    if f"hubs.{topic}" in JOIN_TOPICS:
+        readers.update(hub_owners(db.session, fields["hub_id"]))
+    for username in sorted(readers):
+        page_cache.reader_changed(username)
     if current_app.config["FEDMSG_PUBLISH"]:
         publish(topic, **fields)
 

@@ -69,7 +69,7 @@ def available_locales() -> list[str]:
 
 def languages() -> list[str]:
     """The locales this site offers (``LANGUAGES``, by default every catalog)."""
-    return current_app.config.get("LANGUAGES") or available_locales()
+    return current_app.config["LANGUAGES"]
 
 
 def locale_name(code: str) -> str:
@@ -219,6 +219,8 @@ def text(value: Any) -> Any:
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", TRANSLATIONS_DIR)
     _check_languages(app)
+    if not app.config.get("LANGUAGES"):  # every catalog, found once (not on each request)
+        app.config["LANGUAGES"] = available_locales()
     babel.init_app(app, locale_selector=select_locale)
     app.after_request(_vary_on_language)
     app.add_template_filter(format_ago, "ago")

@@ -33,9 +33,13 @@ def init_app(app) -> None:
     app.before_request(_load_user)
 
 
+# Built once: every request of a logged-in reader runs it.
+_USER_NAMED = sa.select(User).where(User.username == sa.bindparam("username"))
+
+
 def _load_user() -> None:
     username = session.get(SESSION_USERNAME)
-    user = db.session.scalar(sa.select(User).where(User.username == username)) if username else None
+    user = db.session.scalar(_USER_NAMED, {"username": username}) if username else None
     if username and (user is None or session.get(SESSION_GENERATION) != user.session_generation):
         session.clear()  # logged out since this cookie was signed (or never was a user)
         user = None

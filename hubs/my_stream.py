@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from hubs import page_cache
 from hubs.bus import conglomerate
 from hubs.entries import entry, group_edits, messages_involving
 from hubs.models import (
@@ -166,6 +167,8 @@ def mark_stream_read(session: Session, user: User) -> int:
     elif newest > marker.last_read_id:
         marker.last_read_id = newest
     session.commit()
+    if newest > before:  # (a GET) the navbar's unread count changed
+        page_cache.reader_changed(user.username)
     return before
 
 

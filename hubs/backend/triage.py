@@ -268,6 +268,7 @@ class Backend:
             owners = hub_owners(session, hub_id)
         payload = {"topic": suffix, "msg_id": message_id(message)}
         for username in owners:
+            page_cache.reader_changed(username)  # before the event, as for a hub's
             self.publisher.send(f"user:{username}", "notifications", payload)
         self.counters.notifications += len(owners)
 
@@ -312,6 +313,7 @@ class Backend:
             followers = followers_of(db.session, usernames)
             msg_id = message_id(message)
         for username in followers:
+            page_cache.reader_changed(username)  # their navbar counts one more unread
             self.publisher.send(f"user:{username}", "stream-entry", {"msg_id": msg_id})
         self.counters.stream_entries += len(followers)
 

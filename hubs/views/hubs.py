@@ -7,6 +7,7 @@ import time
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, session
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.orm import contains_eager
 
@@ -138,17 +139,31 @@ _HUB_PAGE = (
 def hub_page(kind: str, name: str):
     since = render_started()
     user = current_user()
+    path = page_cache.hub_path(kind, name)
     if user is None and not session:  # a visitor: the page every visitor sees
-        path = page_cache.hub_path(kind, name)
         return page_cache.serve(path, lambda: _render_hub_page(kind, name, None), since)
+    if user is not None and not session.get("_flashes"):  # a reader: their own kept page
+        edit_mode = request.args.get("edit") == "1"
+        return page_cache.serve(
+            path,
+            lambda: _render_hub_page(kind, name, user, csrf_token=page_cache.marks()[1]),
+            since,
+            reader=user.username,
+            variant="edit" if edit_mode else "",
+            csrf_token=generate_csrf,
+        )
     html, _until = _render_hub_page(kind, name, user, since)
     return html
 
 
 def _render_hub_page(
-    kind: str, name: str, user: User | None, since: str = page_cache.SINCE_MARK
+    kind: str, name: str, user: User | None, since: str | None = None, csrf_token: str = ""
 ) -> tuple[str, float | None]:
-    """The hub page as ``user`` sees it, and until when it may be kept (None: not)."""
+    """The hub page as ``user`` sees it, and until when it may be kept (None: not).
+    Without ``since``, the page has the mark of the moment it is served; with
+    ``csrf_token``, that text stands for the session's token (a kept page's mark)."""
+    since = since if since is not None else page_cache.since_mark()
+    extra = {"csrf_token": lambda: csrf_token} if csrf_token else {}
     rows = db.session.execute(_HUB_PAGE, {"hub_type": _KINDS[kind], "hub_name": name}).all()
     if not rows:
         _not_found(kind, name)
@@ -173,6 +188,7 @@ def _render_hub_page(
         join_requested=join_requested,
         invitation=invitation,
         since=since,
+        **extra,
     )
     keep_until = min(until, time.time() + current_app.config["CACHE_EXPIRATION"])
     return html, keep_until if keep_until > time.time() else None

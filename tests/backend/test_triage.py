@@ -13,13 +13,14 @@ from hubs import cache, changes
 from hubs.backend.triage import Backend
 from hubs.bus import message_people_and_packages
 from hubs.database import db
-from hubs.models import Column, Hub, Message, Role, User, Widget
+from hubs.models import Column, Hub, HubType, Message, Role, User, Widget
 from hubs.people import hub_owners
 from hubs.seed import DEMO_USERS
 from hubs.widgets import registry
 from tests import factories
+from tests.conftest import log_in
 from tests.factories import RecordingPublisher, fresh_copy
-from tests.html import widget_states, with_role
+from tests.html import role_texts, widget_states, with_role
 from tests.oracles import ACTIVITY, activity_widgets_of, backend_stats, versions
 
 
@@ -576,6 +577,33 @@ def test_what_the_backend_rebuilds_and_pushes_reaches_the_visitors_kept_page(bac
     assert "feed" in {e["data"]["plugin"] for e in pushed}
     after = [e["data-msg-id"] for e in with_role(client.get("/u/ralph/").text, "feed-entry")]
     assert after[0] == "kept-page-1" and after[1:] == shown[: len(after) - 1]
+
+
+def test_a_message_in_a_readers_stream_renders_their_kept_pages_anew(backend, corpus):
+    """The pages kept for a logged-in reader (hubs/page_cache.py) show their navbar's
+    unread count: a message the backend tells their stream of renders them anew, even
+    on a hub the message does not concern, as a live page's navbar counts it."""
+    client = backend.app.test_client()
+    log_in(client, "ralph")
+    with backend.app.app_context():
+        teams = db.session.scalars(sa.select(Hub).where(Hub.type == HubType.team)).all()
+        paths = [hub.url_path for hub in teams]
+    before = {}
+    for path in paths:
+        for widget in with_role(client.get(path).text, "widget"):
+            client.get(widget["data-src"])
+        before[path] = client.get(path).text
+
+    backend.handle(fresh_copy(ralph_messages(corpus)[0], "kept-reader-1"))
+    assert backend.pool.wait_idle(10)
+    assert ("user:ralph", "stream-entry") in {(s, k) for s, k, _p in backend.publisher_sent}
+    pushed = {event["hub"]["url"] for event in backend.publisher_events}
+    untouched = [path for path in paths if path not in pushed]
+    assert untouched, "every team hub was concerned: nothing shows the reader's own change"
+    for path in untouched:
+        unread = role_texts(before[path], "unread-count")[0]
+        now = role_texts(client.get(path).text, "unread-count")[0]
+        assert now == (unread if unread.endswith("+") else str(int(unread) + 1)), path
 
 
 # A second backend process: rebuilds one widget, prints the event it publishes.
