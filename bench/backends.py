@@ -53,6 +53,21 @@ def send(cluster: Cluster, messages: list[dict]) -> None:
         connection.close()
 
 
+def machine_busy() -> float:
+    """CPU seconds every core of the machine has spent busy since boot."""
+    with open("/proc/stat") as handle:
+        fields = [int(value) for value in handle.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user and system) the process ``pid`` has used."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run(backends: int, count: int, memcached: str) -> dict[str, float]:
     client = memcache.Client([memcached])
     client.flush_all()
@@ -69,11 +84,15 @@ def run(backends: int, count: int, memcached: str) -> dict[str, float]:
             junk = tuple(cluster.app.config["BACKEND_JUNK_TOPICS"])
             sent = corpus_messages(count, cluster.run, junk, repeat=True)
             ids = [m["id"] for m in sent]
-            start = time.monotonic()
+            pids = [process.pid for process in cluster.processes.values()]
+            start, busy = time.monotonic(), machine_busy()
+            backend_cpu = sum(process_cpu(pid) for pid in pids if pid)
             send(cluster, sent)
             wait_for(lambda: all(cluster.stored(ids).values()), 600, "every message stored", 0.05)
             wait_for(lambda: cluster.queue_state(QUEUE)[0] == 0, 60, "the queue empty", 0.05)
             elapsed = time.monotonic() - start
+            busy = machine_busy() - busy
+            backend_cpu = sum(process_cpu(pid) for pid in pids if pid) - backend_cpu
             # The backends write their counters once a burst has settled.
             stats = wait_for(
                 lambda: (
@@ -85,6 +104,11 @@ def run(backends: int, count: int, memcached: str) -> dict[str, float]:
                 "the backends' counters",
             )
             return {
+                # CPU milliseconds a message costs in the backends, and everywhere else
+                # (PostgreSQL, RabbitMQ, memcached, hubs-sse, this bench)
+                "backend_ms": backend_cpu / count * 1e3,
+                "other_ms": (busy - backend_cpu) / count * 1e3,
+                "busy_cores": busy / elapsed,
                 "seconds": elapsed,
                 "rate": count / elapsed,
                 "rebuilds": sum(s.get("rebuilds", 0) for s in stats.values()),
@@ -106,7 +130,10 @@ def main() -> None:
         results[backends] = result = run(backends, args.messages, args.memcached)
         print(
             f"    {result['rate']:7.1f} msg/s ({result['seconds']:.1f} s, "
-            f"{result['rebuilds']} rebuilds, stored per backend {result['shares']})",
+            f"{result['rebuilds']} rebuilds, stored per backend {result['shares']}); "
+            f"CPU a message: {result['backend_ms']:.1f} ms in the backends, "
+            f"{result['other_ms']:.1f} ms elsewhere; {result['busy_cores']:.2f} of "
+            f"{os.cpu_count()} cores busy",
             flush=True,
         )
     base = results[args.backends[0]]["rate"]
@@ -116,6 +143,18 @@ def main() -> None:
     if 1 in results and 2 in results:
         ratio = results[2]["rate"] / results[1]["rate"]
         print(f"\n2 backends / 1: {ratio:.2f}x (target >= 1.6x)")
+        # One backend handles one message at a time, so its rate is bounded by its own
+        # CPU a message (b); N backends share the machine's cores with everything else a
+        # message costs (o). With one backend busy all the time, the most N can reach
+        # is cores / (b + o) against 1 / b: what this machine allows, whatever the code.
+        one = results[1]
+        b, o = one["backend_ms"], one["other_ms"]
+        cores = os.cpu_count()
+        print(
+            f"CPU-bound ceiling on this machine: {cores} cores / (b {b:.1f} + o {o:.1f} ms) "
+            f"against 1 core / b = {min(2, cores * b / (b + o)):.2f}x for 2 backends "
+            f"(1 backend kept {one['busy_cores']:.2f} cores busy)"
+        )
 
 
 if __name__ == "__main__":

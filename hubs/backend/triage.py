@@ -33,7 +33,7 @@ from hubs.backfill import Outcome
 from hubs.bus import message_people_and_packages
 from hubs.cache import Envelope, cache_key, close_cache, get_stored, single_flight
 from hubs.database import db, retry_transient, writing
-from hubs.memo import forget
+from hubs.memo import forget, memo
 from hubs.messages import (
     JOIN_TOPICS,
     ROLE_TOPICS,
@@ -309,10 +309,16 @@ class Backend:
 
     def _tell_followers(self, message: dict, usernames: Iterable[str]) -> None:
         """Push a new message to the private stream of everyone who follows it."""
-        with self.app.app_context():
-            followers = followers_of(db.session, usernames)
-            msg_id = message_id(message)
-        for username in followers:
+        session = self.session
+        followers = set()
+        for name in sorted(set(usernames)):
+            # Kept in the checking session, which forgets them at every hubs change (a
+            # role, a subscription, a new user), as it does the index's answers.
+            followers |= memo(
+                session, ("followers", name), lambda name=name: followers_of(session, [name])
+            )
+        msg_id = message_id(message)
+        for username in sorted(followers):
             page_cache.reader_changed(username)  # their navbar counts one more unread
             self.publisher.send(f"user:{username}", "stream-entry", {"msg_id": msg_id})
         self.counters.stream_entries += len(followers)

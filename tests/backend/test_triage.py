@@ -123,6 +123,36 @@ def test_a_new_member_is_followed_by_the_index(backend, published):
     assert backend.index.entries[activity].usernames >= {"ralph", "mizmo"}
 
 
+def test_a_new_subscriber_is_told_of_the_next_messages_of_the_people_they_follow(
+    backend, corpus, published
+):
+    """The backend keeps whose stream a person's messages go to, and forgets it at every
+    hubs change: someone subscribing to ralph's hub gets his next message in their
+    stream, and the one before it went to his followers of then."""
+    app = backend.app
+    message = ralph_messages(corpus)[0]
+
+    def told(msg_id: str) -> set[str]:
+        return {
+            stream.removeprefix("user:")
+            for stream, kind, payload in backend.publisher_sent
+            if kind == "stream-entry" and payload["msg_id"] == msg_id
+        }
+
+    backend.handle(fresh_copy(message, "followers-1"))
+    with app.test_request_context():
+        session = db.session
+        newcomer = factories.user(session, "newcomer")
+        ralphs = session.scalars(sa.select(Hub).where(Hub.name == "ralph")).one()
+        changes.set_role(session, ralphs, newcomer, Role.subscriber, agent="newcomer")
+        db.session.remove()
+    assert "ralph" in told("followers-1") and "newcomer" not in told("followers-1")
+    topic, fields = published[-1]
+    backend.handle({"topic": f"org.fedoraproject.dev.hubs.{topic}", "msg": fields})
+    backend.handle(fresh_copy(message, "followers-2"))
+    assert told("followers-2") == told("followers-1") | {"newcomer"}
+
+
 def mutations(corpus, count: int, seed: int = 4):
     """``count`` broken variants of corpus messages."""
     rng = random.Random(seed)
