@@ -636,29 +636,6 @@ def test_a_message_in_a_readers_stream_renders_their_kept_pages_anew(backend, co
         assert now == (unread if unread.endswith("+") else str(int(unread) + 1)), path
 
 
-def test_a_rebuild_meeting_a_transient_database_error_is_retried(backend, corpus, monkeypatch):
-    """The database dropping a connection during a rebuild (a restart) delays the widget,
-    it does not leave it unbuilt."""
-    real = Backend._bring_up_to_date
-    failed = []
-
-    def dropped_once(self, session, widget, widget_type):
-        if not failed:
-            failed.append(widget.id)
-            raise sa.exc.OperationalError(
-                "SELECT 1", {}, Exception("server closed the connection unexpectedly")
-            )
-        return real(self, session, widget, widget_type)
-
-    monkeypatch.setattr(Backend, "_bring_up_to_date", dropped_once)
-    stale = backend.handle(fresh_copy(ralph_messages(corpus)[0], "dropped-1"))
-    assert backend.pool.wait_idle(10)
-    assert failed and failed[0] in stale
-    assert failed[0] in {event["widget_id"] for event in backend.publisher_events}
-    stats = backend.stats()
-    assert stats["retries"] == 1 and stats["rebuild_failures"] == 0
-
-
 # A second backend process: rebuilds one widget, prints the event it publishes.
 OTHER_BACKEND = """
 import json, sys
