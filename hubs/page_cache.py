@@ -49,6 +49,8 @@ from hubs.i18n import current_locale
 
 # Raise when what is kept changes shape, so a deployed version never reads an older one's.
 PAGE_FORMAT = 3
+# Requests that change nothing of their reader's.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _mark(app, purpose: str) -> str:
@@ -83,9 +85,10 @@ def _reader_key(username: str) -> str:
 
 
 def _page_key(path: str, locale: str, reader: str | None = None, variant: str = "") -> str:
-    if reader is None:
-        return f"hubs:page:v{PAGE_FORMAT}:{locale}:{_digest(path)}"
-    return f"hubs:page:v{PAGE_FORMAT}:{locale}:{_digest(chr(0).join([path, reader, variant]))}"
+    # Under the site's marks too: a page kept before the secret changed has marks that
+    # nothing would fill in.
+    where = path if reader is None else chr(0).join([path, reader, variant])
+    return f"hubs:page:v{PAGE_FORMAT}:{_digest(since_mark())[:8]}:{locale}:{_digest(where)}"
 
 
 def _digest(text: str) -> str:
@@ -197,6 +200,3 @@ def init_app(app: Flask) -> None:
         if user is not None and request.method not in SAFE_METHODS and response.status_code < 400:
             reader_changed(user.username)
         return response
-
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -327,3 +327,15 @@ def test_the_navbar_counts_of_a_kept_page_follow_the_readers_own_changes(
     asked = mizmo.post(f"{PATH}join", data={"next": PATH})
     assert asked.status_code == 302, asked.text
     check({"unread": "1", "requests": "1"})
+
+
+def test_pages_kept_before_the_secret_changed_are_not_served(client, app, infra):
+    log_in(client, "nirik")
+    ready_page(client)
+    client.get(PATH)
+    app.config["SECRET_KEY"] = "a-new-secret"
+    app.extensions.pop("hubs_page_marks")
+    log_in(client, "nirik")  # the cookie signed again, with the new secret
+    page = client.get(PATH).text
+    assert "hubs-mark-" not in page
+    assert served_as_kept(page) == served_as_kept(fresh_render(app, "nirik"))
