@@ -28,17 +28,22 @@ import warnings  # noqa: E402
 
 import memcache  # noqa: E402
 import pika  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
 from fedora_messaging.message import load_message  # noqa: E402
 
 from tests.amqp_cluster import QUEUE, Cluster, corpus_messages  # noqa: E402
 from tests.stack import wait_for  # noqa: E402
 
 
-def send(cluster: Cluster, messages: list[dict]) -> None:
-    """Put ``messages`` on amq.topic exactly as fedora-messaging would, at pika's pace."""
+def load(messages: list[dict]) -> list:
+    """``messages`` as fedora-messaging Message objects (before the clock starts)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # deprecated schema classes
-        loaded = [load_message(m) for m in messages]
+        return [load_message(m) for m in messages]
+
+
+def send(cluster: Cluster, loaded: list) -> None:
+    """Put ``loaded`` on amq.topic exactly as fedora-messaging would, at pika's pace."""
     connection = pika.BlockingConnection(pika.URLParameters(cluster.amqp_url))
     try:
         channel = connection.channel()
@@ -68,10 +73,42 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_by_program() -> dict[str, float]:
+    """CPU seconds used so far by the processes of each program (its command name) now
+    alive, with what their exited children used (PostgreSQL's connections, say)."""
+    found: dict[str, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as handle:
+                text = handle.read()
+        except OSError:  # it exited meanwhile
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        used = sum(int(value) for value in fields[11:15]) / tick  # utime..cstime
+        found[name] = found.get(name, 0.0) + used
+    return found
+
+
+def cache_operations(client: memcache.Client) -> dict[str, int]:
+    """memcached's counts of the commands it served so far (gets, sets, ...)."""
+    stats = dict(client.get_stats()[0][1])
+    return (
+        {name: int(stats[f"cmd_{name}"]) for name in ("get", "set", "touch", "flush")}
+        | {
+            name: int(stats[f"{name}_hits"]) + int(stats[f"{name}_misses"])
+            for name in ("incr", "decr", "delete", "cas")
+        }
+        | {"add_or_set_items": int(stats["total_items"])}
+    )
+
+
 def run(backends: int, count: int, memcached: str) -> dict[str, float]:
     client = memcache.Client([memcached])
     client.flush_all()
-    client.disconnect_all()
     cache = {
         "CACHE_BACKEND": "dogpile.cache.memcached",
         "CACHE_ARGUMENTS": {"url": [memcached], "dead_retry": 1, "socket_timeout": 1},
@@ -84,15 +121,41 @@ def run(backends: int, count: int, memcached: str) -> dict[str, float]:
             junk = tuple(cluster.app.config["BACKEND_JUNK_TOPICS"])
             sent = corpus_messages(count, cluster.run, junk, repeat=True)
             ids = [m["id"] for m in sent]
+            loaded = load(sent)
+            engine = sa.create_engine(cluster.config["DATABASE_URL"], isolation_level="AUTOCOMMIT")
+            newest = sa.text("SELECT coalesce(max(id), 0) FROM messages")
+            since = sa.text("SELECT count(*) FROM messages WHERE id > :id")
+            with engine.connect() as connection:
+                before = connection.scalar(newest)
             pids = [process.pid for process in cluster.processes.values()]
             start, busy = time.monotonic(), machine_busy()
             backend_cpu = sum(process_cpu(pid) for pid in pids if pid)
-            send(cluster, sent)
-            wait_for(lambda: all(cluster.stored(ids).values()), 600, "every message stored", 0.05)
+            programs = cpu_by_program()
+            operations = cache_operations(client)
+            send(cluster, loaded)
+            # While they flow, one cheap look a poll (a primary key range): the bench
+            # should take as little of the cores as it can from what it measures.
+            with engine.connect() as connection:
+                wait_for(
+                    lambda: connection.scalar(since, {"id": before}) >= count,
+                    600,
+                    "every message stored",
+                    0.05,
+                )
+            engine.dispose()
             wait_for(lambda: cluster.queue_state(QUEUE)[0] == 0, 60, "the queue empty", 0.05)
             elapsed = time.monotonic() - start
             busy = machine_busy() - busy
             backend_cpu = sum(process_cpu(pid) for pid in pids if pid) - backend_cpu
+            after = cpu_by_program()
+            operations = {
+                name: (value - operations[name]) / count
+                for name, value in cache_operations(client).items()
+            }
+            programs = {
+                name: (after[name] - programs.get(name, 0.0)) / count * 1e3 for name in after
+            }
+            assert set(cluster.stored(ids).values()) == {1}, "a message stored twice"
             # The backends write their counters once a burst has settled.
             stats = wait_for(
                 lambda: (
@@ -113,9 +176,13 @@ def run(backends: int, count: int, memcached: str) -> dict[str, float]:
                 "rate": count / elapsed,
                 "rebuilds": sum(s.get("rebuilds", 0) for s in stats.values()),
                 "shares": sorted(s.get("stored", 0) for s in stats.values()),
+                "cache_operations": operations,
+                # CPU milliseconds a message, by program (the biggest ones)
+                "programs": dict(sorted(programs.items(), key=lambda item: -item[1])[:6]),
             }
         finally:
             cluster.close()
+            client.disconnect_all()
 
 
 def main() -> None:
@@ -134,6 +201,16 @@ def main() -> None:
             f"CPU a message: {result['backend_ms']:.1f} ms in the backends, "
             f"{result['other_ms']:.1f} ms elsewhere; {result['busy_cores']:.2f} of "
             f"{os.cpu_count()} cores busy",
+            flush=True,
+        )
+        print(
+            "    CPU a message by program: "
+            + ", ".join(f"{name} {ms:.1f} ms" for name, ms in result["programs"].items()),
+            flush=True,
+        )
+        print(
+            "    memcached commands a message: "
+            + ", ".join(f"{name} {n:.1f}" for name, n in result["cache_operations"].items() if n),
             flush=True,
         )
     base = results[args.backends[0]]["rate"]
