@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -160,13 +161,18 @@ def messages_involving(
     """The newest messages involving ``usernames``, older than ``before`` (the cursor of
     the last message of the previous page) if given; with ``newer_than``, only those
     stored after the message of that id; with ``category``, only that service's."""
-    involved = sa.select(MessageUser.message_id).where(MessageUser.username.in_(sorted(usernames)))
-    # The bounds on the users' rows too, so that the (username, timestamp) index narrows
-    # the messages to look at, not just their order.
-    if before is not None:
-        involved = involved.where(MessageUser.timestamp <= before[0])
-    if newer_than is not None:
-        involved = involved.where(MessageUser.message_id > newer_than)
+    usernames = sorted(set(usernames))
+    values: dict[str, Any] = {}
+    if category is None and newer_than is None and 0 < len(usernames) <= PER_PERSON_MAX:
+        involved, values = _newest_of_each(usernames, limit, before)
+    else:
+        involved = sa.select(MessageUser.message_id).where(MessageUser.username.in_(usernames))
+        # The bounds on the users' rows too, so that the (username, timestamp) index
+        # narrows the messages to look at, not just their order.
+        if before is not None:
+            involved = involved.where(MessageUser.timestamp <= before[0])
+        if newer_than is not None:
+            involved = involved.where(MessageUser.message_id > newer_than)
     query = (
         sa.select(Message)
         .where(Message.id.in_(involved))
@@ -186,7 +192,47 @@ def messages_involving(
                 sa.and_(Message.timestamp == stamp, Message.id < message_id),
             )
         )
-    return list(session.scalars(query))
+    return list(session.scalars(query, values))
+
+
+# Up to this many people, the newest messages of a group of people are looked for among
+# the newest of each of them (one short walk down the (username, timestamp) index per
+# person) rather than among all of theirs: the time does not grow with the store. (What
+# came since a message is a range of ids, short already: a feed's refresh reads it so.)
+PER_PERSON_MAX = 100
+
+
+def _newest_of_each(usernames: list[str], limit: int, before: Cursor | None):
+    """The ids of the ``limit`` newest messages of each of ``usernames`` (older than
+    ``before``), and the values of its parameters: the ``limit`` newest of them all are
+    among these, since each involves one of the people and at most ``limit`` - 1 of that
+    person's are newer."""
+    values = {f"person_{n}": name for n, name in enumerate(usernames)} | {"each": limit}
+    if before is not None:
+        values |= {"before_time": before[0], "before_id": before[1]}
+    return _newest_of_each_query(len(usernames), before is not None), values
+
+
+@functools.lru_cache(maxsize=256)
+def _newest_of_each_query(people: int, bounded: bool) -> sa.CompoundSelect:
+    """The query of _newest_of_each for so many people, built once (building a union of
+    dozens of selects costs more than running it)."""
+    before_time = sa.bindparam("before_time", type_=MessageUser.timestamp.type)
+    before_id = sa.bindparam("before_id", type_=sa.Integer)
+    same_time_older = sa.and_(
+        MessageUser.timestamp == before_time, MessageUser.message_id < before_id
+    )
+    parts = []
+    for number in range(people):
+        rows = sa.select(MessageUser.message_id).where(
+            MessageUser.username == sa.bindparam(f"person_{number}", type_=sa.String)
+        )
+        if bounded:
+            rows = rows.where(sa.or_(MessageUser.timestamp < before_time, same_time_older))
+        newest = rows.order_by(MessageUser.timestamp.desc(), MessageUser.message_id.desc())
+        each = newest.limit(sa.bindparam("each", type_=sa.Integer))
+        parts.append(sa.select(each.subquery().c.message_id))
+    return sa.union_all(*parts)
 
 
 # A page of grouped entries reads at most this many messages per entry it shows: a

@@ -405,3 +405,58 @@ def test_a_message_stored_while_the_feed_was_read_is_not_shown_twice(
     rebuilt = feed.compute(session, widget)
     now = feed.data(session, widget)["data"]
     assert [e["msg_id"] for e in now["entries"]] == [e["msg_id"] for e in rebuilt["entries"]]
+
+
+def test_the_newest_messages_of_people_are_those_of_a_walk_through_all_of_theirs(
+    app_context, session, corpus
+):
+    """messages_involving looks among the newest of each person: it finds what sorting
+    every message of theirs would, with ties of time, cursors, "stored since" bounds
+    and people beyond the per-person way alike."""
+    import random
+
+    from hubs import entries
+
+    rng = random.Random(21)
+    people = [f"person{n}" for n in range(8)]
+    start = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    bodies = [e["msg"] for e in corpus]
+    for number in range(300):
+        involved = set(rng.sample(people, rng.choice([1, 1, 2, 3])))
+        # Few distinct times: many messages share one, and the id breaks the tie.
+        when = start + dt.timedelta(minutes=rng.randrange(60))
+        message = {
+            **rng.choice(bodies),
+            "msg_id": f"oracle-{number}",
+            "timestamp": when.timestamp(),
+        }
+        store_message(session, message, involved, set())
+    session.commit()
+    rows = session.execute(sa.select(MessageUser.username, Message.id, Message.timestamp).join(
+        Message, Message.id == MessageUser.message_id)).all()  # fmt: skip
+
+    def utc(stamp: dt.datetime) -> dt.datetime:  # SQLite gives naive UTC, PostgreSQL aware
+        return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+
+    def walk(names, limit, before=None, newer_than=None):
+        found = {(utc(stamp), id_) for name, id_, stamp in rows if name in names}
+        if before is not None:
+            found = {(s, i) for s, i in found if (s, i) < (utc(before[0]), before[1])}
+        if newer_than is not None:
+            found = {(s, i) for s, i in found if i > newer_than}
+        return [i for _s, i in sorted(found, reverse=True)[:limit]]
+
+    ids = sorted(i for _n, i, _s in rows)
+    for limit_of_people in (entries.PER_PERSON_MAX, 0):  # the per-person way, and the other
+        entries.PER_PERSON_MAX, kept = limit_of_people, entries.PER_PERSON_MAX
+        try:
+            for _round in range(40):
+                names = set(rng.sample(people, rng.randint(1, len(people))))
+                limit = rng.choice([1, 5, 21, 400])
+                anchor = session.get(Message, rng.choice(ids))
+                before = rng.choice([None, (anchor.timestamp, anchor.id)])
+                newer_than = rng.choice([None, None, rng.choice(ids)])
+                got = entries.messages_involving(session, names, limit, before, newer_than)
+                assert [m.id for m in got] == walk(names, limit, before, newer_than)
+        finally:
+            entries.PER_PERSON_MAX = kept
