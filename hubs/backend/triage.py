@@ -76,7 +76,7 @@ class Counters:
     stream_entries: int = 0
     layouts: int = 0
     notifications: int = 0  # owners told that a request to join their hub came or went
-    retries: int = 0  # transient database errors met while storing, each retried
+    retries: int = 0  # transient database errors met storing or rebuilding, each retried
     requeued: int = 0  # AMQP: messages handed back to the queue, to be delivered again
     dead_lettered: int = 0  # AMQP: messages that failed every try, sent to the dead letters
     timed_rebuilds: int = 0  # widgets rebuilt as their data went stale with the clock
@@ -395,8 +395,28 @@ class Backend:
 
     def rebuild_widget(self, widget_id: int) -> None:
         """Bring one widget's cache up to date, then publish it (runs in the pool): with
-        its refresh() when it has one that applies, else by a full rebuild."""
-        with self.app.app_context():
+        its refresh() when it has one that applies, else by a full rebuild. A transient
+        database error (restarting, refusing connections) is retried, as for storing: a
+        widget left unbuilt would show older data than a fresh page until its next
+        message. A retry after the envelope was stored is harmless: the new run finds
+        nothing new since it, rebuilds, and publishes the same data at a later version."""
+
+        def retrying(error: Exception, delay: float) -> None:
+            with self._lock:
+                self.counters.retries += 1
+            log.warning(
+                "Rebuilding widget %s: the database is unavailable (%s); retrying in %.2f s",
+                widget_id, _first_line(error), delay,
+            )  # fmt: skip
+
+        retry_transient(
+            lambda: self._rebuild_once(widget_id),
+            self.app.config["BACKEND_RETRY_SECONDS"],
+            retrying,
+        )
+
+    def _rebuild_once(self, widget_id: int) -> None:
+        with self.app.app_context():  # its session is removed (rolled back) on the way out
             session = db.session
             widget = session.get(Widget, widget_id, options=[joinedload(Widget.hub)])
             if widget is None:

@@ -636,6 +636,65 @@ def test_a_message_in_a_readers_stream_renders_their_kept_pages_anew(backend, co
         assert now == (unread if unread.endswith("+") else str(int(unread) + 1)), path
 
 
+def test_a_rebuild_meeting_a_transient_database_error_is_retried(backend, corpus, monkeypatch):
+    """The database dropping a connection during a rebuild (a restart) delays the widget,
+    it does not leave it unbuilt."""
+    real = Backend._bring_up_to_date
+    failed = []
+
+    def dropped_once(self, session, widget, widget_type):
+        if not failed:
+            failed.append(widget.id)
+            raise sa.exc.OperationalError(
+                "SELECT 1", {}, Exception("server closed the connection unexpectedly")
+            )
+        return real(self, session, widget, widget_type)
+
+    monkeypatch.setattr(Backend, "_bring_up_to_date", dropped_once)
+    stale = backend.handle(fresh_copy(ralph_messages(corpus)[0], "dropped-1"))
+    assert backend.pool.wait_idle(10)
+    assert failed and failed[0] in stale
+    assert failed[0] in {event["widget_id"] for event in backend.publisher_events}
+    stats = backend.stats()
+    assert stats["retries"] == 1 and stats["rebuild_failures"] == 0
+
+
+def test_a_rebuild_retried_after_it_stored_ends_where_a_fresh_read_does(
+    backend, corpus, monkeypatch
+):
+    """The error may come after the envelope was stored and published (the session's
+    teardown on a dead connection): the second run finds nothing new since, reads the
+    feed whole and publishes it again. The page ends on what a fresh read gives."""
+    real = Backend._bring_up_to_date
+    failed = []
+
+    def dropped_after(self, session, widget, widget_type):
+        real(self, session, widget, widget_type)
+        if widget.plugin == "feed" and not failed:
+            failed.append(widget.id)
+            raise sa.exc.OperationalError("COMMIT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(Backend, "_bring_up_to_date", dropped_after)
+    stale = backend.handle(fresh_copy(ralph_messages(corpus)[0], "dropped-after-1"))
+    assert backend.pool.wait_idle(10)
+    [feed] = failed
+    assert feed in stale
+    events = [e for e in backend.publisher_events if e["widget_id"] == feed]
+    assert len(events) == 2 and events[0]["version"] < events[1]["version"]
+    # The prepended entry, then the feed whole: the same entries, the page's last word.
+    assert events[0]["data"]["data"]["entries"] == events[1]["data"]["data"]["entries"]
+    with backend.app.app_context():
+        widget = db.session.get(Widget, feed)
+        [cached] = cache.get_stored([registry["feed"].cache_key(widget)])
+        fresh = registry["feed"].compute(db.session, widget)
+        db.session.remove()
+    assert cached["version"] == events[1]["version"]
+    assert cached["data"]["entries"] == fresh["entries"] == events[1]["data"]["data"]["entries"]
+    assert fresh["entries"][0]["msg_id"] == "dropped-after-1"
+    stats = backend.stats()
+    assert stats["retries"] == 1 and stats["rebuild_failures"] == 0
+
+
 # A second backend process: rebuilds one widget, prints the event it publishes.
 OTHER_BACKEND = """
 import json, sys
