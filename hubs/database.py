@@ -69,6 +69,22 @@ def writing() -> Iterator[None]:
         _writing.reset(token)
 
 
+@contextlib.contextmanager
+def writing_now(session: Session) -> Iterator[None]:
+    """Write from a request that began as a reader (a GET that writes: a first login's
+    sign-up, opening My Stream): its read transaction ends first, so that the ones
+    begun inside take SQLite's write lock as they begin, waiting for it, instead of
+    failing at their first write because another connection wrote since they read."""
+    session.commit()  # (none begun: nothing to do)
+    with writing():
+        yield
+
+
+def is_writing() -> bool:
+    """Whether the transactions begun now will write."""
+    return _writing.get()
+
+
 def set_writing(value: bool = True) -> contextvars.Token:
     """Mark the current context (a request, a CLI command) as a writer."""
     return _writing.set(value)

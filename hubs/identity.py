@@ -13,7 +13,7 @@ from flask_oidc import OpenIDConnect
 from flask_oidc.signals import after_authorize
 
 from hubs.accounts import is_account_name
-from hubs.database import db
+from hubs.database import db, writing_now
 from hubs.models import User
 from hubs.sse.session_cookie import SESSION_GENERATION, SESSION_USERNAME
 
@@ -66,11 +66,13 @@ def _on_login(sender, token=None, return_to=None, **extra) -> None:
     username = profile.get("preferred_username") or profile.get("nickname") or profile.get("sub")
     if not is_account_name(username):
         abort(403, "The identity provider gave no usable account name.")
-    user = db.session.scalar(sa.select(User).where(User.username == username))
-    if user is None:
-        user = changes.sign_up(
-            db.session, username, str(profile.get("name") or username), profile.get("email")
-        )
+    # The provider's callback is a GET: its reads began as a reader's.
+    with writing_now(db.session):
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        if user is None:
+            user = changes.sign_up(
+                db.session, username, str(profile.get("name") or username), profile.get("email")
+            )
     # The provider's tokens are not needed after login: keep them out of the cookie.
     for key in ("oidc_auth_token", "oidc_auth_profile"):
         session.pop(key, None)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from hubs import page_cache
 from hubs.bus import conglomerate
+from hubs.database import writing_now
 from hubs.entries import entry, group_edits, messages_involving
 from hubs.models import (
     Hub,
@@ -159,14 +160,15 @@ def unread_count(session: Session, user: User) -> int:
 def mark_stream_read(session: Session, user: User) -> int:
     """Opening My Stream: everything stored so far is read (but what was marked unread
     again). Returns the marker before, so the page can show what was new."""
-    newest = session.scalar(sa.select(sa.func.max(Message.id))) or 0
-    marker = session.get(StreamRead, user.id)
-    before = marker.last_read_id if marker is not None else 0
-    if marker is None:
-        session.add(StreamRead(user_id=user.id, last_read_id=newest))
-    elif newest > marker.last_read_id:
-        marker.last_read_id = newest
-    session.commit()
+    with writing_now(session):  # a GET: the page's reads began before
+        newest = session.scalar(sa.select(sa.func.max(Message.id))) or 0
+        marker = session.get(StreamRead, user.id)
+        before = marker.last_read_id if marker is not None else 0
+        if marker is None:
+            session.add(StreamRead(user_id=user.id, last_read_id=newest))
+        elif newest > marker.last_read_id:
+            marker.last_read_id = newest
+        session.commit()
     if newest > before:  # (a GET) the navbar's unread count changed
         page_cache.reader_changed(user.username)
     return before
