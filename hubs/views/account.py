@@ -69,4 +69,6 @@ def set_language(hub: Hub, value: Any) -> Done:
 @own_account
 @form_post(back=account_path)
 def language_form(hub: Hub):
-    return set_language(hub, request.form.get("locale"))
+    if "locale" not in request.form:  # not "the browser's language": a form without it
+        raise Refused(_("Choose a language (locale)."), errors={"locale": _("is required")})
+    return set_language(hub, request.form["locale"])

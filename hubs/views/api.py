@@ -12,7 +12,7 @@ CSRF token (the ``X-CSRFToken`` header; a page has it in ``<meta name="csrf-toke
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import wraps
 from typing import Any
 
@@ -31,25 +31,47 @@ from hubs.views.hubs import HUB_URL
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-def api_post(view: Callable[..., Done]) -> Callable:
-    """Hand the view the request's JSON object as ``data``, and answer in JSON."""
+def api_post(
+    view: Callable[..., Done] | None = None,
+    *,
+    fields: Collection[str] | None = None,
+    required: Collection[str] = (),
+) -> Callable:
+    """Hand the view the request's JSON object as ``data``, and answer in JSON. With
+    ``fields``, the object's keys must be among them and hold those of ``required``: a
+    misspelt key is refused (400, naming it) rather than read as left out."""
 
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if not request.is_json:
-            abort(415, _("Send a JSON object, with the header Content-Type: application/json."))
-        data: Any = request.get_json(silent=True)
-        if not isinstance(data, dict):
-            abort(400, _("The request body must be a JSON object."))
-        try:
-            done = view(*args, data=data, **kwargs)
-        except Refused as refused:
-            db.session.rollback()
-            document = error_document(refused.status, refused.message, refused.errors)
-            return jsonify(document), refused.status
-        return jsonify(ok=True, message=done.message, **done.fields)
+    def decorate(view: Callable[..., Done]) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not request.is_json:
+                abort(415, _("Send a JSON object, with the header Content-Type: application/json."))
+            data: Any = request.get_json(silent=True)
+            if not isinstance(data, dict):
+                abort(400, _("The request body must be a JSON object."))
+            try:
+                if fields is not None:
+                    _check_fields(data, fields, required)
+                done = view(*args, data=data, **kwargs)
+            except Refused as refused:
+                db.session.rollback()
+                document = error_document(refused.status, refused.message, refused.errors)
+                return jsonify(document), refused.status
+            return jsonify(ok=True, message=done.message, **done.fields)
 
-    return wrapper
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
+
+
+def _check_fields(data: dict, fields: Collection[str], required: Collection[str]) -> None:
+    errors = {key: _("is not a known field") for key in data if key not in fields}
+    errors |= {key: _("is required") for key in required if key not in data}
+    if errors:
+        raise Refused(
+            _("Fields this address takes: %(fields)s.", fields=", ".join(sorted(fields))),
+            errors=errors,
+        )
 
 
 # -- settings and widgets ------------------------------------------------------------------
@@ -64,7 +86,7 @@ def update_settings(hub, data):
 
 @bp.post(HUB_URL + "widgets")
 @hub_action(Action.EDIT_HUB)
-@api_post
+@api_post(fields=("plugin", "column", "title", "config"))
 def create_widget(hub, data):
     kind = edits.widget_type(data.get("plugin"))
     where = edits.column(data.get("column"))
@@ -100,7 +122,7 @@ def delete_widget(hub, widget_id: int, data):
 
 @bp.post(HUB_URL + "w/<id:widget_id>/halp/resolve")
 @hub_action(Action.RESOLVE_HELP)
-@api_post
+@api_post(fields=("msg_id",), required=("msg_id",))
 def resolve_help(hub, widget_id: int, data):
     return help_calls.resolve(hub, widget_id, data.get("msg_id"))
 
@@ -194,14 +216,14 @@ def decline_invitation(hub, data):
 
 @bp.post(HUB_URL + "members")
 @hub_action(Action.MANAGE_MEMBERS)
-@api_post
+@api_post(fields=("username", "role"), required=("username",))
 def add_member(hub, data):
     return edits.add_member(hub, str(data.get("username", "")), data.get("role", "member"))
 
 
 @bp.post(HUB_URL + "members/<username>/remove")
 @hub_action(Action.MANAGE_MEMBERS)
-@api_post
+@api_post(fields=("role",))
 def remove_member(hub, username: str, data):
     return edits.remove_member(hub, username, data.get("role", "member"))
 
@@ -225,28 +247,28 @@ def decline(hub, username: str, data):
 
 @bp.post(my_stream.MINE + "saved")
 @my_stream.own_hub
-@api_post
+@api_post(fields=("msg_id",), required=("msg_id",))
 def save(hub, data):
     return my_stream.save(hub, data.get("msg_id"))
 
 
 @bp.post(my_stream.MINE + "saved/delete")
 @my_stream.own_hub
-@api_post
+@api_post(fields=("msg_id",), required=("msg_id",))
 def unsave(hub, data):
     return my_stream.unsave(hub, data.get("msg_id"))
 
 
 @bp.post(my_stream.MINE + "stream/unread")
 @my_stream.own_hub
-@api_post
+@api_post(fields=("msg_id",), required=("msg_id",))
 def mark_unread(hub, data):
     return my_stream.mark_unread(hub, data.get("msg_id"))
 
 
 @bp.post(my_stream.MINE + "stream/read")
 @my_stream.own_hub
-@api_post
+@api_post(fields=("msg_id",), required=("msg_id",))
 def mark_read(hub, data):
     return my_stream.mark_read(hub, data.get("msg_id"))
 
@@ -256,6 +278,6 @@ def mark_read(hub, data):
 
 @bp.post(account.MINE + "account/language")
 @account.own_account
-@api_post
+@api_post(fields=("locale",), required=("locale",))
 def set_language(hub, data):
     return account.set_language(hub, data.get("locale"))

@@ -182,7 +182,11 @@ def new_widget_form(hub):
     widget_type = get_widget_type(request.args.get("plugin", ""))
     if widget_type is not None and not widget_type.fits(hub.type.value):
         abort(400, widget_type.fit_for)
-    return _config_page(hub, widget_type, {}, {}, column=request.args.get("column", "left"))
+    try:  # the column the form will post: refused now, not once filled in
+        where = edits.column(request.args.get("column"))
+    except Refused as refused:
+        abort(400, refused.message)
+    return _config_page(hub, widget_type, {}, {}, column=where.value)
 
 
 @bp.post(HUB_URL + "widgets")

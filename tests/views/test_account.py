@@ -99,6 +99,25 @@ def test_a_language_hubs_does_not_have_is_refused_and_changes_nothing(client, se
     assert session.scalar(sa.select(User.locale).where(User.username == "ralph")) == before
 
 
+@pytest.mark.parametrize("body", [{"language": "fr"}, {}, {"locale": "fr", "theme": "dark"}])
+def test_a_misspelt_or_missing_language_field_is_refused_and_changes_nothing(
+    client, session, team, body
+):
+    """A body without "locale" is not a choice of the browser's language (which clears
+    the saved one): it is refused, naming the field."""
+    log_in(client, "ralph")
+    assert client.post("/api/u/ralph/account/language", json={"locale": "fr"}).status_code == 200
+    response = client.post("/api/u/ralph/account/language", json=body)
+    assert response.status_code == 400
+    document = response.get_json()
+    assert "locale" in document["message"]
+    assert set(document["errors"]) == ({"locale"} - set(body)) | (set(body) - {"locale"})
+    form = client.post("/u/ralph/account/language", data={"language": "fr"})
+    assert form.status_code == 400 and "locale" in form.text
+    session.expire_all()
+    assert session.scalar(sa.select(User.locale).where(User.username == "ralph")) == "fr"
+
+
 def test_only_the_user_reads_their_account_page(client, session, team):
     assert client.get("/u/ralph/account").status_code == 302  # to log in
     log_in(client, "nirik")

@@ -1,6 +1,7 @@
 """A widget's own title and the configure form's controls; the hub page's edit mode as
 the server draws it (the browser side is tests/browser/test_edit_mode.py)."""
 
+import pytest
 import sqlalchemy as sa
 
 from hubs.models import Column, Widget
@@ -90,6 +91,20 @@ def test_a_refused_title_is_a_400_naming_it_and_changes_nothing(client, session,
     assert set(both.get_json()["errors"]) == {"text", "title"}
     assert snapshot(session) == before and published == []
     assert _widget(session, sticky).title is None
+
+
+@pytest.mark.parametrize("column", ["middle", "LEFT", "left%00", "x" * 300])
+def test_the_new_widget_form_refuses_a_column_the_hub_has_not(client, session, team, column):
+    """Refused up front (400, naming the columns), not in a form that cannot be sent."""
+    log_in(client, "nirik")
+    response = client.get(
+        "/t/infrastructure/edit/widgets/new", query_string={"plugin": "sticky", "column": column}
+    )
+    assert response.status_code == 400
+    assert "column must be one of: left, right" in response.text
+    left = client.get("/t/infrastructure/edit/widgets/new?plugin=sticky")  # the default
+    assert left.status_code == 200
+    assert {e["value"] for e in _inputs(left.text) if e.get("name") == "column"} == {"left"}
 
 
 def test_the_forms_add_and_configure_a_widget_with_its_title(client, session, team, published):
