@@ -35,7 +35,7 @@ async def _receive(app: web.Application, endpoint: str) -> None:
     socket.connect(endpoint)
     socket.setsockopt(zmq.SUBSCRIBE, b"")
     while True:
-        name, kind, payload = await socket.recv_multipart()
+        name, kind, payload, *_tag = await socket.recv_multipart()
         frame = b"event: %b\ndata: %b\n\n" % (kind, payload)
         for queue in app[WATCHERS].get(name.decode(), ()):
             queue.put_nowait(frame)

@@ -177,6 +177,11 @@ SSE_EVENTS_BIND: str | None = None
 # BACKEND_EVENTS_ENDPOINT).
 BACKEND_EVENTS_CONNECT: list[str] = []
 
+# How often a backend says hello to hubs-sse while nothing else is published (seconds):
+# a backend that restarted is known by then, and every open page fetches itself anew
+# (what was published on the bus while it was down may be lost). None: never.
+BACKEND_HELLO_SECONDS: float | None = 2.0
+
 # Pages on these origins may open streams with their cookies (CORS).
 SSE_ALLOWED_ORIGINS = ["http://localhost:5000", "http://127.0.0.1:5000"]
 

@@ -415,6 +415,22 @@ class Streams:
             pieces_by_id[numbers] = pieces
         return pieces
 
+    def snapshot_all(self, reason: str) -> int:
+        """Every open connection told to fetch its page anew (a snapshot), once each
+        however many streams it watches; returns how many. Its id stays where it is:
+        a browser reconnecting from it is missing nothing the snapshot does not bring."""
+        frame = sse_frame("snapshot", json.dumps({"reason": reason}, separators=(",", ":")))
+        told: set[Connection] = set()
+        for stream in list(self._streams.values()):
+            event = Event(stream.name, stream.number, "snapshot", frame, None, time.time())
+            for connection in list(stream.connections):
+                if connection in told:
+                    continue
+                told.add(connection)
+                if not connection.offer(event):
+                    self.drop(connection)
+        return len(told)
+
     @property
     def streams(self) -> int:
         return len(self._streams)
@@ -430,3 +446,42 @@ class Streams:
 
 def _cost(event: Event) -> int:
     return len(event.frame) + EVENT_OVERHEAD
+
+
+class Publishers:
+    """The backends publishing to this process, each by its process id, when it
+    started, and the number of its last event: what tells that pages may have missed
+    something. ZeroMQ drops what is published while it has no subscriber (a backend
+    just started, hubs-sse joining or reconnecting) or while this process lags; and a
+    backend that (re)started while this process served pages did not hear what the bus
+    carried before (fedmsg keeps nothing)."""
+
+    def __init__(
+        self, started: float | None = None, forget_seconds: float = 600.0, clock=time.monotonic
+    ) -> None:
+        self.started = time.time() if started is None else started
+        self.forget_seconds = forget_seconds
+        self.clock = clock
+        self._last: dict[str, tuple[int, float]] = {}  # process -> (number, heard at)
+
+    def heard(self, tag: str, event: bool = True) -> str | None:
+        """Note a frame's "<process id>.<started, ms>.<events sent so far>" (an event's
+        own number, or what a hello says went before it); returns why every page must
+        fetch itself anew, or None when nothing can have been missed."""
+        try:
+            instance, started, number = tag.split(".")
+            born, number = int(started) / 1000, int(number)
+        except ValueError:
+            return None  # not a tag: nothing to tell from it
+        before = number - 1 if event else number  # the events sent before this frame
+        now = self.clock()
+        previous = self._last.get(instance)
+        self._last[instance] = (number, now)
+        if previous is None:
+            for other, (_n, at) in list(self._last.items()):
+                if now - at > self.forget_seconds:
+                    del self._last[other]
+            if born > self.started:
+                return "a backend started"
+            return "events were lost" if before > 0 else None
+        return "events were lost" if before != previous[0] else None

@@ -35,8 +35,9 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from hubs.accounts import is_account_name
+from hubs.backend.publisher import CONTROL_STREAM
 from hubs.config import load_config
-from hubs.sse.event_streams import Connection, Event, Streams, chunk
+from hubs.sse.event_streams import Connection, Event, Publishers, Streams, chunk
 from hubs.sse.guard import Door, raw_response
 from hubs.sse.memory import MemoryTrim, glibc_malloc_trim
 from hubs.sse.session_cookie import SessionReader, SessionsUnknown
@@ -325,10 +326,18 @@ async def _subscribe(app: web.Application) -> None:
         socket.bind(app[CONFIG]["SSE_EVENTS_BIND"])
     socket.setsockopt(zmq.SUBSCRIBE, b"")
     streams = app[STREAMS]
+    publishers = Publishers()
     try:
         while True:
             try:
-                name, kind, payload = await socket.recv_multipart()
+                name, kind, payload, *tag = await socket.recv_multipart()
+                event = name.decode() != CONTROL_STREAM
+                reason = publishers.heard(tag[0].decode(), event) if tag else None
+                if reason is not None:
+                    told = streams.snapshot_all(reason)
+                    log.info("%s: %d pages told to fetch themselves anew", reason, told)
+                if not event:
+                    continue
                 streams.publish(name.decode(), kind.decode(), json.loads(payload))
                 # Let the streams write it before the next: a burst arrives without the
                 # loop turning, and would fill every queue, the fast readers' too.

@@ -96,6 +96,34 @@ def test_the_page_catches_up_after_the_sse_process_restarts(stack, page, corpus)
     assert page.evaluate("window.__sameDocument") is True
 
 
+def test_the_page_catches_up_after_the_backend_restarts(stack, browser, page):
+    """What changes while the backend is down reaches no page through it (fedmsg keeps
+    nothing of what the bus carried): the restarted backend's first hello tells
+    hubs-sse, which tells every open page to fetch itself anew."""
+    viewer = page
+    open_hub(viewer, stack, "/t/infrastructure/")
+    widget_id = viewer.locator('[data-role="widget"][data-plugin="sticky"]').get_attribute(
+        "data-widget-id"
+    )
+    text = viewer.locator(f'#widget-{widget_id} [data-role="sticky-text"]')
+    stack.stop("hub", signal.SIGKILL)
+
+    owner_context = logged_in_context(browser, stack.app, stack.web_url, "nirik")
+    owner = owner_context.new_page()
+    owner.goto(f"{stack.web_url}/t/infrastructure/w/{widget_id}/edit")
+    owner.fill('textarea[name="text"]', "Saved while the backend was down")
+    owner.click('[data-role="widget-form"] button[type="submit"]')
+    expect(owner.locator('[data-role="flash"]')).to_have_text("Widget saved.")
+    assert text.text_content().strip() != "Saved while the backend was down"
+
+    stack.start("hub")
+    expect(text).to_have_text("Saved while the backend was down", timeout=20000)
+    expect(viewer.locator('[data-role="live-indicator"]')).to_have_attribute("data-state", "live")
+    assert viewer.evaluate("window.__sameDocument") is True
+    assert viewer.errors == []
+    owner_context.close()
+
+
 def test_a_config_change_in_one_browser_redraws_the_widget_in_another(stack, browser, page):
     viewer = page
     open_hub(viewer, stack, "/t/infrastructure/")

@@ -1,7 +1,7 @@
 import asyncio
 import contextlib
 
-from hubs.sse.event_streams import Streams
+from hubs.sse.event_streams import Publishers, Streams
 
 
 def drain(connection):
@@ -344,3 +344,50 @@ def test_a_cancelled_get_leaves_the_queue_waking_the_next():
         assert (await asyncio.wait_for(getting, 5)).payload == '{"n":1}'
 
     run(scenario())
+
+
+def test_every_connection_is_told_to_fetch_its_page_anew_once():
+    async def scenario():
+        streams = Streams("e1")
+        page, _ = streams.attach(["hub:/t/infra/"], None)
+        owner, _ = streams.attach(["hub:/u/ralph/", "user:ralph"], None)
+        mine, _ = streams.attach(["user:ralph"], None)
+        streams.publish("hub:/u/ralph/", "widget", {"n": 1})
+        [shown] = drain(owner)
+        where = streams.event_id(owner, shown)
+        assert streams.snapshot_all("a backend started") == 3
+        for connection in (page, owner, mine):
+            [told] = drain(connection)
+            assert told.kind == "snapshot" and told.payload == '{"reason":"a backend started"}'
+            if connection is owner:  # its id stays: nothing is missing from where it is
+                assert streams.event_id(owner, told) == where == "e1.1.0"
+
+    run(scenario())
+
+
+def test_a_backend_that_started_or_frames_dropped_on_the_way_are_told():
+    clock = [0.0]
+    # hubs-sse started at 1000 s; backend "a" before it, "b" and "d" after.
+    publishers = Publishers(started=1000.0, forget_seconds=600, clock=lambda: clock[0])
+    assert publishers.heard("a.900000.1") is None  # running before: from its first event
+    assert publishers.heard("a.900000.2") is None
+    assert publishers.heard("a.900000.4") == "events were lost"  # 3 never came
+    assert publishers.heard("a.900000.5") is None
+    assert publishers.heard("b.1005000.1") == "a backend started"  # a restart, say
+    assert publishers.heard("b.1005000.2") is None and publishers.heard("a.900000.6") is None
+    assert publishers.heard("no tag") is None and publishers.heard("b.1005000.x") is None
+    # Hellos say how many events went before them.
+    assert publishers.heard("b.1005000.2", event=False) is None
+    assert publishers.heard("b.1005000.3") is None
+    assert publishers.heard("b.1005000.5", event=False) == "events were lost"
+    # Running before hubs-sse: heard first after it had published, what came before
+    # was dropped; if it published nothing yet, nobody missed anything.
+    assert Publishers(started=1000.0).heard("c.900000.7") == "events were lost"
+    assert Publishers(started=1000.0).heard("c.900000.7", event=False) == "events were lost"
+    assert Publishers(started=1000.0).heard("c.900000.0", event=False) is None
+    # Started while hubs-sse served, even before a word from it: pages missed the bus.
+    assert Publishers(started=1000.0).heard("c.1000500.0", event=False) == "a backend started"
+    # Backends gone for long are forgotten.
+    clock[0] = 601.0
+    assert publishers.heard("d.1601000.0", event=False) == "a backend started"
+    assert set(publishers._last) == {"d"}

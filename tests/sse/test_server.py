@@ -12,6 +12,7 @@ import sys
 
 import aiohttp
 import pytest
+import zmq
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from yarl import URL
@@ -99,13 +100,16 @@ async def eventually(condition, what: str, timeout: float = 10) -> None:
 
 async def publish_until_read(publisher, response, events: list[dict]) -> dict:
     """Publish ``events`` again and again until the stream shows one: a ZeroMQ
-    subscriber misses what is published before it has joined ("slow joiner")."""
-    reading = asyncio.ensure_future(read_event(response, timeout=10))
-    while not reading.done():
-        for event in events:
-            publisher.publish(event)
-        await asyncio.wait([reading], timeout=0.05)
-    return reading.result()
+    subscriber misses what is published before it has joined ("slow joiner"). The
+    snapshot hubs-sse sends when it finds it missed some is passed over."""
+    while True:
+        reading = asyncio.ensure_future(read_event(response, timeout=10))
+        while not reading.done():
+            for event in events:
+                publisher.publish(event)
+            await asyncio.wait([reading], timeout=0.05)
+        if reading.result().get("event") != "snapshot":
+            return reading.result()
 
 
 async def stalled_reader(port: int, hub: str = "/t/infra/") -> asyncio.StreamWriter:
@@ -150,6 +154,52 @@ def test_widget_events_from_the_backend_reach_the_hub_stream():
         asyncio.run(with_server(config, scenario))
     finally:
         publisher.close()
+
+
+def test_open_pages_fetch_themselves_anew_when_the_backend_restarts():
+    """A backend killed and started again heard nothing the bus carried meanwhile
+    (fedmsg keeps nothing), and publishes nothing about it: hubs-sse knows it from its
+    first hello, and tells every page to fetch itself anew."""
+    config = sse_config()
+    endpoint = config["BACKEND_EVENTS_ENDPOINT"]
+
+    async def next_of_kind(response, kind: str, last: dict) -> dict:
+        while (event := await read_event(response))["event"] != kind:
+            assert event["event"] == "widget", event  # hellos never reach a page
+            last = event
+        assert event["id"] == last["id"]  # where the page is: nothing to replay
+        return event
+
+    async def started_again(endpoint: str) -> ZmqPublisher:
+        """A new backend on the same endpoint, once the killed one's port is free
+        (ZeroMQ lets it go in its own thread)."""
+        deadline = asyncio.get_running_loop().time() + 10
+        while True:
+            try:
+                return ZmqPublisher(endpoint, hello_seconds=0.05)
+            except zmq.ZMQError:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+                await asyncio.sleep(0.01)
+
+    async def scenario(server, http, app):
+        first = ZmqPublisher(endpoint, hello_seconds=0.05)
+        try:
+            async with http.get(server.make_url("/stream?hub=/t/infra/")) as response:
+                await read_event(response)  # its hello
+                shown = await publish_until_read(first, response, [widget_event(1)])
+                assert shown["event"] == "widget"
+                first.close()  # kill -9
+                second = await started_again(endpoint)
+                try:
+                    told = await next_of_kind(response, "snapshot", shown)
+                finally:
+                    second.close()
+                assert json.loads(told["data"]) == {"reason": "a backend started"}
+        finally:
+            first.close()
+
+    asyncio.run(with_server(config, scenario))
 
 
 def test_reconnect_with_last_event_id_replays_missed_events():
