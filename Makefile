@@ -53,7 +53,7 @@ screenshots: test-deps
 catalogs: deps
 	$(BIN)/pybabel extract -F babel.cfg --project "Fedora Hubs" --copyright-holder "the Fedora Hubs developers" --no-location --sort-output -k _l -k lazy_ngettext:1,2 -o hubs/translations/messages.pot .
 	for po in hubs/translations/*/LC_MESSAGES/messages.po; do \
-	  $(BIN)/pybabel update --no-fuzzy-matching -i hubs/translations/messages.pot -o $$po -l $$(basename $$(dirname $$(dirname $$po))) || exit 1; \
+	  $(BIN)/pybabel update -w 100 --no-fuzzy-matching -i hubs/translations/messages.pot -o $$po -l $$(basename $$(dirname $$(dirname $$po))) || exit 1; \
 	done
 	$(BIN)/pybabel compile -d hubs/translations
 

@@ -181,6 +181,10 @@ BACKEND_EVENTS_CONNECT: list[str] = []
 # a backend that restarted is known by then, and every open page fetches itself anew
 # (what was published on the bus while it was down may be lost). None: never.
 BACKEND_HELLO_SECONDS: float | None = 2.0
+# hubs-sse tells every page to fetch itself anew at most once in so many seconds (the
+# reasons found meanwhile get one more round at the end): K backends restarted one
+# after the other make no K waves of page fetches.
+SSE_SNAPSHOT_SPACING_SECONDS = 5.0
 
 # Pages on these origins may open streams with their cookies (CORS).
 SSE_ALLOWED_ORIGINS = ["http://localhost:5000", "http://127.0.0.1:5000"]

@@ -66,13 +66,15 @@ def _on_login(sender, token=None, return_to=None, **extra) -> None:
     username = profile.get("preferred_username") or profile.get("nickname") or profile.get("sub")
     if not is_account_name(username):
         abort(403, "The identity provider gave no usable account name.")
-    # The provider's callback is a GET: its reads began as a reader's.
-    with writing_now(db.session):
-        user = db.session.scalar(sa.select(User).where(User.username == username))
-        if user is None:
-            user = changes.sign_up(
-                db.session, username, str(profile.get("name") or username), profile.get("email")
-            )
+    named = sa.select(User).where(User.username == username)
+    user = db.session.scalar(named)
+    if user is None:
+        # The provider's callback is a GET, begun as a reader: sign up as a writer.
+        with writing_now(db.session):
+            user = db.session.scalar(named)  # again: another tab may have signed them up
+            if user is None:
+                fullname = str(profile.get("name") or username)
+                user = changes.sign_up(db.session, username, fullname, profile.get("email"))
     # The provider's tokens are not needed after login: keep them out of the cookie.
     for key in ("oidc_auth_token", "oidc_auth_profile"):
         session.pop(key, None)

@@ -160,9 +160,14 @@ def unread_count(session: Session, user: User) -> int:
 def mark_stream_read(session: Session, user: User) -> int:
     """Opening My Stream: everything stored so far is read (but what was marked unread
     again). Returns the marker before, so the page can show what was new."""
-    with writing_now(session):  # a GET: the page's reads began before
+    newest = session.scalar(sa.select(sa.func.max(Message.id))) or 0
+    marker = session.get(StreamRead, user.id)
+    before = marker.last_read_id if marker is not None else 0
+    if marker is not None and newest <= before:
+        return before  # nothing new since: nothing to write
+    with writing_now(session):  # a GET, begun as a reader: write as a writer, read again
         newest = session.scalar(sa.select(sa.func.max(Message.id))) or 0
-        marker = session.get(StreamRead, user.id)
+        marker = session.get(StreamRead, user.id, populate_existing=True)
         before = marker.last_read_id if marker is not None else 0
         if marker is None:
             session.add(StreamRead(user_id=user.id, last_read_id=newest))

@@ -402,6 +402,8 @@ class Backend:
         nothing new since it, rebuilds, and publishes the same data at a later version."""
 
         def retrying(error: Exception, delay: float) -> None:
+            if self._closing.is_set():
+                raise error  # stopping: the next start rebuilds what is stale (its timers)
             with self._lock:
                 self.counters.retries += 1
             log.warning(

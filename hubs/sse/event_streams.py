@@ -20,10 +20,14 @@ import collections
 import functools
 import itertools
 import json
+import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+log = logging.getLogger("hubs.sse")
 
 
 def chunk(data: bytes) -> bytes:
@@ -417,12 +421,15 @@ class Streams:
 
     def snapshot_all(self, reason: str) -> int:
         """Every open connection told to fetch its page anew (a snapshot), once each
-        however many streams it watches; returns how many. Its id stays where it is:
-        a browser reconnecting from it is missing nothing the snapshot does not bring."""
+        however many streams it watches; returns how many. The snapshot is numbered and
+        kept in each stream's ring like any event: a browser away at that moment (its
+        connection dropped, or reconnecting) gets it when it comes back."""
         frame = sse_frame("snapshot", json.dumps({"reason": reason}, separators=(",", ":")))
         told: set[Connection] = set()
         for stream in list(self._streams.values()):
+            stream.number += 1
             event = Event(stream.name, stream.number, "snapshot", frame, None, time.time())
+            self._keep(stream, event)
             for connection in list(stream.connections):
                 if connection in told:
                     continue
@@ -457,11 +464,18 @@ class Publishers:
     carried before (fedmsg keeps nothing)."""
 
     def __init__(
-        self, started: float | None = None, forget_seconds: float = 600.0, clock=time.monotonic
+        self,
+        started: float | None = None,
+        grace_seconds: float = 10.0,
+        forget_seconds: float = 600.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self.started = time.time() if started is None else started
-        self.forget_seconds = forget_seconds
         self.clock = clock
+        self.started = clock() if started is None else started
+        # A backend running before this process is heard within this long of its start
+        # (its hellos): one first heard later started since, whatever its clock says.
+        self.grace_seconds = grace_seconds
+        self.forget_seconds = forget_seconds
         self._last: dict[str, tuple[int, float]] = {}  # process -> (number, heard at)
 
     def heard(self, tag: str, event: bool = True) -> str | None:
@@ -481,7 +495,41 @@ class Publishers:
             for other, (_n, at) in list(self._last.items()):
                 if now - at > self.forget_seconds:
                     del self._last[other]
-            if born > self.started:
+            if born > self.started or now - self.started > self.grace_seconds:
                 return "a backend started"
             return "events were lost" if before > 0 else None
         return "events were lost" if before != previous[0] else None
+
+
+class SnapshotRounds:
+    """Snapshots sent to every page, at most one round every ``spacing`` seconds: a
+    reason found meanwhile (several backends restarting one after the other, frames
+    lost while this process lags) is answered by one more round at the end of it."""
+
+    def __init__(self, streams: Streams, spacing: float, loop: asyncio.AbstractEventLoop) -> None:
+        self.streams = streams
+        self.spacing = spacing
+        self.loop = loop
+        self.rounds = 0
+        self._last = -math.inf
+        self._waiting: asyncio.TimerHandle | None = None
+
+    def ask(self, reason: str) -> None:
+        if self._waiting is not None:
+            return  # a round is coming, which answers this reason too
+        wait = self._last + self.spacing - self.loop.time()
+        if wait <= 0:
+            self._send(reason)
+        else:
+            self._waiting = self.loop.call_later(wait, self._send, reason)
+
+    def _send(self, reason: str) -> None:
+        self._waiting = None
+        self._last = self.loop.time()
+        self.rounds += 1
+        told = self.streams.snapshot_all(reason)
+        log.info("%s: %d pages told to fetch themselves anew", reason, told)
+
+    def cancel(self) -> None:
+        if self._waiting is not None:
+            self._waiting.cancel()

@@ -37,7 +37,14 @@ from aiohttp.http_exceptions import HttpProcessingError
 from hubs.accounts import is_account_name
 from hubs.backend.publisher import CONTROL_STREAM
 from hubs.config import load_config
-from hubs.sse.event_streams import Connection, Event, Publishers, Streams, chunk
+from hubs.sse.event_streams import (
+    Connection,
+    Event,
+    Publishers,
+    SnapshotRounds,
+    Streams,
+    chunk,
+)
 from hubs.sse.guard import Door, raw_response
 from hubs.sse.memory import MemoryTrim, glibc_malloc_trim
 from hubs.sse.session_cookie import SessionReader, SessionsUnknown
@@ -327,6 +334,8 @@ async def _subscribe(app: web.Application) -> None:
     socket.setsockopt(zmq.SUBSCRIBE, b"")
     streams = app[STREAMS]
     publishers = Publishers()
+    spacing = app[CONFIG]["SSE_SNAPSHOT_SPACING_SECONDS"]
+    snapshots = SnapshotRounds(streams, spacing, asyncio.get_running_loop())
     try:
         while True:
             try:
@@ -334,8 +343,7 @@ async def _subscribe(app: web.Application) -> None:
                 event = name.decode() != CONTROL_STREAM
                 reason = publishers.heard(tag[0].decode(), event) if tag else None
                 if reason is not None:
-                    told = streams.snapshot_all(reason)
-                    log.info("%s: %d pages told to fetch themselves anew", reason, told)
+                    snapshots.ask(reason)
                 if not event:
                     continue
                 streams.publish(name.decode(), kind.decode(), json.loads(payload))
@@ -345,6 +353,7 @@ async def _subscribe(app: web.Application) -> None:
             except (ValueError, UnicodeDecodeError) as error:
                 log.warning("Ignored a malformed event from the backend: %s", error)
     finally:
+        snapshots.cancel()
         socket.close(linger=0)
 
 

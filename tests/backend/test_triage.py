@@ -5,6 +5,7 @@ import copy
 import gc
 import random
 import subprocess
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ from tests.conftest import log_in
 from tests.factories import RecordingPublisher, fresh_copy
 from tests.html import role_texts, widget_states, with_role
 from tests.oracles import ACTIVITY, activity_widgets_of, backend_stats, versions
+from tests.stack import wait_for
 
 
 def ralph_messages(corpus):
@@ -693,6 +695,27 @@ def test_a_rebuild_retried_after_it_stored_ends_where_a_fresh_read_does(
     assert fresh["entries"][0]["msg_id"] == "dropped-after-1"
     stats = backend.stats()
     assert stats["retries"] == 1 and stats["rebuild_failures"] == 0
+
+
+def test_stopping_ends_the_retries_of_a_rebuild_while_the_database_is_away(
+    backend, corpus, monkeypatch
+):
+    """A rebuild retries for BACKEND_RETRY_SECONDS (300): stopping must not wait them
+    out for every widget queued (systemd would kill it before its last counters)."""
+
+    def away(self, session, widget, widget_type):
+        raise sa.exc.OperationalError("SELECT 1", {}, Exception("the database is away"))
+
+    monkeypatch.setattr(Backend, "_bring_up_to_date", away)
+    assert backend.app.config["BACKEND_RETRY_SECONDS"] == 300
+    stale = backend.handle(fresh_copy(ralph_messages(corpus)[0], "away-1"))
+    assert len(stale) >= 2
+    wait_for(lambda: backend.stats()["retries"] >= len(stale), 30, "every rebuild retrying")
+    closing = threading.Thread(target=backend.close)
+    closing.start()
+    closing.join(60)  # a hang guard: retrying on would take 300 s
+    assert not closing.is_alive()
+    assert backend.pool.failures == len(stale)  # given up, each counted
 
 
 # A second backend process: rebuilds one widget, prints the event it publishes.

@@ -1,7 +1,7 @@
 import asyncio
 import contextlib
 
-from hubs.sse.event_streams import Publishers, Streams
+from hubs.sse.event_streams import Publishers, SnapshotRounds, Streams
 
 
 def drain(connection):
@@ -352,23 +352,27 @@ def test_every_connection_is_told_to_fetch_its_page_anew_once():
         page, _ = streams.attach(["hub:/t/infra/"], None)
         owner, _ = streams.attach(["hub:/u/ralph/", "user:ralph"], None)
         mine, _ = streams.attach(["user:ralph"], None)
-        streams.publish("hub:/u/ralph/", "widget", {"n": 1})
-        [shown] = drain(owner)
-        where = streams.event_id(owner, shown)
+        away, _ = streams.attach(["hub:/t/design/"], None)
+        streams.publish("hub:/t/design/", "widget", {"n": 1})
+        [shown] = drain(away)
+        where = streams.event_id(away, shown)
+        streams.detach(away)  # between two connections when the snapshot goes out
         assert streams.snapshot_all("a backend started") == 3
         for connection in (page, owner, mine):
             [told] = drain(connection)
             assert told.kind == "snapshot" and told.payload == '{"reason":"a backend started"}'
-            if connection is owner:  # its id stays: nothing is missing from where it is
-                assert streams.event_id(owner, told) == where == "e1.1.0"
+        # The browser that was away gets it when it comes back from where it was.
+        back, snapshot = streams.attach(["hub:/t/design/"], where)
+        assert not snapshot
+        assert [e.kind for e in drain(back)] == ["snapshot"]
 
     run(scenario())
 
 
 def test_a_backend_that_started_or_frames_dropped_on_the_way_are_told():
-    clock = [0.0]
+    clock = [1000.0]
     # hubs-sse started at 1000 s; backend "a" before it, "b" and "d" after.
-    publishers = Publishers(started=1000.0, forget_seconds=600, clock=lambda: clock[0])
+    publishers = Publishers(grace_seconds=10, forget_seconds=600, clock=lambda: clock[0])
     assert publishers.heard("a.900000.1") is None  # running before: from its first event
     assert publishers.heard("a.900000.2") is None
     assert publishers.heard("a.900000.4") == "events were lost"  # 3 never came
@@ -380,14 +384,41 @@ def test_a_backend_that_started_or_frames_dropped_on_the_way_are_told():
     assert publishers.heard("b.1005000.2", event=False) is None
     assert publishers.heard("b.1005000.3") is None
     assert publishers.heard("b.1005000.5", event=False) == "events were lost"
+
     # Running before hubs-sse: heard first after it had published, what came before
     # was dropped; if it published nothing yet, nobody missed anything.
-    assert Publishers(started=1000.0).heard("c.900000.7") == "events were lost"
-    assert Publishers(started=1000.0).heard("c.900000.7", event=False) == "events were lost"
-    assert Publishers(started=1000.0).heard("c.900000.0", event=False) is None
+    def new() -> Publishers:
+        return Publishers(clock=lambda: 1001.0, started=1000.0)
+
+    assert new().heard("c.900000.7") == "events were lost"
+    assert new().heard("c.900000.7", event=False) == "events were lost"
+    assert new().heard("c.900000.0", event=False) is None
     # Started while hubs-sse served, even before a word from it: pages missed the bus.
-    assert Publishers(started=1000.0).heard("c.1000500.0", event=False) == "a backend started"
+    assert new().heard("c.1000500.0", event=False) == "a backend started"
+    # First heard past the grace, whatever its clock says (behind this host's): since.
+    clock[0] = 1011.0
+    assert publishers.heard("e.990000.0", event=False) == "a backend started"
     # Backends gone for long are forgotten.
-    clock[0] = 601.0
-    assert publishers.heard("d.1601000.0", event=False) == "a backend started"
+    clock[0] = 1700.0
+    assert publishers.heard("d.1699000.0", event=False) == "a backend started"
     assert set(publishers._last) == {"d"}
+
+
+def test_snapshot_rounds_are_spaced_and_a_reason_meanwhile_gets_one_more():
+    async def scenario():
+        streams = Streams("e1")
+        page, _ = streams.attach(["hub:/t/infra/"], None)
+        rounds = SnapshotRounds(streams, spacing=0.2, loop=asyncio.get_running_loop())
+        rounds.ask("a backend started")
+        assert rounds.rounds == 1 and len(drain(page)) == 1
+        for _ in range(5):  # four more backends, within the spacing
+            rounds.ask("a backend started")
+        assert rounds.rounds == 1 and drain(page) == []
+        deadline = asyncio.get_running_loop().time() + 5
+        while rounds.rounds < 2:
+            assert asyncio.get_running_loop().time() < deadline, "no second round"
+            await asyncio.sleep(0.01)
+        assert [e.kind for e in drain(page)] == ["snapshot"]  # one, for all five
+        rounds.cancel()
+
+    run(scenario())
