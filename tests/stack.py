@@ -90,11 +90,16 @@ class Stack:
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     app: object = None
     _web: object = None
+    _web_socket: socket.socket | None = None
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
     def __post_init__(self) -> None:
-        for name in ("inbound", "outbound", "events", "sse", "web"):
+        for name in ("inbound", "outbound", "events", "sse"):
             self.ports[name] = free_port()
+        # The web app's socket is taken now, not when it serves: a port found free and
+        # bound later may be taken meanwhile (the processes' own connections use them).
+        self._web_socket = socket.create_server(("127.0.0.1", 0))
+        self.ports["web"] = self._web_socket.getsockname()[1]
         url = recreate_postgres_database(self.database)
         upgrade(url)
         self.web_url = f"http://127.0.0.1:{self.ports['web']}"
@@ -178,7 +183,7 @@ class Stack:
     def serve_web(self) -> str:
         server = make_server(
             "127.0.0.1", self.ports["web"], self.app, threaded=False,
-            request_handler=IdleClosingHandler,
+            request_handler=IdleClosingHandler, fd=self._web_socket.fileno(),
         )  # fmt: skip
 
         def serve():
@@ -213,6 +218,7 @@ class Stack:
             server.shutdown()
             thread.join()
             server.server_close()
+        self._web_socket.close()
         for name in list(self.processes):
             self.stop(name)
         self._stack.close()
