@@ -157,17 +157,23 @@ def unread_count(session: Session, user: User) -> int:
     return min(session.scalar(sa.select(newer_count + marked_again)), UNREAD_CAP + 1)
 
 
+def _newest_and_marker(
+    session: Session, user: User, again: bool = False
+) -> tuple[int, StreamRead | None]:
+    """The newest message's id, and how far ``user`` read (``again``: from the database,
+    not as loaded before)."""
+    newest = session.scalar(sa.select(sa.func.max(Message.id))) or 0
+    return newest, session.get(StreamRead, user.id, populate_existing=again)
+
+
 def mark_stream_read(session: Session, user: User) -> int:
     """Opening My Stream: everything stored so far is read (but what was marked unread
     again). Returns the marker before, so the page can show what was new."""
-    newest = session.scalar(sa.select(sa.func.max(Message.id))) or 0
-    marker = session.get(StreamRead, user.id)
-    before = marker.last_read_id if marker is not None else 0
-    if marker is not None and newest <= before:
-        return before  # nothing new since: nothing to write
+    newest, marker = _newest_and_marker(session, user)
+    if marker is not None and newest <= marker.last_read_id:
+        return marker.last_read_id  # nothing new since: nothing to write
     with writing_now(session):  # a GET, begun as a reader: write as a writer, read again
-        newest = session.scalar(sa.select(sa.func.max(Message.id))) or 0
-        marker = session.get(StreamRead, user.id, populate_existing=True)
+        newest, marker = _newest_and_marker(session, user, again=True)
         before = marker.last_read_id if marker is not None else 0
         if marker is None:
             session.add(StreamRead(user_id=user.id, last_read_id=newest))

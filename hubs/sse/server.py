@@ -324,7 +324,8 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def _subscribe(app: web.Application) -> None:
-    """Receive [stream name, JSON event] from the backend and publish them."""
+    """Receive [stream name, kind, JSON event, tag] from the backends and publish them;
+    the tags tell when pages must fetch themselves anew (Publishers)."""
     context = zmq.asyncio.Context.instance()
     socket = context.socket(zmq.SUB)
     for endpoint in app[CONFIG]["SSE_BACKEND_ENDPOINTS"]:
@@ -340,13 +341,13 @@ async def _subscribe(app: web.Application) -> None:
         while True:
             try:
                 name, kind, payload, *tag = await socket.recv_multipart()
-                event = name.decode() != CONTROL_STREAM
+                stream = name.decode()
+                event = stream != CONTROL_STREAM  # else a backend's hello
                 reason = publishers.heard(tag[0].decode(), event) if tag else None
                 if reason is not None:
                     snapshots.ask(reason)
-                if not event:
-                    continue
-                streams.publish(name.decode(), kind.decode(), json.loads(payload))
+                if event:
+                    streams.publish(stream, kind.decode(), json.loads(payload))
                 # Let the streams write it before the next: a burst arrives without the
                 # loop turning, and would fill every queue, the fast readers' too.
                 await asyncio.sleep(0)

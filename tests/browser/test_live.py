@@ -43,6 +43,18 @@ def open_hub(page, stack, path="/u/ralph/"):
     page.evaluate("window.__sameDocument = true")
 
 
+def save_sticky_text(browser, stack, widget_id: str, text: str):
+    """The infrastructure hub's owner saves the sticky note's text through its form, in
+    a browser of their own; returns that browser's context (to close)."""
+    context = logged_in_context(browser, stack.app, stack.web_url, "nirik")
+    owner = context.new_page()
+    owner.goto(f"{stack.web_url}/t/infrastructure/w/{widget_id}/edit")
+    owner.fill('textarea[name="text"]', text)
+    owner.click('[data-role="widget-form"] button[type="submit"]')
+    expect(owner.locator('[data-role="flash"]')).to_have_text("Widget saved.")
+    return context
+
+
 def test_a_bus_message_redraws_its_widget_in_place(stack, page, corpus):
     open_hub(page, stack)
     expect(page.locator(TOTAL)).to_have_text("0")
@@ -108,12 +120,7 @@ def test_the_page_catches_up_after_the_backend_restarts(stack, browser, page):
     text = viewer.locator(f'#widget-{widget_id} [data-role="sticky-text"]')
     stack.stop("hub", signal.SIGKILL)
 
-    owner_context = logged_in_context(browser, stack.app, stack.web_url, "nirik")
-    owner = owner_context.new_page()
-    owner.goto(f"{stack.web_url}/t/infrastructure/w/{widget_id}/edit")
-    owner.fill('textarea[name="text"]', "Saved while the backend was down")
-    owner.click('[data-role="widget-form"] button[type="submit"]')
-    expect(owner.locator('[data-role="flash"]')).to_have_text("Widget saved.")
+    owner_context = save_sticky_text(browser, stack, widget_id, "Saved while the backend was down")
     assert text.text_content().strip() != "Saved while the backend was down"
 
     stack.start("hub")
@@ -131,12 +138,9 @@ def test_a_config_change_in_one_browser_redraws_the_widget_in_another(stack, bro
     widget_id = sticky.get_attribute("data-widget-id")
     before = other_widgets(viewer)
 
-    owner_context = logged_in_context(browser, stack.app, stack.web_url, "nirik")
-    owner = owner_context.new_page()
-    owner.goto(f"{stack.web_url}/t/infrastructure/w/{widget_id}/edit")
-    owner.fill('textarea[name="text"]', "Changed by the owner, seen by everyone")
-    owner.click('[data-role="widget-form"] button[type="submit"]')
-    expect(owner.locator('[data-role="flash"]')).to_have_text("Widget saved.")
+    owner_context = save_sticky_text(
+        browser, stack, widget_id, "Changed by the owner, seen by everyone"
+    )
 
     expect(viewer.locator(f'#widget-{widget_id} [data-role="sticky-text"]')).to_have_text(
         "Changed by the owner, seen by everyone", timeout=5000
