@@ -15,6 +15,7 @@ and widget data is computed directly: pages render, only slower.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import json
 import logging
@@ -22,7 +23,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypedDict
 
 from dogpile.cache import make_region, register_backend
@@ -81,6 +82,25 @@ register_backend("hubs.memcached", __name__, "ReportingMemcachedBackend")
 _BACKEND_ALIASES = {"dogpile.cache.memcached": "hubs.memcached"}
 
 
+# The list where failed operations are noted, inside noting_failures().
+_noted_failures: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "hubs_cache_failures", default=None
+)
+
+
+@contextlib.contextmanager
+def noting_failures() -> Iterator[list[str]]:
+    """Note in the list given every cache operation that fails inside the block (each is
+    still a miss or a no-op, and warned about): for the backend, whose rebuilt envelope
+    the cache may then not hold while pages were told of it."""
+    failures: list[str] = []
+    token = _noted_failures.set(failures)
+    try:
+        yield failures
+    finally:
+        _noted_failures.reset(token)
+
+
 class FailSafeProxy(ProxyBackend):
     """Turn any backend error into a cache miss (or a no-op) and a rate-limited warning."""
 
@@ -106,6 +126,9 @@ class FailSafeProxy(ProxyBackend):
         try:
             return call(*args)
         except Exception as error:
+            noted = _noted_failures.get()
+            if noted is not None:
+                noted.append(f"{operation} failed: {error}")
             self._warn(operation, error)
             return fallback
 

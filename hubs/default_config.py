@@ -96,6 +96,10 @@ BACKEND_SETTLE_SECONDS = 0.5
 # unavailable (locked, restarting), in seconds, before it counts the message as an error.
 BACKEND_RETRY_SECONDS = 300
 
+# A rebuild the widget cache did not take (memcached restarting) is done again after
+# this many seconds, then twice as long each time, at most a minute, until it does.
+BACKEND_STORE_RETRY_SECONDS = 1.0
+
 # fedora-messaging: the longest a backend waits for a message's rebuilds before it acks
 # the message (seconds). Until the ack, a crash has RabbitMQ deliver it again.
 BACKEND_ACK_WAIT_SECONDS = 60

@@ -215,6 +215,10 @@ class Client(threading.Thread):
         for what in list(self.unread):
             self._fetch(what)
 
+    def versions(self) -> dict[int, int]:
+        with self.lock:
+            return {wid: version for wid, (version, _doc) in self.widgets.items()}
+
     def state(self) -> tuple[dict | None, dict[int, dict]]:
         with self.lock:
             shown = {wid: without_volatile(doc) for wid, (_v, doc) in self.widgets.items()}
@@ -521,6 +525,26 @@ class Chaos:
         self.figures.stored_once = sum(1 for n in counts.values() if n == 1)
         return counts
 
+    def computed_now(self, widget_id: int, shown: dict | None, fresh: dict | None) -> str:
+        """Which of ``shown`` and ``fresh`` hold the data the widget's data() gives from
+        the database now, bypassing every cache."""
+        from hubs.database import db
+        from hubs.models import Widget
+        from hubs.widgets import get_widget_type
+
+        with self.cluster.app.app_context():
+            widget = db.session.get(Widget, widget_id)
+            if widget is None:
+                return "no widget"
+            data = without_volatile(get_widget_type(widget.plugin).compute(db.session, widget))
+            db.session.remove()
+        holding = [name for name, document in (("shown", shown), ("fresh", fresh))
+                   if (document or {}).get("data") == data]  # fmt: skip
+        return (
+            " and ".join(holding)
+            or f"neither ({first_difference((fresh or {}).get('data'), data)})"
+        )
+
     def settled(self) -> bool:
         """The queue drained and every backend idle (its counters written)."""
         if self.cluster.queue_state(QUEUE)[0]:
@@ -550,9 +574,23 @@ class Chaos:
                     differences.pop(hub, None)
                 else:
                     differences[hub] = _difference(shown_layout, shown, layout, fresh)
+                    versions[hub] = (client.versions(), {w: v for w, (v, _d) in widgets.items()})
+                    documents[hub] = (shown, fresh)
             return not pending
 
+        versions: dict[str, tuple[dict, dict]] = {}
+        documents: dict[str, tuple[dict, dict]] = {}
         wait_until(all_converged, timeout)
+        for hub, (kind, found) in differences.items():
+            if kind == "widgets":  # what tells which side is behind: versions, the database
+                shown_versions, fresh_versions = versions[hub]
+                shown, fresh = documents[hub]
+                for wid in found:
+                    found[wid] += (
+                        f" (versions: shown {shown_versions.get(wid)}, fresh"
+                        f" {fresh_versions.get(wid)}; the database agrees with"
+                        f" {self.computed_now(wid, shown.get(wid), fresh.get(wid))})"
+                    )
         self.figures.reconnects = sum(client.connects - 1 for client in self.clients)
         return differences
 

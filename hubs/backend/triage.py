@@ -31,7 +31,14 @@ from hubs.backend.store import (
 from hubs.backend.timers import RebuildTimer
 from hubs.backfill import Outcome
 from hubs.bus import message_people_and_packages
-from hubs.cache import Envelope, cache_key, close_cache, get_stored, single_flight
+from hubs.cache import (
+    Envelope,
+    cache_key,
+    close_cache,
+    get_stored,
+    noting_failures,
+    single_flight,
+)
 from hubs.database import db, retry_transient, writing
 from hubs.memo import forget, memo
 from hubs.messages import (
@@ -80,6 +87,8 @@ class Counters:
     requeued: int = 0  # AMQP: messages handed back to the queue, to be delivered again
     dead_lettered: int = 0  # AMQP: messages that failed every try, sent to the dead letters
     timed_rebuilds: int = 0  # widgets rebuilt as their data went stale with the clock
+    # Rebuilds the cache did not take (memcached away), each rebuilt again until it does.
+    unstored: int = 0
     backfills: int = 0  # people whose history was fetched from datagrepper
     backfilled: int = 0  # messages those backfills stored
     backfill_failures: int = 0  # backfills left pending by an outage, to be tried again
@@ -108,6 +117,8 @@ class Backend:
         )
         self.index = HintIndex(self.registry)
         self.timer = RebuildTimer(self._rebuild_on_time)
+        # Widgets whose last rebuild the cache did not take: how many times in a row.
+        self._unstored: dict[int, int] = {}
         self._lock = threading.Lock()
         self._session: Session | None = None
         # The checking session's widgets by id, held (its identity map holds them weakly)
@@ -422,6 +433,8 @@ class Backend:
             session = db.session
             widget = session.get(Widget, widget_id, options=[joinedload(Widget.hub)])
             if widget is None:
+                with self._lock:
+                    self._unstored.pop(widget_id, None)
                 return
             widget_type = self.registry.get(widget.plugin)
             if widget_type is None:
@@ -435,21 +448,43 @@ class Backend:
         # Each read below in a transaction begun after its version is taken: SQLite
         # reads what was committed when a transaction began, not when a query runs.
         session.commit()
-        envelope = self._refresh(session, widget, widget_type)
-        rebuilt = envelope is None
-        if rebuilt:
-            widget_type.invalidate(widget)
-            session.commit()
-            envelope = widget_type.rebuild(session, widget)
+        with noting_failures() as failures:
+            envelope = self._refresh(session, widget, widget_type)
+            rebuilt = envelope is None
+            if rebuilt:
+                widget_type.invalidate(widget)
+                session.commit()
+                envelope = widget_type.rebuild(session, widget)
+            # The envelope is stored: visitors' pages are rendered anew from here on.
+            page_cache.hub_changed(widget.hub.url_path)
         self._schedule(widget.id, envelope)
+        self._stored(widget.id, failures)
         if rebuilt:
             with self._lock:
                 self.counters.rebuilds += 1
                 if not envelope["ok"]:
                     self.counters.rebuild_failures += 1
-        # The envelope is stored: visitors' pages are rendered anew from here on.
-        page_cache.hub_changed(widget.hub.url_path)
         self.publisher.publish(widget_event(widget, widget_type, envelope))
+
+    def _stored(self, widget_id: int, failures: list[str]) -> None:
+        """After a rebuild: when the cache did not take it (memcached restarting), pages
+        are told of data the cache does not hold, and a reader that read before it may
+        yet store older data there. So the widget is rebuilt again, one second later,
+        then twice as long each time (at most a minute), until the cache takes it."""
+        with self._lock:
+            if not failures:
+                self._unstored.pop(widget_id, None)
+                return
+            attempts = self._unstored.get(widget_id, 0)
+            self._unstored[widget_id] = attempts + 1
+            self.counters.unstored += 1
+        delay = min(self.app.config["BACKEND_STORE_RETRY_SECONDS"] * 2**attempts, 60.0)
+        log.log(
+            logging.INFO if attempts else logging.WARNING,
+            "Widget %s: the cache did not take its new data (%s); rebuilding it in %.1f s",
+            widget_id, failures[0], delay,
+        )  # fmt: skip
+        self.timer.schedule(widget_id, time.time() + delay)
 
     def count(self, counter: str) -> None:
         """Add one to a counter (the AMQP consumer counts its requeues and dead letters)."""
@@ -531,7 +566,9 @@ class Backend:
                 self._schedule(entry.widget_id, envelope, cached=True)
 
     def _rebuild_on_time(self, widget_id: int) -> None:
-        self.count("timed_rebuilds")
+        with self._lock:
+            if widget_id not in self._unstored:  # (else a rebuild the cache did not take)
+                self.counters.timed_rebuilds += 1
         self.pool.submit(widget_id)
 
     def _refresh(self, session: Session, widget: Widget, widget_type) -> Envelope | None:

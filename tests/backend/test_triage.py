@@ -318,6 +318,60 @@ def test_survives_a_memcached_restart(backend_app, own_memcached, corpus, caplog
         gc.collect()  # let the leaked sockets go while their warnings are ignored
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.parametrize("backend_app", ["sqlite"], indirect=True)
+def test_a_rebuild_the_cache_did_not_take_is_done_again_once_it_is_back(
+    backend_app, own_memcached, corpus
+):
+    """Found by the convergence run: memcached restarting, a rebuild's data reached the
+    pages but not the cache, and a reader that had read before the message stored its
+    older data as memcached came back; pages and a fresh render differed for good."""
+    port, processes, start = own_memcached
+    backend_app.config.update(
+        CACHE_BACKEND="dogpile.cache.memcached",
+        CACHE_ARGUMENTS={"url": [f"127.0.0.1:{port}"], "dead_retry": 0, "socket_timeout": 1},
+        BACKEND_STORE_RETRY_SECONDS=2.0,
+    )
+    cache.configure_cache(backend_app.config)
+    publisher = RecordingPublisher()
+    backend = Backend(backend_app, publisher=publisher, workers=1)
+    message = ralph_messages(corpus)[0]
+    try:
+        concerned = activity_widgets_of(backend_app, message_people_and_packages(message)[0])
+        with backend_app.app_context():
+            stats = db.session.scalars(sa.select(Widget).where(Widget.plugin == "fedmsgstats"))
+            widget = next(w for w in stats if w.id in concerned)
+            key = registry["fedmsgstats"].cache_key(widget)
+            older = registry["fedmsgstats"].rebuild(db.session, widget)  # read before the message
+            widget_id = widget.id
+            db.session.remove()
+        processes[0].terminate()
+        processes[0].wait(5)
+        backend.handle(fresh_copy(message, "while-down"))
+        assert backend.pool.wait_idle(10)
+        [pushed] = [e for e in publisher.events if e["widget_id"] == widget_id]
+        assert pushed["data"]["data"]["total"] == older["data"]["total"] + 1
+
+        processes.append(start())
+        cache.close_cache()  # this thread's connection died with the old memcached
+        assert cache.keep_newest(key, older) is older  # the late reader's store
+        assert cache.get_cached([key])[0]["version"] == older["version"]
+
+        def cached_total():
+            cache.close_cache()
+            return cache.get_cached([key])[0]["data"]["total"]
+
+        # The backend rebuilds it again: the cache ends with what the pages were told.
+        wait_for(lambda: cached_total() == pushed["data"]["data"]["total"], 20, "the retry")
+        stats = backend.stats()
+        assert stats["unstored"] >= 1
+        wait_for(lambda: widget_id not in backend._unstored, 10, "the retries to end")
+    finally:
+        backend.close()
+        gc.collect()
+
+
 def test_a_feed_gets_its_new_entry_pushed_alone(backend, corpus):
     app = backend.app
     first, second = (fresh_copy(m, f"feed-{n}") for n, m in enumerate(ralph_messages(corpus)[:2]))
