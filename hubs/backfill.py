@@ -29,6 +29,7 @@ from hubs.backend.store import StoredMessage, StoredPage, store_page
 from hubs.clients import ServiceUnavailable
 from hubs.clients.datagrepper import DatagrepperClient, Politeness, SearchPage
 from hubs.database import TRANSIENT_DB_ERRORS, db, retry_transient, writing
+from hubs.demo.recorded import demo_session
 from hubs.messaging import bus_message
 from hubs.models import Backfill, utcnow
 
@@ -81,9 +82,13 @@ def history_state(session: Session, usernames: Iterable[str]) -> str | None:
 
 
 def client_for(config) -> DatagrepperClient:
+    """Datagrepper's client as ``config`` sets it; in demo mode, its recorded answers
+    (hubs/demo/services/datagrepper/) instead of the network."""
+    url = config["DATAGREPPER_URL"]
     return DatagrepperClient(
-        config["DATAGREPPER_URL"],
+        url,
         tuple(config["DATAGREPPER_TIMEOUT"]),
+        http=demo_session(DatagrepperClient.URL_SETTING, url) if config["DEMO_MODE"] else None,
         politeness=Politeness(min_interval=config["DATAGREPPER_MIN_INTERVAL"]),
     )
 

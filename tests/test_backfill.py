@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from fedora_messaging.message import load_message
 
-from hubs import changes
+from hubs import changes, default_config
 from hubs.backend.store import prune
 from hubs.backend.triage import Backend
 from hubs.backfill import FETCHING, UNAVAILABLE, Backfiller, history_state, request_history
@@ -200,6 +200,24 @@ def test_an_unreachable_datagrepper_leaves_it_pending_says_so_once_and_it_is_ret
     assert wait_until(backfiller.claim, 5) == "ralph"
     assert backfiller.run("ralph").stored == 30
     assert not row("ralph").pending and row("ralph").failures == 0
+
+
+def test_in_demo_mode_history_comes_from_the_recordings_at_once_and_is_empty(
+    history_app, datagrepper, corpus, caplog
+):
+    """Offline, every person's backfill failed (a warning each, every minute) and every
+    hub said its history could not be fetched; the demo's store holds all it has."""
+    datagrepper.archive.add(history("ralph", 30, corpus))  # not asked: the recordings are
+    history_app.config.update(DEMO_MODE=True, DATAGREPPER_URL=default_config.DATAGREPPER_URL)
+    sign_up("ralph")
+    caplog.clear()
+    outcome = Backfiller(history_app).run("ralph")  # Fedora's address: the offline guard
+    assert outcome.error is None and (outcome.pages, outcome.stored) == (1, 0)
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert not row("ralph").pending and history_state(db.session, ["ralph"]) is None
+    widget, data = feed_of("ralph")
+    html = render_panel(widget, registry["feed"], {"ok": True, "data": data})
+    assert with_role(html, "history") == []
 
 
 def test_a_slow_datagrepper_times_out_and_is_tried_again(history_app, datagrepper, corpus):

@@ -62,6 +62,8 @@ class Politeness:
 
 
 class DatagrepperClient(ServiceClient):
+    URL_SETTING = "DATAGREPPER_URL"
+
     def __init__(
         self,
         base_url: str,

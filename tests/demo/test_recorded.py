@@ -14,6 +14,7 @@ from hubs.clients import ServiceUnavailable
 from hubs.clients.badges import BadgesClient
 from hubs.clients.bodhi import BodhiClient
 from hubs.clients.bugzilla import BugzillaClient
+from hubs.clients.datagrepper import DatagrepperClient
 from hubs.clients.fedocal import FedocalClient
 from hubs.clients.github import GitHubClient
 from hubs.clients.pagure import PagureClient
@@ -43,7 +44,9 @@ def client(client_class, now: dt.datetime | None = None, base_url: str | None = 
 def test_every_external_widget_has_recordings_and_every_route_its_file():
     clients = {c for widget_type in registry.values() for c in widget_type.clients}
     assert clients == set(CLIENTS)
-    assert set(routes()["services"]) == {c.URL_SETTING for c in CLIENTS}
+    # And datagrepper, for the history of each person (hubs/backfill.py).
+    services = {c.URL_SETTING for c in [*CLIENTS, DatagrepperClient]}
+    assert set(routes()["services"]) == services
     for service in routes()["services"].values():
         for answer in service["answers"]:
             json.loads((SERVICES / answer["file"]).read_text())
@@ -130,6 +133,8 @@ def test_requests_without_a_recording_of_their_own_get_a_real_shaped_empty_answe
     assert (bugs.bugs, bugs.total) == ([], 0)
     assert client(PagureClient).open_issues("elsewhere", 5).items == []
     assert client(GitHubClient).open_issues("someone/else", 5).items == []
+    page = client(DatagrepperClient).search(users=["somebody-new"], start=0, end=1e9)
+    assert (page.messages, page.total, page.pages) == ([], 0, 0)
 
 
 def test_a_request_no_route_answers_is_a_404_the_client_reports():
