@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, render_template, request
 
 from hubs.database import db
+from hubs.i18n import _
 from hubs.identity import current_user
 from hubs.models import Hub, HubType, Membership, Role
 from hubs.views.params import page_of
@@ -25,6 +26,8 @@ def directory():
     roles included)."""
     query = request.args.get("q", "").strip()[:100]
     kind = request.args.get("type", "")
+    if kind not in ("", "user", "team"):
+        abort(400, _("type must be user or team (or left out, for every hub)."))
     members = (
         sa.select(sa.func.count())
         .where(Membership.hub_id == Hub.id, Membership.role.in_([Role.owner, Role.member]))
@@ -41,7 +44,7 @@ def directory():
     if query:
         pattern = f"%{query.replace('%', '').replace('_', '')}%"
         statement = statement.where(sa.or_(Hub.name.ilike(pattern), Hub.summary.ilike(pattern)))
-    if kind in ("user", "team"):
+    if kind:
         statement = statement.where(Hub.type == HubType(kind))
     page = page_of(lambda paged: db.session.execute(paged).all(), statement)
     return render_template("directory.html", rows=page.rows, page=page, query=query, kind=kind)

@@ -223,6 +223,8 @@ def test_the_directory_and_the_front_page_come_a_page_at_a_time(client, session)
         assert refused.status_code == 400, bad
     assert "There is no page 4" in client.get("/hubs/?q=hub&page=4").text
     assert "page must be a number" in client.get("/hubs/?page=two").text
+    refused = client.get("/hubs/?q=hub&type=teams")  # was read as no filter: every hub
+    assert refused.status_code == 400 and "type must be user or team" in refused.text
 
     home = client.get("/").text
     cards = [c["data-hub-name"] for c in with_role(home, "hub-card")]
