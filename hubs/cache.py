@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypedDict
 
+import memcache
 from dogpile.cache import make_region, register_backend
 from dogpile.cache.api import NO_VALUE
 from dogpile.cache.backends.memcached import MemcachedBackend
@@ -56,17 +57,44 @@ class CacheUnavailable(RuntimeError):
     """The cache backend could not store or read a value."""
 
 
+class OwnServerClient(memcache.Client):
+    """python-memcached sends a key whose server is down to another one, and back once
+    the first is tried again (``dead_retry`` later), each thread on its own: two servers
+    may then hold a widget's envelope, and an older read stored on the one that came back
+    empty is what pages get. Here a key has one server: while it is down, the key's
+    operations fail (a miss, a store refused), as they do with a single server."""
+
+    def _get_server(self, key):
+        if isinstance(key, tuple):
+            serverhash, key = key
+        else:
+            serverhash = memcache.serverHashFunction(key)
+        if not self.buckets:
+            return None, None
+        server = self.buckets[serverhash % len(self.buckets)]
+        return (server, key) if server.connect() else (None, None)
+
+    def answers(self, key: str) -> bool:
+        """Whether the server of ``key`` can be reached now."""
+        return self._get_server(self._encode_key(key))[0] is not None
+
+
 class ReportingMemcachedBackend(MemcachedBackend):
     """python-memcached answers a dead server with a silent 0 on set: raise instead,
     so the failure is reported rather than every page quietly running uncached."""
+
+    def _create_client(self):
+        return OwnServerClient(
+            self.url, dead_retry=self.dead_retry, socket_timeout=self.socket_timeout
+        )
 
     def set(self, key, value):
         if not self.client.set(key, value, **self.set_arguments):
             raise CacheUnavailable(f"memcached at {self.url} refused to store {key}")
 
     def delete(self, key):
-        # 0 means "not found" or "no server"; only a reachable server answers stats.
-        if not self.client.delete(key) and not self.client.get_stats():
+        # 0 means "not found" or "no server": only the key's server tells which.
+        if not self.client.delete(key) and not self.client.answers(key):
             raise CacheUnavailable(f"memcached at {self.url} is unreachable")
 
     def close(self) -> None:
@@ -220,6 +248,18 @@ class WidgetCache:
         if hasattr(backend, "close"):
             backend.close()
 
+    def answers(self, key: str) -> bool:
+        """Whether the cache can store ``key`` now: memcached, whether the key's server
+        answers; another backend, whether it stores a value."""
+        backend = self.real_backend()
+        if isinstance(backend, ReportingMemcachedBackend) and not self.broken:
+            return backend.client.answers(key)
+        try:
+            self.ping()
+        except Exception:
+            return False
+        return True
+
     def is_fresh(self, envelope: Any) -> bool:
         """Whether a stored envelope may be served: data until its ``fresh_until``, a
         failure for ``error_expiration`` seconds."""
@@ -367,7 +407,7 @@ def single_flight(key: str):
 @contextlib.contextmanager
 def _shared_lock(key: str):
     backend = widget_cache.real_backend()
-    if not isinstance(backend, MemcachedBackend) or widget_cache.broken:
+    if not isinstance(backend, ReportingMemcachedBackend) or widget_cache.broken:
         yield  # dbm or no cache: one process's lock is what there is
         return
     client, lock = backend.client, f"hubs:building:{key}"
@@ -378,8 +418,8 @@ def _shared_lock(key: str):
             held = True
             break
         if client.get(lock) is None:
-            if not client.get_stats():
-                break  # memcached is not answering: build without it
+            if not client.answers(lock):
+                break  # the lock's memcached is not answering: build without it
             continue  # released since the add: take it (building without it races)
         time.sleep(0.005)
     try:

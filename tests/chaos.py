@@ -33,6 +33,7 @@ import requests
 from sqlalchemy import exc as sa_exc
 
 from tests.amqp_cluster import QUEUE, Cluster, corpus_messages
+from tests.memcached import Memcached
 from tests.oidc import Provider, log_in
 from tests.stack import BIN, ROOT, accepts, free_port, wait_for, wait_until
 from tests.views.test_health import _allow_connections
@@ -51,39 +52,6 @@ def without_volatile(value):
     if isinstance(value, list):
         return [without_volatile(v) for v in value]
     return value
-
-
-class Memcached:
-    """A memcached of the run's own, which a fault restarts (empty)."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.process: subprocess.Popen | None = None
-        self.start()
-
-    @property
-    def config(self) -> dict:
-        url = f"127.0.0.1:{self.port}"
-        return {
-            "CACHE_BACKEND": "dogpile.cache.memcached",
-            "CACHE_ARGUMENTS": {"url": [url], "dead_retry": 1, "socket_timeout": 1},
-        }
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["memcached", "-l", "127.0.0.1", "-p", str(self.port), "-m", "64", "-u", "nobody"]
-        )
-        wait_for(lambda: accepts(self.port), 10, "memcached to start")
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
 
 
 def read_hub(web_url: str, hub: str) -> tuple[dict, dict[int, tuple[int, dict]]]:

@@ -329,3 +329,57 @@ def test_an_envelope_read_earlier_never_replaces_one_read_later(app_context):
     newest = {"ok": True, "data": {"n": 3}, "version": 300}
     assert cache.rebuild(key, lambda: newest) == newest
     assert cache.get_stored([key]) == [newest]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+def test_a_key_whose_memcached_is_down_goes_to_no_other(database_url, tmp_path, monkeypatch):
+    """python-memcached sent such a key to the other server: the store landed there
+    unnoticed (no rebuild done again), and once the first server answered again, empty,
+    the key went back to it and an older read stored there was what pages got."""
+    import threading
+
+    from tests.memcached import Memcached
+    from tests.stack import wait_for
+
+    down, other = Memcached(dead_retry=0), Memcached(dead_retry=0)
+    arguments = {"url": [down.url, other.url], "dead_retry": 0, "socket_timeout": 1}
+    monkeypatch.setattr(cache, "BUILD_LOCK_SECONDS", 3600)  # a lock waited for: a hang
+    try:
+        with own_app(database_url, tmp_path, CACHE_BACKEND="dogpile.cache.memcached",
+                     CACHE_ARGUMENTS=arguments):  # fmt: skip
+            client = cache.widget_cache.real_backend().client
+
+            def on_down(key: str) -> bool:
+                return client._get_server(client._encode_key(key))[0].port == down.port
+
+            key = next(k for k in (f"hubs:test:own-server:{n}" for n in range(100)) if on_down(k))
+            lock_key = next(
+                k
+                for k in (f"hubs:test:lock:{n}" for n in range(100))
+                if on_down(f"hubs:building:{k}")
+            )
+            down.stop()
+            with cache.noting_failures() as failures:
+                cache.keep_newest(key, {"ok": True, "data": {}, "version": 1})
+            assert failures  # refused, and said so
+            assert not cache.widget_cache.answers(key)
+            [(_server, stats)] = client.get_stats()  # the other one's: it holds nothing
+            assert stats["curr_items"] == "0"
+
+            ended = threading.Event()
+
+            def build() -> None:
+                with cache.single_flight(lock_key):
+                    pass
+                cache.close_cache()
+                ended.set()
+
+            threading.Thread(target=build, daemon=True).start()
+            # The lock's server is away: the build goes on without it, not waiting.
+            wait_for(ended.is_set, 10, "the build without its lock")
+    finally:
+        down.start()  # (a build left waiting for the lock takes it and ends)
+        down.stop()
+        other.stop()
+        gc.collect()

@@ -38,6 +38,7 @@ from hubs.cache import (
     get_stored,
     noting_failures,
     single_flight,
+    widget_cache,
 )
 from hubs.database import db, retry_transient, writing
 from hubs.memo import forget, memo
@@ -94,6 +95,20 @@ class Counters:
     backfill_failures: int = 0  # backfills left pending by an outage, to be tried again
 
 
+@dataclasses.dataclass
+class Unstored:
+    """A widget whose newest rebuild reached the pages but not the cache."""
+
+    key: str  # its cache key
+    failures: int = 0  # stores failed in a row, and looks that found the cache still away
+    refused: int = 0  # stores failed in a row while the key's server answered
+
+
+# A rebuild the cache refused this many times while answering is not tried again: the
+# cache will not take it (too large), this is no outage.
+REFUSALS_TO_GIVE_UP = 2
+
+
 class Backend:
     """The backend's work, independent of fedmsg-hub so tests can drive it directly."""
 
@@ -117,8 +132,10 @@ class Backend:
         )
         self.index = HintIndex(self.registry)
         self.timer = RebuildTimer(self._rebuild_on_time)
-        # Widgets whose last rebuild the cache did not take: how many times in a row.
-        self._unstored: dict[int, int] = {}
+        # Widgets whose last rebuild the cache did not take, and a timer of their own to
+        # try again (the timer above keeps one moment a widget: its data's).
+        self._unstored: dict[int, Unstored] = {}
+        self.store_timer = RebuildTimer(self._store_again)
         self._lock = threading.Lock()
         self._session: Session | None = None
         # The checking session's widgets by id, held (its identity map holds them weakly)
@@ -422,28 +439,31 @@ class Backend:
                 widget_id, _first_line(error), delay,
             )  # fmt: skip
 
-        retry_transient(
-            lambda: self._rebuild_once(widget_id),
-            self.app.config["BACKEND_RETRY_SECONDS"],
-            retrying,
-        )
+        try:
+            retry_transient(
+                lambda: self._rebuild_once(widget_id),
+                self.app.config["BACKEND_RETRY_SECONDS"],
+                retrying,
+            )
+        except Exception:
+            self._store_later(widget_id)  # (if its last rebuild was not cached): go on
+            raise
 
     def _rebuild_once(self, widget_id: int) -> None:
         with self.app.app_context():  # its session is removed (rolled back) on the way out
             session = db.session
             widget = session.get(Widget, widget_id, options=[joinedload(Widget.hub)])
-            if widget is None:
+            widget_type = None if widget is None else self.registry.get(widget.plugin)
+            if widget_type is None:  # deleted, or of a kind this backend does not know
                 with self._lock:
                     self._unstored.pop(widget_id, None)
                 return
-            widget_type = self.registry.get(widget.plugin)
-            if widget_type is None:
-                return
+            key = widget_type.cache_key(widget)
             # One rebuild of a widget at a time across every backend (and page reader).
-            with single_flight(widget_type.cache_key(widget)):
-                self._bring_up_to_date(session, widget, widget_type)
+            with single_flight(key):
+                self._bring_up_to_date(session, widget, widget_type, key)
 
-    def _bring_up_to_date(self, session: Session, widget: Widget, widget_type) -> None:
+    def _bring_up_to_date(self, session: Session, widget: Widget, widget_type, key: str) -> None:
         """Refresh or rebuild one widget's cache, then publish it (its lock held)."""
         # Each read below in a transaction begun after its version is taken: SQLite
         # reads what was committed when a transaction began, not when a query runs.
@@ -455,36 +475,76 @@ class Backend:
                 widget_type.invalidate(widget)
                 session.commit()
                 envelope = widget_type.rebuild(session, widget)
-            # The envelope is stored: visitors' pages are rendered anew from here on.
-            page_cache.hub_changed(widget.hub.url_path)
         self._schedule(widget.id, envelope)
-        self._stored(widget.id, failures)
+        self._stored(widget.id, key, failures)
         if rebuilt:
             with self._lock:
                 self.counters.rebuilds += 1
                 if not envelope["ok"]:
                     self.counters.rebuild_failures += 1
+        # The envelope is stored: visitors' pages are rendered anew from here on.
+        page_cache.hub_changed(widget.hub.url_path)
         self.publisher.publish(widget_event(widget, widget_type, envelope))
 
-    def _stored(self, widget_id: int, failures: list[str]) -> None:
-        """After a rebuild: when the cache did not take it (memcached restarting), pages
-        are told of data the cache does not hold, and a reader that read before it may
-        yet store older data there. So the widget is rebuilt again, one second later,
-        then twice as long each time (at most a minute), until the cache takes it."""
-        with self._lock:
-            if not failures:
+    # -- rebuilds the cache did not take ---------------------------------------------
+
+    def _stored(self, widget_id: int, key: str, failures: list[str]) -> None:
+        """After a rebuild: when the cache did not take it (memcached restarting), the
+        pages are told of data the cache does not hold, and a reader that read before
+        it may yet store older data there as memcached comes back. So the widget is
+        rebuilt again once the key's memcached answers (looked at 1 s later, then twice
+        as long each time, at most a minute), until the cache takes it; a rebuild the
+        cache refuses while answering (too large) is not tried again."""
+        if not failures:
+            with self._lock:
                 self._unstored.pop(widget_id, None)
-                return
-            attempts = self._unstored.get(widget_id, 0)
-            self._unstored[widget_id] = attempts + 1
+            return
+        answers = widget_cache.answers(key)
+        with self._lock:
             self.counters.unstored += 1
-        delay = min(self.app.config["BACKEND_STORE_RETRY_SECONDS"] * 2**attempts, 60.0)
-        log.log(
-            logging.INFO if attempts else logging.WARNING,
-            "Widget %s: the cache did not take its new data (%s); rebuilding it in %.1f s",
-            widget_id, failures[0], delay,
-        )  # fmt: skip
-        self.timer.schedule(widget_id, time.time() + delay)
+            unstored = self._unstored.setdefault(widget_id, Unstored(key))
+            unstored.key = key
+            unstored.failures += 1
+            unstored.refused = unstored.refused + 1 if answers else 0
+            given_up = unstored.refused >= REFUSALS_TO_GIVE_UP
+            if given_up:
+                del self._unstored[widget_id]
+        if given_up:
+            log.error(
+                "Widget %s: the cache answers but does not take its data (%s); it is read "
+                "from the database at each view until it changes", widget_id, failures[0],
+            )  # fmt: skip
+            return
+        if unstored.failures == 1:
+            log.warning(
+                "Widget %s: the cache did not take its new data (%s); it is rebuilt again "
+                "once the cache answers", widget_id, failures[0],
+            )  # fmt: skip
+        self._store_later(widget_id)
+
+    def _store_later(self, widget_id: int) -> None:
+        """Look at the cache again, after a delay growing with the failures so far."""
+        with self._lock:
+            unstored = self._unstored.get(widget_id)
+            if unstored is None or self._closing.is_set():
+                return
+            doublings = min(unstored.failures - 1, 6)
+        delay = min(self.app.config["BACKEND_STORE_RETRY_SECONDS"] * 2**doublings, 60.0)
+        self.store_timer.schedule(widget_id, time.time() + delay)
+
+    def _store_again(self, widget_id: int) -> None:
+        """(The store timer's) rebuild the widget if its key's cache answers now; else
+        look again later, rebuilding nothing (nor asking its services) meanwhile."""
+        with self._lock:
+            unstored = self._unstored.get(widget_id)
+        if unstored is None:
+            return  # stored since, by a rebuild for a message
+        if widget_cache.answers(unstored.key):
+            self.pool.submit(widget_id)
+            return
+        with self._lock:
+            unstored.failures += 1
+        self._store_later(widget_id)
 
     def count(self, counter: str) -> None:
         """Add one to a counter (the AMQP consumer counts its requeues and dead letters)."""
@@ -566,9 +626,7 @@ class Backend:
                 self._schedule(entry.widget_id, envelope, cached=True)
 
     def _rebuild_on_time(self, widget_id: int) -> None:
-        with self._lock:
-            if widget_id not in self._unstored:  # (else a rebuild the cache did not take)
-                self.counters.timed_rebuilds += 1
+        self.count("timed_rebuilds")
         self.pool.submit(widget_id)
 
     def _refresh(self, session: Session, widget: Widget, widget_type) -> Envelope | None:
@@ -662,8 +720,15 @@ class Backend:
         self._activity.set()
         self._settler.join(timeout=5)
         self.timer.stop()
+        self.store_timer.stop()
         self.pool.wait_idle(timeout=30)
         self.pool.shutdown()
+        if self._unstored:
+            log.warning(
+                "Stopping with the newest data of widgets %s not in the cache (it was away): "
+                "a page rendered afresh may show older data of them until they change",
+                ", ".join(map(str, sorted(self._unstored))),
+            )  # fmt: skip
         self.publisher.close()
         self._reset_session()
         self.write_stats()  # the last word, for `fedora-hubs backend-stats`

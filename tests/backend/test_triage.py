@@ -3,9 +3,11 @@ messages; rebuilt widgets are caught by a recording publisher."""
 
 import copy
 import gc
+import logging
 import random
 import subprocess
 import threading
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -22,6 +24,7 @@ from tests import factories
 from tests.conftest import log_in
 from tests.factories import RecordingPublisher, fresh_copy
 from tests.html import role_texts, widget_states, with_role
+from tests.memcached import Memcached
 from tests.oracles import ACTIVITY, activity_widgets_of, backend_stats, versions
 from tests.stack import wait_for
 
@@ -253,46 +256,45 @@ def test_survives_lost_database_connections(backend, corpus):
 
 
 @pytest.fixture
-def own_memcached(tmp_path):
+def own_memcached():
     """A memcached of this test's own, which it may stop and start again."""
-    from tests.stack import accepts, free_port, wait_for
+    server = Memcached(dead_retry=0)
+    yield server
+    server.stop()
 
-    port = free_port()
 
-    def start():
-        process = subprocess.Popen(
-            ["memcached", "-l", "127.0.0.1", "-p", str(port), "-m", "16", "-u", "nobody"]
-        )
-        wait_for(lambda: accepts(port), 5, "memcached to start")
-        return process
+def use_memcached(app, server: Memcached, **config) -> None:
+    app.config.update(server.config, **config)
+    cache.configure_cache(app.config)
 
-    processes = [start()]
-    yield port, processes, start
-    for process in processes:
-        process.terminate()
-        process.wait(5)
+
+def concerned_stats_widget(app, message) -> tuple[int, str, dict]:
+    """The activity stats widget ``message`` concerns: its id, cache key, and its
+    envelope rebuilt now (read before the message is stored)."""
+    concerned = activity_widgets_of(app, message_people_and_packages(message)[0])
+    with app.app_context():
+        stats = db.session.scalars(sa.select(Widget).where(Widget.plugin == "fedmsgstats"))
+        widget = next(w for w in stats if w.id in concerned)
+        key = registry["fedmsgstats"].cache_key(widget)
+        envelope = registry["fedmsgstats"].rebuild(db.session, widget)
+        widget_id = widget.id
+        db.session.remove()
+    return widget_id, key, envelope
 
 
 # python-memcached does not close the socket of a refused connection (its own leak,
-# and this test is the one that makes connections fail).
+# and these tests are the ones that make connections fail).
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.parametrize("backend_app", ["sqlite"], indirect=True)
 def test_survives_a_memcached_restart(backend_app, own_memcached, corpus, caplog):
-    port, processes, start = own_memcached
-    backend_app.config.update(
-        CACHE_BACKEND="dogpile.cache.memcached",
-        CACHE_ARGUMENTS={"url": [f"127.0.0.1:{port}"], "dead_retry": 0, "socket_timeout": 1},
-        CACHE_WARNING_INTERVAL=0,
-    )
-    cache.configure_cache(backend_app.config)
+    use_memcached(backend_app, own_memcached, CACHE_WARNING_INTERVAL=0)
     publisher = RecordingPublisher()
     backend = Backend(backend_app, publisher=publisher, workers=1)
     message = ralph_messages(corpus)[0]
     expected = activity_widgets_of(backend_app, message_people_and_packages(message)[0])
     try:
-        processes[0].terminate()
-        processes[0].wait(5)
+        own_memcached.stop()
         with caplog.at_level("WARNING", logger="hubs.cache"):
             assert backend.handle(fresh_copy(message, "while-down")) == expected
             assert backend.pool.wait_idle(10)
@@ -300,7 +302,7 @@ def test_survives_a_memcached_restart(backend_app, own_memcached, corpus, caplog
         # Rebuilt and published all the same, from data computed directly.
         assert {e["widget_id"] for e in publisher.events} == expected
 
-        processes.append(start())
+        own_memcached.start()
         publisher.events.clear()
         assert backend.handle(fresh_copy(message, "back-up")) == expected
         assert backend.pool.wait_idle(10)
@@ -327,48 +329,64 @@ def test_a_rebuild_the_cache_did_not_take_is_done_again_once_it_is_back(
     """Found by the convergence run: memcached restarting, a rebuild's data reached the
     pages but not the cache, and a reader that had read before the message stored its
     older data as memcached came back; pages and a fresh render differed for good."""
-    port, processes, start = own_memcached
-    backend_app.config.update(
-        CACHE_BACKEND="dogpile.cache.memcached",
-        CACHE_ARGUMENTS={"url": [f"127.0.0.1:{port}"], "dead_retry": 0, "socket_timeout": 1},
-        BACKEND_STORE_RETRY_SECONDS=2.0,
-    )
-    cache.configure_cache(backend_app.config)
+    use_memcached(backend_app, own_memcached, BACKEND_STORE_RETRY_SECONDS=3600)
     publisher = RecordingPublisher()
     backend = Backend(backend_app, publisher=publisher, workers=1)
     message = ralph_messages(corpus)[0]
     try:
-        concerned = activity_widgets_of(backend_app, message_people_and_packages(message)[0])
-        with backend_app.app_context():
-            stats = db.session.scalars(sa.select(Widget).where(Widget.plugin == "fedmsgstats"))
-            widget = next(w for w in stats if w.id in concerned)
-            key = registry["fedmsgstats"].cache_key(widget)
-            older = registry["fedmsgstats"].rebuild(db.session, widget)  # read before the message
-            widget_id = widget.id
-            db.session.remove()
-        processes[0].terminate()
-        processes[0].wait(5)
+        widget_id, key, older = concerned_stats_widget(backend_app, message)
+        own_memcached.stop()
         backend.handle(fresh_copy(message, "while-down"))
         assert backend.pool.wait_idle(10)
         [pushed] = [e for e in publisher.events if e["widget_id"] == widget_id]
         assert pushed["data"]["data"]["total"] == older["data"]["total"] + 1
+        assert widget_id in backend.store_timer.pending()  # to be looked at again
+        # Looked at while memcached is still away: nothing rebuilt, looked at later.
+        backend.store_timer.schedule(widget_id, time.time())
+        wait_for(lambda: backend._unstored[widget_id].failures == 2, 10, "the look")
+        assert backend.pool.wait_idle(10) and backend.stats()["rebuilds"] == len(publisher.events)
 
-        processes.append(start())
+        own_memcached.start()
         cache.close_cache()  # this thread's connection died with the old memcached
         assert cache.keep_newest(key, older) is older  # the late reader's store
-        assert cache.get_cached([key])[0]["version"] == older["version"]
+        backend.store_timer.schedule(widget_id, time.time())  # its next look: now
 
         def cached_total():
             cache.close_cache()
             return cache.get_cached([key])[0]["data"]["total"]
 
-        # The backend rebuilds it again: the cache ends with what the pages were told.
+        # Rebuilt again: the cache ends with what the pages were told.
         wait_for(lambda: cached_total() == pushed["data"]["data"]["total"], 20, "the retry")
-        stats = backend.stats()
-        assert stats["unstored"] >= 1
         wait_for(lambda: widget_id not in backend._unstored, 10, "the retries to end")
+        assert backend.stats()["unstored"] >= 1
     finally:
         backend.close()
+        gc.collect()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.parametrize("backend_app", ["sqlite"], indirect=True)
+def test_data_a_memcached_that_answers_refuses_is_tried_once_more_then_left(
+    backend_app, corpus, caplog
+):
+    """A memcached taking items of 1 KiB at most: larger envelopes are refused while it
+    answers; that is no outage to wait out."""
+    small = Memcached(("-I", "1024", "-o", "slab_chunk_max=512"), dead_retry=0)
+    use_memcached(backend_app, small, BACKEND_STORE_RETRY_SECONDS=0.05)
+    publisher = RecordingPublisher()
+    backend = Backend(backend_app, publisher=publisher, workers=1)
+    try:
+        with caplog.at_level("WARNING", logger="hubs.backend.triage"):
+            backend.handle(fresh_copy(ralph_messages(corpus)[0], "too-large"))
+            wait_for(lambda: backend.pool.wait_idle(1) and not backend._unstored, 20, "the end")
+        refused = {r.args[0] for r in caplog.records if "does not take" in r.getMessage()}
+        assert refused and refused <= {e["widget_id"] for e in publisher.events}
+        assert backend.stats()["unstored"] == 2 * len(refused)  # refused twice each, no more
+        assert all(r.levelno == logging.ERROR for r in caplog.records if "does not take" in r.msg)
+    finally:
+        backend.close()
+        small.stop()
         gc.collect()
 
 
@@ -698,13 +716,13 @@ def test_a_rebuild_meeting_a_transient_database_error_is_retried(backend, corpus
     real = Backend._bring_up_to_date
     failed = []
 
-    def dropped_once(self, session, widget, widget_type):
+    def dropped_once(self, session, widget, widget_type, key):
         if not failed:
             failed.append(widget.id)
             raise sa.exc.OperationalError(
                 "SELECT 1", {}, Exception("server closed the connection unexpectedly")
             )
-        return real(self, session, widget, widget_type)
+        return real(self, session, widget, widget_type, key)
 
     monkeypatch.setattr(Backend, "_bring_up_to_date", dropped_once)
     stale = backend.handle(fresh_copy(ralph_messages(corpus)[0], "dropped-1"))
@@ -724,8 +742,8 @@ def test_a_rebuild_retried_after_it_stored_ends_where_a_fresh_read_does(
     real = Backend._bring_up_to_date
     failed = []
 
-    def dropped_after(self, session, widget, widget_type):
-        real(self, session, widget, widget_type)
+    def dropped_after(self, session, widget, widget_type, key):
+        real(self, session, widget, widget_type, key)
         if widget.plugin == "feed" and not failed:
             failed.append(widget.id)
             raise sa.exc.OperationalError("COMMIT", {}, Exception("server closed the connection"))
@@ -757,7 +775,7 @@ def test_stopping_ends_the_retries_of_a_rebuild_while_the_database_is_away(
     """A rebuild retries for BACKEND_RETRY_SECONDS (300): stopping must not wait them
     out for every widget queued (systemd would kill it before its last counters)."""
 
-    def away(self, session, widget, widget_type):
+    def away(self, session, widget, widget_type, key):
         raise sa.exc.OperationalError("SELECT 1", {}, Exception("the database is away"))
 
     monkeypatch.setattr(Backend, "_bring_up_to_date", away)
