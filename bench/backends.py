@@ -106,6 +106,26 @@ def cache_operations(client: memcache.Client) -> dict[str, int]:
     )
 
 
+DATABASE_STATS = sa.text(
+    "SELECT xact_commit + xact_rollback AS transactions, tup_returned AS rows_scanned,"
+    " tup_fetched AS rows_fetched, tup_inserted AS rows_inserted, blks_hit AS pages_read"
+    " FROM pg_stat_database WHERE datname = current_database()"
+)
+TABLE_SCANS = sa.text(
+    "SELECT relname, seq_tup_read + coalesce(idx_tup_fetch, 0) FROM pg_stat_user_tables"
+)
+
+
+def database_work(engine) -> dict[str, int]:
+    """PostgreSQL's counts of what it did so far in the bench's database: transactions,
+    rows scanned and fetched, rows read by table ("read:messages")."""
+    with engine.connect() as connection:
+        connection.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
+        found = dict(connection.execute(DATABASE_STATS).mappings().one())
+        found |= {f"read:{name}": int(rows) for name, rows in connection.execute(TABLE_SCANS)}
+    return found
+
+
 def run(backends: int, count: int, memcached: str) -> dict[str, float]:
     client = memcache.Client([memcached])
     client.flush_all()
@@ -132,6 +152,7 @@ def run(backends: int, count: int, memcached: str) -> dict[str, float]:
             backend_cpu = sum(process_cpu(pid) for pid in pids if pid)
             programs = cpu_by_program()
             operations = cache_operations(client)
+            database = database_work(engine)
             send(cluster, loaded)
             # While they flow, one cheap look a poll (a primary key range): the bench
             # should take as little of the cores as it can from what it measures.
@@ -142,7 +163,6 @@ def run(backends: int, count: int, memcached: str) -> dict[str, float]:
                     "every message stored",
                     0.05,
                 )
-            engine.dispose()
             wait_for(lambda: cluster.queue_state(QUEUE)[0] == 0, 60, "the queue empty", 0.05)
             elapsed = time.monotonic() - start
             busy = machine_busy() - busy
@@ -155,6 +175,7 @@ def run(backends: int, count: int, memcached: str) -> dict[str, float]:
             programs = {
                 name: (after[name] - programs.get(name, 0.0)) / count * 1e3 for name in after
             }
+
             assert set(cluster.stored(ids).values()) == {1}, "a message stored twice"
             # The backends write their counters once a burst has settled.
             stats = wait_for(
@@ -166,7 +187,7 @@ def run(backends: int, count: int, memcached: str) -> dict[str, float]:
                 30,
                 "the backends' counters",
             )
-            return {
+            result = {
                 # CPU milliseconds a message costs in the backends, and everywhere else
                 # (PostgreSQL, RabbitMQ, memcached, hubs-sse, this bench)
                 "backend_ms": backend_cpu / count * 1e3,
@@ -183,6 +204,14 @@ def run(backends: int, count: int, memcached: str) -> dict[str, float]:
         finally:
             cluster.close()
             client.disconnect_all()
+    # PostgreSQL counts a session's work when it ends (or now and then): read once the
+    # backends and hubs-sse have stopped.
+    result["database"] = {
+        name: (value - database.get(name, 0)) / count
+        for name, value in database_work(engine).items()
+    }
+    engine.dispose()
+    return result
 
 
 def main() -> None:
@@ -211,6 +240,17 @@ def main() -> None:
         print(
             "    memcached commands a message: "
             + ", ".join(f"{name} {n:.1f}" for name, n in result["cache_operations"].items() if n),
+            flush=True,
+        )
+        tables = {k: v for k, v in result["database"].items() if k.startswith("read:")}
+        biggest = sorted(tables.items(), key=lambda item: -item[1])[:4]
+        print(
+            "    PostgreSQL a message: "
+            + ", ".join(
+                f"{name} {n:.1f}" for name, n in result["database"].items() if name not in tables
+            )
+            + "; rows read by table: "
+            + ", ".join(f"{name[5:]} {n:.1f}" for name, n in biggest),
             flush=True,
         )
     base = results[args.backends[0]]["rate"]
