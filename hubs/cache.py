@@ -75,17 +75,41 @@ class OwnServerClient(memcache.Client):
         return (server, key) if server.connect() else (None, None)
 
     def answers(self, key: str) -> bool:
-        """Whether the server of ``key`` can be reached now."""
-        return self._get_server(self._encode_key(key))[0] is not None
+        """Whether the server of ``key`` answers now: a round trip (a socket kept open
+        from before a restart looks connected until it is used), the server marked dead
+        when it fails, as any other command would."""
+        server, _key = self._get_server(self._encode_key(key))
+        if server is None:
+            return False
+        try:
+            server.send_cmd(b"version")
+            answer = server.readline()  # (text or bytes, by python-memcached's version)
+            if isinstance(answer, bytes):
+                answer = answer.decode("ascii", "replace")
+            if answer.startswith("VERSION"):
+                return True
+            server.mark_dead("no answer to version")
+        except OSError as error:
+            server.mark_dead(f"version: {error}")
+        return False
 
 
 class ReportingMemcachedBackend(MemcachedBackend):
     """python-memcached answers a dead server with a silent 0 on set: raise instead,
-    so the failure is reported rather than every page quietly running uncached."""
+    so the failure is reported rather than every page quietly running uncached.
+    ``server_max_value_length`` (bytes) in its arguments tells the client the largest
+    item the servers take, when their ``-I`` is not memcached's default (1 MiB)."""
+
+    def __init__(self, arguments):
+        self.max_value_length = arguments.get("server_max_value_length")
+        super().__init__(arguments)
 
     def _create_client(self):
         return OwnServerClient(
-            self.url, dead_retry=self.dead_retry, socket_timeout=self.socket_timeout
+            self.url,
+            dead_retry=self.dead_retry,
+            socket_timeout=self.socket_timeout,
+            server_max_value_length=self.max_value_length,  # (None: memcached's default)
         )
 
     def set(self, key, value):
@@ -259,6 +283,13 @@ class WidgetCache:
         except Exception:
             return False
         return True
+
+    def forget_dead(self) -> None:
+        """Try this thread's memcached servers again at its next command, however
+        recently it found them down (``dead_retry``)."""
+        backend = self.real_backend()
+        if isinstance(backend, ReportingMemcachedBackend):
+            backend.client.forget_dead_hosts()
 
     def is_fresh(self, envelope: Any) -> bool:
         """Whether a stored envelope may be served: data until its ``fresh_until``, a

@@ -36,7 +36,14 @@ class Memcached:
             ["memcached", "-l", "127.0.0.1", "-p", str(self.port), "-m", "64", "-u", "nobody",
              *self.options]
         )  # fmt: skip
-        wait_for(lambda: accepts(self.port), 10, "memcached to start")
+        process = self.process
+
+        def listening() -> bool:
+            if process.poll() is not None:  # refused its flags, say: no use waiting
+                raise RuntimeError(f"memcached {self.options} exited with {process.returncode}")
+            return accepts(self.port)
+
+        wait_for(listening, 10, "memcached to start")
 
     def restart(self) -> None:
         self.stop()

@@ -342,10 +342,11 @@ def test_a_key_whose_memcached_is_down_goes_to_no_other(database_url, tmp_path, 
     from tests.memcached import Memcached
     from tests.stack import wait_for
 
-    down, other = Memcached(dead_retry=0), Memcached(dead_retry=0)
-    arguments = {"url": [down.url, other.url], "dead_retry": 0, "socket_timeout": 1}
+    down = other = None
     monkeypatch.setattr(cache, "BUILD_LOCK_SECONDS", 3600)  # a lock waited for: a hang
     try:
+        down, other = Memcached(dead_retry=0), Memcached(dead_retry=0)
+        arguments = {"url": [down.url, other.url], "dead_retry": 0, "socket_timeout": 1}
         with own_app(database_url, tmp_path, CACHE_BACKEND="dogpile.cache.memcached",
                      CACHE_ARGUMENTS=arguments):  # fmt: skip
             client = cache.widget_cache.real_backend().client
@@ -379,7 +380,31 @@ def test_a_key_whose_memcached_is_down_goes_to_no_other(database_url, tmp_path, 
             # The lock's server is away: the build goes on without it, not waiting.
             wait_for(ended.is_set, 10, "the build without its lock")
     finally:
-        down.start()  # (a build left waiting for the lock takes it and ends)
-        down.stop()
-        other.stop()
+        if down is not None:
+            down.start()  # (a build left waiting for the lock takes it and ends)
+        for server in (down, other):
+            if server is not None:
+                server.stop()
+        gc.collect()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+def test_whether_memcached_answers_is_asked_of_it_not_of_an_open_socket(database_url, tmp_path):
+    """A thread's socket opened before memcached stopped still looked connected: the
+    backend's look at a widget waiting for the cache said it was back, and rebuilt."""
+    from tests.memcached import Memcached
+
+    server = Memcached(dead_retry=0)
+    try:
+        with own_app(database_url, tmp_path, **server.config):
+            key = "hubs:test:answers"
+            assert cache.widget_cache.answers(key)  # (its socket opened, kept)
+            server.stop()
+            assert not cache.widget_cache.answers(key)
+            server.start()
+            assert cache.widget_cache.answers(key)
+            cache.close_cache()
+    finally:
+        server.stop()
         gc.collect()

@@ -36,6 +36,7 @@ from hubs.cache import (
     cache_key,
     close_cache,
     get_stored,
+    invalidate,
     noting_failures,
     single_flight,
     widget_cache,
@@ -446,7 +447,7 @@ class Backend:
                 retrying,
             )
         except Exception:
-            self._store_later(widget_id)  # (if its last rebuild was not cached): go on
+            self._failed_again(widget_id)  # (if its last rebuild was not cached): go on
             raise
 
     def _rebuild_once(self, widget_id: int) -> None:
@@ -459,6 +460,10 @@ class Backend:
                     self._unstored.pop(widget_id, None)
                 return
             key = widget_type.cache_key(widget)
+            with self._lock:
+                retrying = widget_id in self._unstored
+            if retrying:  # its look found memcached back: this thread may not know yet
+                widget_cache.forget_dead()
             # One rebuild of a widget at a time across every backend (and page reader).
             with single_flight(key):
                 self._bring_up_to_date(session, widget, widget_type, key)
@@ -509,13 +514,15 @@ class Backend:
             given_up = unstored.refused >= REFUSALS_TO_GIVE_UP
             if given_up:
                 del self._unstored[widget_id]
+            first = unstored.failures == 1
         if given_up:
+            invalidate(key)  # an older envelope may be there (refused by the client alone)
             log.error(
                 "Widget %s: the cache answers but does not take its data (%s); it is read "
                 "from the database at each view until it changes", widget_id, failures[0],
             )  # fmt: skip
             return
-        if unstored.failures == 1:
+        if first:
             log.warning(
                 "Widget %s: the cache did not take its new data (%s); it is rebuilt again "
                 "once the cache answers", widget_id, failures[0],
@@ -532,6 +539,16 @@ class Backend:
         delay = min(self.app.config["BACKEND_STORE_RETRY_SECONDS"] * 2**doublings, 60.0)
         self.store_timer.schedule(widget_id, time.time() + delay)
 
+    def _failed_again(self, widget_id: int) -> None:
+        """One more failure of a widget waiting for the cache (its look found the cache
+        away, or its rebuild failed before storing): look again, later."""
+        with self._lock:
+            unstored = self._unstored.get(widget_id)
+            if unstored is None:
+                return  # stored since, or given up
+            unstored.failures += 1
+        self._store_later(widget_id)
+
     def _store_again(self, widget_id: int) -> None:
         """(The store timer's) rebuild the widget if its key's cache answers now; else
         look again later, rebuilding nothing (nor asking its services) meanwhile."""
@@ -539,12 +556,14 @@ class Backend:
             unstored = self._unstored.get(widget_id)
         if unstored is None:
             return  # stored since, by a rebuild for a message
-        if widget_cache.answers(unstored.key):
+        try:
+            answers = widget_cache.answers(unstored.key)
+        finally:
+            close_cache()  # this thread's connection: the next look makes a new one
+        if answers:
             self.pool.submit(widget_id)
-            return
-        with self._lock:
-            unstored.failures += 1
-        self._store_later(widget_id)
+        else:
+            self._failed_again(widget_id)
 
     def count(self, counter: str) -> None:
         """Add one to a counter (the AMQP consumer counts its requeues and dead letters)."""
@@ -723,11 +742,13 @@ class Backend:
         self.store_timer.stop()
         self.pool.wait_idle(timeout=30)
         self.pool.shutdown()
-        if self._unstored:
+        with self._lock:
+            unstored = sorted(self._unstored)
+        if unstored:
             log.warning(
                 "Stopping with the newest data of widgets %s not in the cache (it was away): "
                 "a page rendered afresh may show older data of them until they change",
-                ", ".join(map(str, sorted(self._unstored))),
+                ", ".join(map(str, unstored)),
             )  # fmt: skip
         self.publisher.close()
         self._reset_session()

@@ -268,15 +268,15 @@ def use_memcached(app, server: Memcached, **config) -> None:
     cache.configure_cache(app.config)
 
 
-def concerned_stats_widget(app, message) -> tuple[int, str, dict]:
-    """The activity stats widget ``message`` concerns: its id, cache key, and its
-    envelope rebuilt now (read before the message is stored)."""
+def concerned_stats_widget(app, message, plugin: str = "fedmsgstats") -> tuple[int, str, dict]:
+    """The activity stats widget (or the ``plugin`` one) ``message`` concerns: its id,
+    cache key, and its envelope rebuilt now (read before the message is stored)."""
     concerned = activity_widgets_of(app, message_people_and_packages(message)[0])
     with app.app_context():
-        stats = db.session.scalars(sa.select(Widget).where(Widget.plugin == "fedmsgstats"))
-        widget = next(w for w in stats if w.id in concerned)
-        key = registry["fedmsgstats"].cache_key(widget)
-        envelope = registry["fedmsgstats"].rebuild(db.session, widget)
+        found = db.session.scalars(sa.select(Widget).where(Widget.plugin == plugin))
+        widget = next(w for w in found if w.id in concerned)
+        key = registry[plugin].cache_key(widget)
+        envelope = registry[plugin].rebuild(db.session, widget)
         widget_id = widget.id
         db.session.remove()
     return widget_id, key, envelope
@@ -342,9 +342,11 @@ def test_a_rebuild_the_cache_did_not_take_is_done_again_once_it_is_back(
         assert pushed["data"]["data"]["total"] == older["data"]["total"] + 1
         assert widget_id in backend.store_timer.pending()  # to be looked at again
         # Looked at while memcached is still away: nothing rebuilt, looked at later.
+        rebuilds, events = backend.stats()["rebuilds"], len(publisher.events)
         backend.store_timer.schedule(widget_id, time.time())
         wait_for(lambda: backend._unstored[widget_id].failures == 2, 10, "the look")
-        assert backend.pool.wait_idle(10) and backend.stats()["rebuilds"] == len(publisher.events)
+        assert backend.pool.wait_idle(10) and widget_id in backend.store_timer.pending()
+        assert (backend.stats()["rebuilds"], len(publisher.events)) == (rebuilds, events)
 
         own_memcached.start()
         cache.close_cache()  # this thread's connection died with the old memcached
@@ -364,29 +366,54 @@ def test_a_rebuild_the_cache_did_not_take_is_done_again_once_it_is_back(
         gc.collect()
 
 
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-@pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.parametrize("backend_app", ["sqlite"], indirect=True)
-def test_data_a_memcached_that_answers_refuses_is_tried_once_more_then_left(
-    backend_app, corpus, caplog
+def test_data_the_cache_refuses_while_answering_is_tried_once_more_then_left(
+    backend_app, own_memcached, corpus, caplog
 ):
-    """A memcached taking items of 1 KiB at most: larger envelopes are refused while it
-    answers; that is no outage to wait out."""
-    small = Memcached(("-I", "1024", "-o", "slab_chunk_max=512"), dead_retry=0)
-    use_memcached(backend_app, small, BACKEND_STORE_RETRY_SECONDS=0.05)
+    """Items of 1 KiB at most (``server_max_value_length``, as for a memcached started
+    with ``-I 1k``): larger envelopes are refused while memcached answers; that is no
+    outage to wait out, and the older envelope the cache held is not served either."""
+    use_memcached(backend_app, own_memcached)
+    first, second = ralph_messages(corpus)[:2]
+    # A feed holding an entry: refreshed, its older envelope read, not dropped, before
+    # the new one is stored.
+    now = time.time()
+    backend = Backend(backend_app, publisher=RecordingPublisher(), workers=1)
+    try:
+        backend.handle({**fresh_copy(first, "stored"), "timestamp": now - 60})
+        assert backend.pool.wait_idle(10)
+    finally:
+        backend.close()
+    arguments = {**own_memcached.config["CACHE_ARGUMENTS"], "server_max_value_length": 1024}
+    use_memcached(backend_app, own_memcached, CACHE_ARGUMENTS=arguments,
+                  BACKEND_STORE_RETRY_SECONDS=0.05)  # fmt: skip
+    with backend_app.app_context():
+        widget = db.session.scalar(
+            sa.select(Widget)
+            .join(Hub)
+            .where(Hub.name == "ralph", Hub.type == HubType.user, Widget.plugin == "feed")
+        )
+        widget_id, key = widget.id, registry["feed"].cache_key(widget)
+        db.session.remove()
+    assert cache.get_stored([key])[0]["data"]["entries"]  # the older one, an entry in it
     publisher = RecordingPublisher()
     backend = Backend(backend_app, publisher=publisher, workers=1)
     try:
+        newest = {**fresh_copy(second, "too-large"), "timestamp": now}  # on top
         with caplog.at_level("WARNING", logger="hubs.backend.triage"):
-            backend.handle(fresh_copy(ralph_messages(corpus)[0], "too-large"))
+            backend.handle(newest)
             wait_for(lambda: backend.pool.wait_idle(1) and not backend._unstored, 20, "the end")
-        refused = {r.args[0] for r in caplog.records if "does not take" in r.getMessage()}
-        assert refused and refused <= {e["widget_id"] for e in publisher.events}
-        assert backend.stats()["unstored"] == 2 * len(refused)  # refused twice each, no more
-        assert all(r.levelno == logging.ERROR for r in caplog.records if "does not take" in r.msg)
+        errors = [r for r in caplog.records if "does not take" in r.getMessage()]
+        refused = [r.args[0] for r in errors]
+        assert widget_id in refused and len(refused) == len(set(refused))  # once each
+        assert all(r.levelno == logging.ERROR for r in errors)
+        stats = backend.stats()
+        assert stats["unstored"] >= 2 * len(refused) and stats["refreshes"] >= 2  # the feed's
+        assert not backend.store_timer.pending()  # nothing left to look at
+        cache.close_cache()
+        assert cache.get_stored([key]) == [None]  # the older one is gone too
     finally:
         backend.close()
-        small.stop()
         gc.collect()
 
 
