@@ -368,17 +368,16 @@ def test_a_key_whose_memcached_is_down_goes_to_no_other(database_url, tmp_path, 
             [(_server, stats)] = client.get_stats()  # the other one's: it holds nothing
             assert stats["curr_items"] == "0"
 
-            ended = threading.Event()
+            built = threading.Event()
 
             def build() -> None:
                 with cache.single_flight(lock_key):
-                    pass
+                    built.set()
                 cache.close_cache()
-                ended.set()
 
             threading.Thread(target=build, daemon=True).start()
             # The lock's server is away: the build goes on without it, not waiting.
-            wait_for(ended.is_set, 10, "the build without its lock")
+            wait_for(built.is_set, 10, "the build without its lock")
     finally:
         if down is not None:
             down.start()  # (a build left waiting for the lock takes it and ends)

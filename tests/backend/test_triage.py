@@ -1,6 +1,7 @@
 """The backend end to end in one process: real database, real memcached, corpus
 messages; rebuilt widgets are caught by a recording publisher."""
 
+import contextlib
 import copy
 import gc
 import logging
@@ -268,6 +269,19 @@ def use_memcached(app, server: Memcached, **config) -> None:
     cache.configure_cache(app.config)
 
 
+@contextlib.contextmanager
+def one_worker_backend(app):
+    """A backend of one rebuild worker, with what it publishes, closed on the way out
+    (and the sockets python-memcached leaks let go while their warnings are ignored)."""
+    publisher = RecordingPublisher()
+    backend = Backend(app, publisher=publisher, workers=1)
+    try:
+        yield backend, publisher
+    finally:
+        backend.close()
+        gc.collect()
+
+
 def concerned_stats_widget(app, message, plugin: str = "fedmsgstats") -> tuple[int, str, dict]:
     """The activity stats widget (or the ``plugin`` one) ``message`` concerns: its id,
     cache key, and its envelope rebuilt now (read before the message is stored)."""
@@ -289,11 +303,9 @@ def concerned_stats_widget(app, message, plugin: str = "fedmsgstats") -> tuple[i
 @pytest.mark.parametrize("backend_app", ["sqlite"], indirect=True)
 def test_survives_a_memcached_restart(backend_app, own_memcached, corpus, caplog):
     use_memcached(backend_app, own_memcached, CACHE_WARNING_INTERVAL=0)
-    publisher = RecordingPublisher()
-    backend = Backend(backend_app, publisher=publisher, workers=1)
     message = ralph_messages(corpus)[0]
     expected = activity_widgets_of(backend_app, message_people_and_packages(message)[0])
-    try:
+    with one_worker_backend(backend_app) as (backend, publisher):
         own_memcached.stop()
         with caplog.at_level("WARNING", logger="hubs.cache"):
             assert backend.handle(fresh_copy(message, "while-down")) == expected
@@ -315,9 +327,6 @@ def test_survives_a_memcached_restart(backend_app, own_memcached, corpus, caplog
             cache.close_cache()
             assert cache.get_cached([key])[0]["data"]["total"] == 2  # cached again
             db.session.remove()
-    finally:
-        backend.close()
-        gc.collect()  # let the leaked sockets go while their warnings are ignored
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
@@ -330,10 +339,8 @@ def test_a_rebuild_the_cache_did_not_take_is_done_again_once_it_is_back(
     pages but not the cache, and a reader that had read before the message stored its
     older data as memcached came back; pages and a fresh render differed for good."""
     use_memcached(backend_app, own_memcached, BACKEND_STORE_RETRY_SECONDS=3600)
-    publisher = RecordingPublisher()
-    backend = Backend(backend_app, publisher=publisher, workers=1)
     message = ralph_messages(corpus)[0]
-    try:
+    with one_worker_backend(backend_app) as (backend, publisher):
         widget_id, key, older = concerned_stats_widget(backend_app, message)
         own_memcached.stop()
         backend.handle(fresh_copy(message, "while-down"))
@@ -361,9 +368,6 @@ def test_a_rebuild_the_cache_did_not_take_is_done_again_once_it_is_back(
         wait_for(lambda: cached_total() == pushed["data"]["data"]["total"], 20, "the retry")
         wait_for(lambda: widget_id not in backend._unstored, 10, "the retries to end")
         assert backend.stats()["unstored"] >= 1
-    finally:
-        backend.close()
-        gc.collect()
 
 
 @pytest.mark.parametrize("backend_app", ["sqlite"], indirect=True)
@@ -378,12 +382,9 @@ def test_data_the_cache_refuses_while_answering_is_tried_once_more_then_left(
     # A feed holding an entry: refreshed, its older envelope read, not dropped, before
     # the new one is stored.
     now = time.time()
-    backend = Backend(backend_app, publisher=RecordingPublisher(), workers=1)
-    try:
+    with one_worker_backend(backend_app) as (backend, _publisher):
         backend.handle({**fresh_copy(first, "stored"), "timestamp": now - 60})
         assert backend.pool.wait_idle(10)
-    finally:
-        backend.close()
     arguments = {**own_memcached.config["CACHE_ARGUMENTS"], "server_max_value_length": 1024}
     use_memcached(backend_app, own_memcached, CACHE_ARGUMENTS=arguments,
                   BACKEND_STORE_RETRY_SECONDS=0.05)  # fmt: skip
@@ -396,9 +397,7 @@ def test_data_the_cache_refuses_while_answering_is_tried_once_more_then_left(
         widget_id, key = widget.id, registry["feed"].cache_key(widget)
         db.session.remove()
     assert cache.get_stored([key])[0]["data"]["entries"]  # the older one, an entry in it
-    publisher = RecordingPublisher()
-    backend = Backend(backend_app, publisher=publisher, workers=1)
-    try:
+    with one_worker_backend(backend_app) as (backend, _publisher):
         newest = {**fresh_copy(second, "too-large"), "timestamp": now}  # on top
         with caplog.at_level("WARNING", logger="hubs.backend.triage"):
             backend.handle(newest)
@@ -412,9 +411,6 @@ def test_data_the_cache_refuses_while_answering_is_tried_once_more_then_left(
         assert not backend.store_timer.pending()  # nothing left to look at
         cache.close_cache()
         assert cache.get_stored([key]) == [None]  # the older one is gone too
-    finally:
-        backend.close()
-        gc.collect()
 
 
 def test_a_feed_gets_its_new_entry_pushed_alone(backend, corpus):
