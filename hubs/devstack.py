@@ -62,6 +62,18 @@ class Process:
     delay: float = 0.0
     restart_at: float | None = None
     threads: list[threading.Thread] = field(default_factory=list)
+    leftover: int | None = None  # the former group, told to end, if it still ran
+
+
+def _group_alive(group: int) -> bool:
+    """Whether any process of the process group ``group`` still runs."""
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class Supervisor:
@@ -115,6 +127,14 @@ class Supervisor:
     def _reap(self, process: Process, now: float) -> None:
         code = process.popen.returncode
         ran = now - process.started
+        # The command's shell may die and leave its program running (an orphan in its
+        # group): a restart beside it would find its ports taken. End the group.
+        group = process.popen.pid
+        if _group_alive(group):
+            self.say(process.name, f"its process group {group} still runs: ending it")
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGTERM)
+            process.leftover = group
         if ran >= HEALTHY_AFTER:
             process.delay = self.first_delay
         process.restarts += 1
@@ -138,14 +158,25 @@ class Supervisor:
                     self._reap(process, now)
                 due = process.restart_at is not None and now >= process.restart_at
                 if process.popen is None and due and not self._stopping.is_set():
+                    self._end_leftover(process)
                     self.start(process)
         self._stop_all()
         return 0
+
+    def _end_leftover(self, process: Process) -> None:
+        """Kill what is left of the process's former group, if SIGTERM did not end it."""
+        if process.leftover is not None and _group_alive(process.leftover):
+            self.say(process.name, f"process group {process.leftover} still runs: killed")
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.leftover, signal.SIGKILL)
+        process.leftover = None
 
     def stop(self, *_signal_args) -> None:
         self._stopping.set()
 
     def _stop_all(self) -> None:
+        for process in self.processes:
+            self._end_leftover(process)
         running = [p for p in self.processes if p.popen is not None and p.popen.poll() is None]
         for process in running:
             self.say(process.name, "stopping")

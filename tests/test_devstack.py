@@ -108,6 +108,18 @@ def test_a_dead_process_is_restarted_and_the_others_run_on(supervise, tmp_path):
     os.kill(steady, 0)  # still alive
 
 
+def test_a_program_its_shell_left_running_is_ended_before_the_restart(supervise, tmp_path):
+    """Found killing the `sh -c fedmsg-hub` of `make run`: fedmsg-hub ran on, orphaned,
+    holding its events port, and the restarted one failed to bind it (EADDRINUSE)."""
+    pids = tmp_path / "pids"
+    program = f"{sys.executable} -c 'import signal; signal.pause()'"
+    _supervisor, out = supervise({"backend": f"{program} & echo $! >> {pids}; exit 3"})
+    wait_for(lambda: pids.exists() and len(pids.read_text().split()) >= 2, 20, "a restart")
+    first = int(pids.read_text().split()[0])
+    assert out.said("backend", "still runs: ending it")
+    wait_for(lambda: _state(first) in ("Z", None), 10, "the first program to end")
+
+
 def test_stop_ends_every_process_group(supervise):
     supervisor, out = supervise(
         {"parent": f"{sys.executable} -c 'import signal; signal.pause()' & wait"}
